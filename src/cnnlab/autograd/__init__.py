@@ -1,0 +1,7 @@
+"""Automatic differentiation: Tensor, Function, no_grad, gradcheck."""
+
+from cnnlab.autograd.function import Function
+from cnnlab.autograd.gradcheck import GradcheckResult, gradcheck
+from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled, no_grad
+
+__all__ = ["Function", "GradcheckResult", "Tensor", "as_tensor", "gradcheck", "is_grad_enabled", "no_grad"]

@@ -1,0 +1,53 @@
+"""``Function``: one differentiable operation, its forward and backward side by side.
+
+A subclass implements
+
+* ``forward(self, *arrays, **params) -> array``: the math on raw arrays. It may keep
+  what backward needs with ``self.save_for_backward(...)`` (or plain attributes for
+  non-array parameters).
+* ``backward(self, grad_output) -> tuple``: one gradient per array input of
+  ``forward`` (``None`` where an input needs none), each of that input's shape.
+
+``apply(*inputs, **params)`` wraps the result in a :class:`~cnnlab.Tensor` and, when
+gradients are being recorded, links it into the graph.
+"""
+
+from __future__ import annotations
+
+from cnnlab.backend import get_array_module
+
+
+class Function:
+    """Base class of every differentiable operation (see the module docstring)."""
+
+    inputs: tuple = ()
+    saved_arrays: tuple = ()
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep exactly what backward will need."""
+        self.saved_arrays = arrays
+
+    def forward(self, *arrays, **params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad_output):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run ``forward`` on the inputs' arrays and record the node when needed."""
+        from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled
+
+        tensors = tuple(as_tensor(x) for x in inputs)
+        fn = cls()
+        fn.xp = get_array_module(*(t.data for t in tensors))
+        out = fn.forward(*(t.data for t in tensors), **params)
+        needs_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        result = Tensor._from_array(out, requires_grad=needs_grad)
+        if needs_grad:
+            fn.inputs = tensors
+            result._ctx = fn
+        return result
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"

@@ -1,0 +1,354 @@
+"""``Tensor``: an array that remembers how it was made, so it can be differentiated.
+
+Reverse-mode automatic differentiation over a dynamic graph, in the spirit of
+micrograd: every result of a :class:`~cnnlab.autograd.function.Function` keeps the
+node (``_ctx``) that produced it; ``backward()`` visits the nodes in reverse
+topological order (an explicit stack, so deep graphs do not hit Python's recursion
+limit) and accumulates ``d loss / d tensor`` into the ``.grad`` of every leaf tensor
+that ``requires_grad``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+from cnnlab.backend import DEFAULT_FLOAT, get_array_module
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside a ``no_grad()`` block."""
+    return getattr(_state, "grad_enabled", True)
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager that records no graph (inference, optimizer updates)."""
+    previous = is_grad_enabled()
+    _state.grad_enabled = False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+def _to_array(data, dtype):
+    """Convert ``data`` to an array: floats stay float32/float64, everything else
+    becomes ``DEFAULT_FLOAT`` unless ``dtype`` says otherwise."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = get_array_module(data)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fb":
+            raise TypeError(f"Tensor: dtype must be a floating dtype or bool. Received: {dtype}")
+        return xp.asarray(data, dtype=dtype)
+    try:
+        array = xp.asarray(data)
+    except (ValueError, TypeError) as err:
+        raise TypeError(
+            f"Tensor: data must be array-like numbers. Received: {type(data).__name__} ({err})"
+        ) from err
+    if array.dtype == np.float64 or array.dtype == np.float32 or array.dtype == np.bool_:
+        return array
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor: data must be numeric. Received an array of dtype {array.dtype}")
+    return array.astype(DEFAULT_FLOAT)
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient.
+
+    Args:
+        data: array-like. float64 arrays stay float64; everything else becomes float32.
+        requires_grad: record operations on this tensor so ``backward`` reaches it.
+        dtype: ``"float32"`` or ``"float64"`` to force a dtype.
+
+    Example:
+        >>> from cnnlab import Tensor
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        array([2., 4., 6.], dtype=float32)
+    """
+
+    __array_priority__ = 100  # so ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"Tensor: only floating tensors can require grad, got {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+
+    @classmethod
+    def _from_array(cls, array, requires_grad=False):
+        """Wrap an op's result without copying or converting it."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._ctx = None
+        t._retains_grad = False
+        return t
+
+    # ---- array protocol -------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+
+    def numpy(self):
+        """The underlying array (not a copy)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None:
+            return self.data
+        return self.data.astype(dtype)
+
+    def item(self):
+        return self.data.item()
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({np.array2string(self.data, separator=', ')}, dtype={self.dtype}{grad})"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def detach(self) -> Tensor:
+        """The same data, cut off from the graph."""
+        return Tensor._from_array(self.data)
+
+    def retain_grad(self) -> None:
+        """Also keep ``.grad`` on this non-leaf tensor during ``backward``."""
+        self._retains_grad = True
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ---- backward -------------------------------------------------------------------
+    def _topological_order(self):
+        order, visited = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            if node._ctx is not None:
+                for parent in node._ctx.inputs:
+                    if parent.requires_grad and id(parent) not in visited:
+                        stack.append((parent, False))
+        return order
+
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Accumulate ``d self / d leaf`` into every leaf's ``.grad``.
+
+        Args:
+            grad: the upstream gradient, same shape as ``self``. May be omitted for a
+                tensor of one element (it is then 1).
+            retain_graph: keep the graph so ``backward`` can run through it again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad (no input had requires_grad=True)"
+            )
+        xp = get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    "backward: grad can be omitted only for a tensor of one element. "
+                    f"Received a tensor of shape {self.shape}"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = xp.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(
+                    f"backward: grad must have the tensor's shape {self.shape}. "
+                    f"Received: {grad.shape}"
+                )
+        grads = {id(self): grad}
+        for node in reversed(self._topological_order()):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._ctx is None or node._retains_grad:
+                node.grad = g if node.grad is None else node.grad + g
+            if node._ctx is None:
+                continue
+            ctx = node._ctx
+            if ctx is _FREED:
+                raise RuntimeError(
+                    "backward: this part of the graph was already freed by an earlier "
+                    "backward(); pass retain_graph=True to the first call to go through it twice"
+                )
+            input_grads = ctx.backward(g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for parent, pg in zip(ctx.inputs, input_grads, strict=True):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.shape:  # internal invariant of every Function
+                    raise RuntimeError(
+                        f"{type(ctx).__name__}.backward returned a gradient of shape {pg.shape} "
+                        f"for an input of shape {parent.shape}"
+                    )
+                if pg.dtype != parent.dtype:
+                    pg = pg.astype(parent.dtype)
+                key = id(parent)
+                grads[key] = pg if key not in grads else grads[key] + pg
+            if not retain_graph:
+                node._ctx = _FREED  # drop the saved arrays, keep "not a leaf"
+
+    # ---- operators (the Functions live in autograd/basic.py) -------------------------
+    def __add__(self, other):
+        return _basic().add(self, other)
+
+    def __radd__(self, other):
+        return _basic().add(other, self)
+
+    def __sub__(self, other):
+        return _basic().sub(self, other)
+
+    def __rsub__(self, other):
+        return _basic().sub(other, self)
+
+    def __mul__(self, other):
+        return _basic().mul(self, other)
+
+    def __rmul__(self, other):
+        return _basic().mul(other, self)
+
+    def __truediv__(self, other):
+        return _basic().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _basic().div(other, self)
+
+    def __pow__(self, exponent):
+        return _basic().power(self, exponent)
+
+    def __neg__(self):
+        return _basic().neg(self)
+
+    def __matmul__(self, other):
+        return _basic().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _basic().matmul(other, self)
+
+    def __getitem__(self, index):
+        return _basic().getitem(self, index)
+
+    def __lt__(self, other):
+        return _compare(self, other, "less")
+
+    def __le__(self, other):
+        return _compare(self, other, "less_equal")
+
+    def __gt__(self, other):
+        return _compare(self, other, "greater")
+
+    def __ge__(self, other):
+        return _compare(self, other, "greater_equal")
+
+    def __eq__(self, other):  # elementwise, like NumPy and PyTorch
+        return _compare(self, other, "equal")
+
+    def __ne__(self, other):
+        return _compare(self, other, "not_equal")
+
+    __hash__ = object.__hash__
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        return _basic().reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], tuple | list):
+            axes = tuple(axes[0])
+        return _basic().transpose(self, axes or None)
+
+    @property
+    def T(self):
+        return _basic().transpose(self, None)
+
+    def flatten(self):
+        return self.reshape(-1)
+
+    def sum(self, axis=None, keepdims=False):
+        return _basic().sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _basic().mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _basic().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _basic().min(self, axis=axis, keepdims=keepdims)
+
+    def exp(self):
+        return _basic().exp(self)
+
+    def log(self):
+        return _basic().log(self)
+
+    def sqrt(self):
+        return _basic().sqrt(self)
+
+    def abs(self):
+        return _basic().abs(self)
+
+    def astype(self, dtype):
+        return _basic().astype(self, dtype)
+
+
+class _FreedGraph:
+    """Marks a node whose Function was released by ``backward``."""
+
+    inputs = ()
+
+
+_FREED = _FreedGraph()
+
+
+def _basic():
+    from cnnlab.autograd import basic
+
+    return basic
+
+
+def _compare(a, b, name):
+    a_data = a.data if isinstance(a, Tensor) else a
+    b_data = b.data if isinstance(b, Tensor) else b
+    xp = get_array_module(a_data, b_data)
+    return Tensor._from_array(getattr(xp, name)(a_data, b_data))
+
+
+def as_tensor(x, dtype=None) -> Tensor:
+    """Return ``x`` if it is a Tensor, else a new constant Tensor (float32 by default)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, float | int) and not isinstance(x, bool) and dtype is None:
+        # A Python number adopts the other operand's dtype through NumPy's promotion.
+        return Tensor._from_array(np.asarray(x, dtype=DEFAULT_FLOAT))
+    return Tensor(x, dtype=dtype)

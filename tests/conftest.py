@@ -1,0 +1,28 @@
+"""Shared test set-up: seeded, bounded hypothesis runs and the data location."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Reproducible and bounded: the whole suite must stay within minutes on 2 cores.
+settings.register_profile(
+    "cnnlab",
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("CNNLAB_HYPOTHESIS_PROFILE", "cnnlab"))
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Tests read MNIST from ../shared/data unless CNNLAB_DATA says otherwise.
+os.environ.setdefault("CNNLAB_DATA", str(REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def rng():
+    """A fresh, seeded generator per test."""
+    return np.random.default_rng(1234)
