@@ -112,10 +112,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = g
+        if b.ndim == 1:  # restore the column axis first: a 1-D @ 1-D gives a 0-d g
+            g2 = xp.expand_dims(g2, -1)
         if a.ndim == 1:
             g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
         ga = g2 @ xp.swapaxes(b2, -1, -2)
         gb = xp.swapaxes(a2, -1, -2) @ g2
         ga = unbroadcast(ga, a2.shape).reshape(a.shape)
@@ -189,8 +189,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, a, axes):
-        self.axes = axes
-        return self.xp.transpose(a, axes)
+        self.axes = None if axes is None else tuple(ax % a.ndim for ax in axes)  # argsort needs >= 0
+        return self.xp.transpose(a, self.axes)
 
     def backward(self, g):
         if self.axes is None:

@@ -53,6 +53,8 @@ def _to_array(data, dtype):
         raise TypeError(
             f"Tensor: data must be array-like numbers. Received: {type(data).__name__} ({err})"
         ) from err
+    if array.dtype == np.float64 and not hasattr(data, "dtype"):
+        return array.astype(DEFAULT_FLOAT)  # Python floats/lists: float32, as in Keras and torch
     if array.dtype == np.float64 or array.dtype == np.float32 or array.dtype == np.bool_:
         return array
     if array.dtype.kind not in "biuf":
@@ -121,7 +123,7 @@ class Tensor:
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({np.array2string(self.data, separator=', ')}, dtype={self.dtype}{grad})"
+        return f"Tensor({np.array2string(self.data, separator=', ', prefix='Tensor(')}, dtype={self.dtype}{grad})"
 
     @property
     def is_leaf(self) -> bool:
@@ -190,7 +192,8 @@ class Tensor:
             if g is None:
                 continue
             if node._ctx is None or node._retains_grad:
-                node.grad = g if node.grad is None else node.grad + g
+                # copy: g may be shared with another input (Add) or be a view (Reshape)
+                node.grad = g.copy() if node.grad is None else node.grad + g
             if node._ctx is None:
                 continue
             ctx = node._ctx

@@ -1,0 +1,74 @@
+"""Shared helpers of the benchmarks: data, timing, machine description."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+
+
+def mnist(kind: str, limit: int | None = None):
+    """Full MNIST as float32 in [0, 1]: (N, 28, 28, 1) for convnets, (N, 784) for the dense net."""
+    import numpy as np
+
+    from cnnlab.datasets import mnist as mnist_data
+
+    (x_train, y_train), (x_test, y_test) = mnist_data.load_data()
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_test, y_test = x_test[:limit], y_test[:limit]
+    shape = (-1, 784) if kind == "dense" else (-1, 28, 28, 1)
+    prep = lambda x: (x.reshape(shape).astype(np.float32) / 255).astype(np.float32)  # noqa: E731
+    return prep(x_train), y_train.astype(np.int64), prep(x_test), y_test.astype(np.int64)
+
+
+def peak_rss_gb() -> float:
+    """This process' peak resident set size in GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def blas_description() -> str:
+    """Which BLAS library and kernel NumPy runs (threadpoolctl), e.g. 'openblas SkylakeX x2'."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    rows = [
+        f"{i.get('internal_api')} {i.get('architecture', '?')} x{i.get('num_threads')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    return ", ".join(rows) or "none found"
+
+
+def machine() -> dict:
+    return {
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+    }
+
+
+def median_epoch(times: list[float]) -> float:
+    """Median of epochs 2.. (the first epoch pays warm-up costs)."""
+    return statistics.median(times[1:] if len(times) > 1 else times)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def emit(result: dict) -> None:
+    """Print one JSON line that run.py collects."""
+    print("RESULT " + json.dumps(result), flush=True)
+    sys.stdout.flush()

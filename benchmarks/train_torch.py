@@ -1,0 +1,85 @@
+"""PyTorch peer: the lecture's models trained like Keras does it (Glorot init, zero biases,
+RMSprop lr=1e-3 rho=0.9 eps=1e-7, batch 128, shuffled), timed per epoch.
+
+Usage: python benchmarks/train_torch.py {convnet,dense} [--epochs 5] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from _common import Timer, emit, mnist, peak_rss_gb
+
+
+def build(kind: str) -> nn.Module:
+    if kind == "dense":
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
+    else:
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3), nn.ReLU(),
+            nn.Flatten(), nn.Linear(1152, 10),
+        )  # fmt: skip
+    for module in model.modules():
+        if isinstance(module, nn.Linear | nn.Conv2d):
+            nn.init.xavier_uniform_(module.weight)
+            nn.init.zeros_(module.bias)
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["convnet", "dense"])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    x_train, y_train, x_test, y_test = mnist(args.kind, args.limit)
+    to_torch = lambda x: torch.from_numpy(  # noqa: E731
+        x if args.kind == "dense" else np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    )
+    x_train, x_test = to_torch(x_train), to_torch(x_test)
+    y_train = torch.from_numpy(y_train)
+    model = build(args.kind)
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    epoch_times = []
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(args.epochs):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(x_train), generator=generator)
+        for i in range(0, len(order), args.batch_size):
+            idx = order[i : i + args.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            loss.backward()
+            optimizer.step()
+        epoch_times.append(time.perf_counter() - start)
+    model.eval()
+    with torch.no_grad(), Timer() as infer:
+        logits = torch.cat([model(x_test[i : i + 128]) for i in range(0, len(x_test), 128)])
+    accuracy = float((logits.argmax(1).numpy() == y_test).mean())
+    emit(
+        {
+            "framework": f"PyTorch {torch.__version__}",
+            "model": args.kind,
+            "epoch_times": epoch_times,
+            "inference_images_per_s": len(x_test) / infer.seconds,
+            "test_accuracy": accuracy,
+            "peak_rss_gb": peak_rss_gb(),
+            "threads": torch.get_num_threads(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

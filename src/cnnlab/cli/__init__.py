@@ -1,0 +1,32 @@
+"""The ``cnnlab`` command: train, evaluate and inspect the lecture's MNIST models.
+
+    cnnlab train convnet --epochs 5        # the lecture's convnet, with a progress bar
+    cnnlab evaluate runs/convnet/model.keras
+    cnnlab predict runs/convnet/model.keras my_digit.png
+    cnnlab summary convnet
+
+Every command has ``--help``. Also runnable as ``python -m cnnlab``.
+"""
+
+import click
+
+from cnnlab import __version__
+from cnnlab.cli.evaluate import evaluate
+from cnnlab.cli.predict import predict
+from cnnlab.cli.summary import summary
+from cnnlab.cli.train import train
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cnnlab")
+def main():
+    """cnnlab: convolutional neural networks from first principles, in NumPy."""
+
+
+main.add_command(train)
+main.add_command(evaluate)
+main.add_command(predict)
+main.add_command(summary)
+# -- explain / filter / viz commands (registered by their own modules' authors) --
+
+__all__ = ["main"]

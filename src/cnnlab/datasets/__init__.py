@@ -1,0 +1,12 @@
+"""Data sets: MNIST and Fashion-MNIST (read from disk or downloaded, checksums verified).
+
+>>> from cnnlab.datasets import mnist
+>>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
+>>> x_train.shape, y_test.dtype
+((60000, 28, 28), dtype('uint8'))
+"""
+
+from cnnlab.datasets import fashion_mnist, mnist
+from cnnlab.datasets._download import DownloadError, cache_dir, data_dir
+
+__all__ = ["DownloadError", "cache_dir", "data_dir", "fashion_mnist", "mnist"]

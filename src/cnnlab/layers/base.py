@@ -1,0 +1,539 @@
+"""``Layer``: state (weights) around a function from ``cnnlab.ops``.
+
+The life of a layer, as in Keras:
+
+1. ``__init__`` stores and validates the hyper-parameters (no weights yet);
+2. the first call ``build(input_shape)``\\s the weights for the shape it sees (lazy
+   building: ``Dense(512)`` does not need to know its input size in advance);
+3. ``call(inputs, training=False)`` computes the output with ``cnnlab.ops``;
+4. ``compute_output_shape(input_shape)`` says what ``call`` would return, without data,
+   which is how ``keras.Input`` graphs and ``model.summary()`` know every shape.
+
+Shapes always include the batch axis, ``None`` when unknown: ``(None, 28, 28, 1)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+
+from cnnlab.autograd import Tensor, no_grad
+from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
+from cnnlab.layers.node import (
+    KerasHistory,
+    KerasTensor,
+    Node,
+    flatten,
+    is_symbolic,
+    map_structure,
+)
+
+
+# ---- weights ----------------------------------------------------------------------------
+class Variable(Tensor):
+    """A layer weight: a Tensor with a name, a path and optional regularizer/constraint.
+
+    Trainable variables have ``requires_grad=True``. Optimizers update ``.data`` in place
+    (``assign``), so references to the variable stay valid.
+    """
+
+    def __init__(
+        self, value, name, path=None, trainable=True, regularizer=None, constraint=None
+    ):
+        value = np.asarray(value)
+        super().__init__(value, dtype=value.dtype)
+        self.name = name
+        self.path = path or name
+        self.trainable = bool(trainable)
+        self.requires_grad = self.trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    def assign(self, value) -> None:
+        """Overwrite the values in place (same shape; cast to the variable's dtype)."""
+        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if value.shape != self.data.shape:
+            raise ValueError(
+                f"Variable {self.path}: cannot assign a value of shape {value.shape} "
+                f"to a variable of shape {self.data.shape}"
+            )
+        self.data[...] = value
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+# ---- input validation -------------------------------------------------------------------
+class InputSpec:
+    """What a layer accepts: a rank (``ndim`` / ``min_ndim``) and fixed axis sizes."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def check(self, shape, layer_name: str, index: int = 0) -> None:
+        head = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
+        ndim = len(shape)
+        if self.ndim is not None and ndim != self.ndim:
+            raise ValueError(
+                f"{head}expected ndim={self.ndim}, found ndim={ndim}. "
+                f"Full shape received: {tuple(shape)}"
+            )
+        if self.min_ndim is not None and ndim < self.min_ndim:
+            raise ValueError(
+                f"{head}expected min_ndim={self.min_ndim}, found ndim={ndim}. "
+                f"Full shape received: {tuple(shape)}"
+            )
+        for axis, size in self.axes.items():
+            actual = shape[axis] if -ndim <= axis < ndim else None
+            if size is not None and actual is not None and actual != size:
+                raise ValueError(
+                    f"{head}expected axis {axis} of input shape to have value {size}, "
+                    f"but received input with shape {tuple(shape)}"
+                )
+
+
+# ---- names and the layer registry -------------------------------------------------------
+_NAME_COUNTS: dict[str, int] = {}
+_LAYER_CLASSES: dict[str, type] = {}
+
+
+def to_snake_case(name: str) -> str:
+    """``"MaxPooling2D" -> "max_pooling2d"``, ``"ReLU" -> "re_lu"`` (Keras' auto names)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(prefix: str) -> str:
+    """``conv2d``, then ``conv2d_1``, ``conv2d_2``, ... until :func:`clear_session`."""
+    count = _NAME_COUNTS.get(prefix, 0)
+    _NAME_COUNTS[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def clear_session() -> None:
+    """Reset the automatic names (the next Conv2D is ``conv2d`` again)."""
+    _NAME_COUNTS.clear()
+
+
+def get_layer_class(class_name: str) -> type:
+    """The layer class registered under ``class_name`` (for deserialisation).
+
+    Every subclass of :class:`Layer` registers itself when it is defined; nothing is
+    ever imported or evaluated from a name.
+    """
+    if class_name == "Functional":
+        class_name = "Model"
+    if class_name not in _LAYER_CLASSES:
+        known = ", ".join(sorted(_LAYER_CLASSES))
+        raise ValueError(f"Unknown layer class {class_name!r}. Known layers: {known}")
+    return _LAYER_CLASSES[class_name]
+
+
+def serialize_layer(layer) -> dict:
+    """``{"module", "class_name", "config", "registered_name"}`` of a layer."""
+    return {
+        "module": "cnnlab.layers",
+        "class_name": type(layer).__name__,
+        "config": layer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize_layer(config: dict):
+    """Inverse of :func:`serialize_layer`."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"A layer config must be a dict with a 'class_name'. Received: {config!r}")
+    return get_layer_class(config["class_name"]).from_config(dict(config.get("config") or {}))
+
+
+_CALL_TAKES_TRAINING: dict[type, bool] = {}
+
+
+# ---- the layer --------------------------------------------------------------------------
+class Layer:
+    """Base class of every layer (see the module docstring).
+
+    Args:
+        name: unique name; default the snake-cased class name plus a counter.
+        trainable: whether the weights are updated by ``fit``.
+        dtype: ``"float32"`` (default) or ``"float64"``; inputs are cast to it.
+        activity_regularizer: optional penalty on the layer's output (added to
+            ``losses``, divided by the batch size, as in Keras).
+        input_shape: optional shape without the batch axis; lets a Sequential model
+            build as soon as this layer is its first one (Keras 2 style).
+        batch_size: optional fixed batch size for ``input_shape``.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _LAYER_CLASSES.setdefault(cls.__name__, cls)
+
+    def __init__(
+        self,
+        name=None,
+        trainable=True,
+        dtype=None,
+        activity_regularizer=None,
+        input_shape=None,
+        batch_size=None,
+        batch_input_shape=None,
+        **kwargs,
+    ):
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        if name is None:
+            name = unique_name(self._default_name())
+        elif not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                "Argument `name` must be a string and cannot contain character `/`. "
+                f"Received: name={name!r}"
+            )
+        self.name = name
+        self.dtype = resolve_float_dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        self._trainable = bool(trainable)
+        self.built = False
+        self.input_spec = None
+        self._own_weights: list[Variable] = []
+        self._sublayers: list[Layer] = []
+        self._inbound_nodes: list[Node] = []
+        self._call_losses: list[Tensor] = []
+        self._build_input_shape = None
+        self.activity_regularizer = _get("regularizers", activity_regularizer)
+        if batch_input_shape is not None:
+            self._input_shape_arg = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._input_shape_arg = (batch_size, *_as_shape(input_shape, "input_shape"))
+        else:
+            self._input_shape_arg = None
+
+    @classmethod
+    def _default_name(cls) -> str:
+        return to_snake_case(cls.__name__)
+
+    # ---- attribute tracking: layers stored on a layer are its sublayers ----------------
+    def __setattr__(self, key, value):
+        if isinstance(value, Layer) and key != "_parent" and "_sublayers" in self.__dict__:
+            if value not in self._sublayers:
+                self._sublayers.append(value)
+        elif (
+            isinstance(value, list | tuple)
+            and value
+            and all(isinstance(v, Layer) for v in value)
+            and "_sublayers" in self.__dict__
+            and not key.startswith("_")
+        ):
+            for v in value:
+                if v not in self._sublayers:
+                    self._sublayers.append(v)
+        super().__setattr__(key, value)
+
+    # ---- the four methods subclasses write ---------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create the weights for ``input_shape`` (batch axis included)."""
+        self.built = True
+
+    def call(self, inputs, training=False):
+        """The computation, written with ``cnnlab.ops`` on Tensors."""
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch axis included), without data.
+
+        The default runs ``call`` once on zeros (batch size 1); layers override it with
+        their formula.
+        """
+        shapes = map_structure(lambda s: s, input_shape)
+
+        def zeros(shape):
+            return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), self.dtype))
+
+        if isinstance(shapes, list) and shapes and isinstance(shapes[0], tuple | list):
+            probe = [zeros(s) for s in shapes]
+        else:
+            probe = zeros(shapes)
+        with no_grad():
+            out = self._call(probe, training=False)
+        return map_structure(lambda t: (None, *t.shape[1:]), out)
+
+    # ---- weights -----------------------------------------------------------------------
+    def add_weight(
+        self,
+        name,
+        shape,
+        initializer="glorot_uniform",
+        regularizer=None,
+        constraint=None,
+        trainable=True,
+        dtype=None,
+    ) -> Variable:
+        """Create, initialise and track a weight; returns the :class:`Variable`."""
+        from cnnlab import initializers
+
+        shape = _as_shape(shape, "shape")
+        dtype = self.dtype if dtype is None else resolve_float_dtype(dtype)
+        init = initializers.get(initializer)
+        value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
+        if value.shape != shape:
+            raise ValueError(
+                f"Layer '{self.name}': the initializer of weight '{name}' returned shape "
+                f"{value.shape} instead of {shape}"
+            )
+        variable = Variable(
+            value,
+            name=name,
+            path=f"{self.name}/{name}",
+            trainable=trainable,
+            regularizer=_get("regularizers", regularizer),
+            constraint=_get("constraints", constraint),
+        )
+        variable.requires_grad = trainable and self._trainable
+        self._own_weights.append(variable)
+        return variable
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        self._trainable = bool(value)
+        for w in self._own_weights:
+            w.requires_grad = w.trainable and self._trainable
+        for layer in self._sublayers:
+            layer.trainable = value
+
+    @property
+    def weights(self) -> list[Variable]:
+        own = [w for w in self._own_weights if w.trainable]
+        own += [w for w in self._own_weights if not w.trainable]
+        return _unique(own + [w for layer in self._sublayers for w in layer.weights])
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self._trainable:
+            return []
+        own = [w for w in self._own_weights if w.trainable]
+        return _unique(own + [w for layer in self._sublayers for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self._trainable:
+            return self.weights
+        own = [w for w in self._own_weights if not w.trainable]
+        nested = [w for layer in self._sublayers for w in layer.non_trainable_weights]
+        return _unique(own + nested)
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights' values, in ``weights`` order."""
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Overwrite the weights' values (a list in ``weights`` order)."""
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list "
+                f"of length {len(weights)}, but the layer was expecting {len(params)} weights."
+            )
+        for variable, value in zip(params, weights, strict=True):
+            value = np.asarray(value)
+            if value.shape != variable.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {variable.shape} is not compatible "
+                    f"with provided weight shape {value.shape}."
+                )
+        for variable, value in zip(params, weights, strict=True):
+            variable.assign(value)
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer "
+                "isn't built. You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    # ---- losses ------------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Add a scalar loss term for the current call (e.g. an activity penalty)."""
+        self._call_losses.append(loss)
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Regularisation penalties of the weights plus the losses of the last call."""
+        out = list(self._call_losses)
+        if self._trainable:
+            for w in self._own_weights:
+                if w.trainable and w.regularizer is not None:
+                    out.append(w.regularizer(w))
+        for layer in self._sublayers:
+            out.extend(layer.losses)
+        return out
+
+    # ---- calling -----------------------------------------------------------------------
+    def __call__(self, inputs, training=None, **kwargs):
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, kwargs)
+        inputs = map_structure(self._convert_input, inputs)
+        self._check_input_spec(map_structure(lambda t: t.shape, inputs))
+        self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
+        self._call_losses = []
+        outputs = self._call(inputs, training=bool(training), **kwargs)
+        if self.activity_regularizer is not None:
+            for out in flatten(outputs):
+                loss = self.activity_regularizer(out)
+                if out.ndim > 0 and out.shape[0] > 0:
+                    loss = loss / float(out.shape[0])
+                self.add_loss(loss)
+        return outputs
+
+    def _call(self, inputs, training=False, **kwargs):
+        cls = type(self)
+        if cls not in _CALL_TAKES_TRAINING:
+            params = inspect.signature(self.call).parameters
+            _CALL_TAKES_TRAINING[cls] = "training" in params
+        if _CALL_TAKES_TRAINING[cls]:
+            kwargs["training"] = training
+        return self.call(inputs, **kwargs)
+
+    def _convert_input(self, x):
+        if isinstance(x, Tensor):
+            if x.dtype.kind == "f" and x.dtype != self.dtype:
+                return x.astype(self.dtype)
+            return x
+        return Tensor(x, dtype=self.dtype)
+
+    def _symbolic_call(self, inputs, kwargs):
+        shapes = map_structure(lambda t: t.shape, inputs)
+        self._check_input_spec(shapes)
+        self._maybe_build(shapes)
+        try:
+            out_shapes = self.compute_output_shape(shapes)
+        except ValueError as err:
+            if f'"{self.name}"' in str(err) or f"'{self.name}'" in str(err):
+                raise
+            raise ValueError(f'Layer "{self.name}" cannot process input shape {shapes}: {err}')
+        node_index = len(self._inbound_nodes)
+        leaves = _shape_leaves(out_shapes)
+        tensors = [
+            KerasTensor(s, self.dtype, f"{self.name}_{i}" if len(leaves) > 1 else self.name,
+                        KerasHistory(self, node_index, i))
+            for i, s in enumerate(leaves)
+        ]  # fmt: skip
+        outputs = tensors[0] if _is_single_shape(out_shapes) else list(tensors)
+        self._inbound_nodes.append(Node(self, inputs, kwargs, outputs))
+        return outputs
+
+    def _check_input_spec(self, shapes) -> None:
+        if self.input_spec is None:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, list) else [self.input_spec]
+        leaves = _shape_leaves(shapes)
+        for i, (spec, shape) in enumerate(zip(specs, leaves, strict=False)):
+            spec.check(shape, self.name, i)
+
+    def _maybe_build(self, input_shape) -> None:
+        if self.built:
+            return
+        self.build(input_shape)
+        self.built = True
+        self._build_input_shape = input_shape
+
+    # ---- graph access ------------------------------------------------------------------
+    def _only_node(self, what: str) -> Node:
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"The layer {self.name} has never been called on a symbolic input "
+                f"(keras.Input) and thus has no defined {what}."
+            )
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"The layer {self.name} has been called {len(self._inbound_nodes)} times, "
+                f"so its {what} is ambiguous. Use a model's outputs instead."
+            )
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's only call."""
+        node = self._only_node("input")
+        return node.call_args
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's only call (a KerasTensor)."""
+        return self._only_node("output").outputs
+
+    # ---- config ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments, JSON-serialisable."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = serialize("regularizers", self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# ---- helpers ----------------------------------------------------------------------------
+def _as_shape(shape, what: str) -> tuple:
+    if isinstance(shape, int | np.integer):
+        return (int(shape),)
+    try:
+        return tuple(None if d is None else int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of ints. Received: {shape!r}") from None
+
+
+def _unique(items: list) -> list:
+    seen, out = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
+
+
+def _is_single_shape(shape) -> bool:
+    return isinstance(shape, tuple | list) and all(d is None or isinstance(d, int) for d in shape)
+
+
+def _shape_leaves(shapes) -> list:
+    if _is_single_shape(shapes):
+        return [tuple(shapes)]
+    return [leaf for s in shapes for leaf in _shape_leaves(s)]
+
+
+def _get(module_name: str, identifier):
+    """``cnnlab.<module>.get(identifier)``, imported only when something is given."""
+    if identifier is None:
+        return None
+    import importlib
+
+    return importlib.import_module(f"cnnlab.{module_name}").get(identifier)
+
+
+def serialize(module_name: str, obj):
+    """JSON form of an initializer/regularizer/constraint (``None`` stays ``None``)."""
+    if obj is None:
+        return None
+    import importlib
+
+    module = importlib.import_module(f"cnnlab.{module_name}")
+    return module.serialize(obj)

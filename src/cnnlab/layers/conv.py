@@ -1,0 +1,499 @@
+"""Convolution layers: one ``BaseConv`` and thin subclasses.
+
+``Conv1D``, ``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D`` and
+``LocallyConnected2D`` differ only in their weights (``_build_kernels``), the op they
+call (``_convolve``) and their number of output channels; arguments, validation, shape
+arithmetic and config live here once.
+
+Output size along each spatial axis (``_arith.conv_output_size``)::
+
+    O = floor((I + P_before + P_after - D*(K-1) - 1) / S) + 1
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from cnnlab import ops
+from cnnlab.layers.base import InputSpec, Layer
+from cnnlab.layers.core import (
+    WeightArgs,
+    activation_name,
+    positive_int,
+    standardize_data_format,
+)
+from cnnlab.ops._arith import (
+    check_padding_mode,
+    conv_output_size,
+    explicit_padding,
+    normalize_tuple,
+)
+
+_PADDING_NAMES = ("valid", "same", "full", "causal")
+
+
+def standardize_padding(padding, rank: int, layer: str):
+    """A padding name (lower-cased) or explicit ``((before, after), ...)`` pairs."""
+    if isinstance(padding, str):
+        value = padding.lower()
+        if value not in _PADDING_NAMES:
+            raise ValueError(
+                f"{layer}: padding must be one of 'valid', 'same', 'full' ('causal' for 1-D), "
+                f"an int, one int per axis or (before, after) pairs. Received: padding={padding!r}"
+            )
+        if value == "causal" and rank != 1:
+            raise ValueError(
+                f"{layer}: padding='causal' is only supported for 1-D convolutions (Conv1D). "
+                f"Received: padding={padding!r}"
+            )
+        return value
+    return explicit_padding(padding, rank, layer)
+
+
+def conv_output_spatial(layer, input_shape, kernel_size, strides, padding, dilations):
+    """Spatial output sizes for ``input_shape``; ``None`` stays ``None``."""
+    axes = layer.spatial_axes
+    sizes = [input_shape[a] for a in axes]
+    pads = [padding] * len(axes) if isinstance(padding, str) else list(padding)
+    out = []
+    for size, k, s, p, d in zip(sizes, kernel_size, strides, pads, dilations, strict=True):
+        if size is None:
+            out.append(None)
+            continue
+        try:
+            out.append(conv_output_size(size, k, s, p, d))
+        except ValueError:
+            raise ValueError(
+                f'Layer "{layer.name}" ({type(layer).__name__}): computed output size would be '
+                f"negative: the kernel {tuple(kernel_size)} (dilation_rate={tuple(dilations)}) "
+                f"does not fit the input. Received input shape {tuple(input_shape)} with "
+                f"padding={layer.padding!r}."
+            ) from None
+    return out
+
+
+class BaseConv(Layer):
+    """Shared arguments of the convolution layers (see :class:`Conv2D`)."""
+
+    rank = 2
+    _weight_names = ("kernel", "bias")
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        padding_mode="zeros",
+        pad_value=0.0,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        cls = type(self).__name__
+        self.filters = None if filters is None else positive_int(filters, "filters", cls)
+        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+            raise ValueError(
+                f"The number of groups must be a positive integer. Received: groups={groups}."
+            )
+        self.groups = int(groups)
+        if self.filters is not None and self.filters % self.groups:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={self.groups}, filters={self.filters}."
+            )
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size", cls)
+        self.strides = normalize_tuple(strides, self.rank, "strides", cls)
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate", cls)
+        self.padding = standardize_padding(padding, self.rank, cls)
+        self.data_format = standardize_data_format(data_format)
+        self.padding_mode = check_padding_mode(padding_mode, cls)
+        if isinstance(pad_value, bool) or not isinstance(pad_value, numbers.Real):
+            raise TypeError(f"{cls}: pad_value must be a number. Received: {pad_value!r}")
+        self.pad_value = float(pad_value)
+        self.activation = ops.get_activation(activation)
+        self.use_bias = bool(use_bias)
+        self._args = self._weight_args(
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
+        )
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+        self.kernel = self.bias = None
+
+    def _weight_args(self, **triples):
+        return WeightArgs(**triples)
+
+    @property
+    def channel_axis(self) -> int:
+        return 1 if self.data_format == "channels_first" else -1
+
+    @property
+    def spatial_axes(self) -> range:
+        first = 2 if self.data_format == "channels_first" else 1
+        return range(first, first + self.rank)
+
+    # ---- hooks for subclasses ----------------------------------------------------------
+    def _build_kernels(self, channels: int, input_shape) -> None:
+        shape = (*self.kernel_size, channels // self.groups, self.filters)
+        self.kernel = self._args.add(self, "kernel", shape)
+
+    def _output_channels(self, channels):
+        return self.filters
+
+    def _convolve(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _common_op_args(self) -> dict:
+        return {
+            "strides": self.strides,
+            "padding": self.padding,
+            "dilation_rate": self.dilation_rate,
+            "padding_mode": self.padding_mode,
+            "pad_value": self.pad_value,
+            "data_format": self.data_format,
+        }
+
+    # ---- Layer -------------------------------------------------------------------------
+    def build(self, input_shape):
+        channels = input_shape[self.channel_axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): the channel dimension of the '
+                f"inputs must be defined. Received input shape {tuple(input_shape)}"
+            )
+        if channels % self.groups:
+            raise ValueError(
+                "The number of input channels must be evenly divisible by the number of "
+                f"groups. Received groups={self.groups}, but the input has {channels} channels "
+                f"(full input shape is {tuple(input_shape)})."
+            )
+        self.compute_output_shape(input_shape)  # the kernel must fit
+        self._build_kernels(channels, input_shape)
+        out_channels = self._output_channels(channels)
+        if self.use_bias:
+            self.bias = self._args.add(self, "bias", self._bias_shape(out_channels, input_shape))
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self.channel_axis: channels})
+
+    def _bias_shape(self, out_channels, input_shape):
+        return (out_channels,)
+
+    def call(self, inputs):
+        self.compute_output_shape(inputs.shape)  # a clear error when the kernel does not fit
+        return self.activation(self._convolve(inputs))
+
+    def compute_output_shape(self, input_shape):
+        spatial = conv_output_spatial(
+            self, input_shape, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        )
+        channels = self._output_channels(input_shape[self.channel_axis])
+        if self.data_format == "channels_first":
+            return (input_shape[0], channels, *spatial)
+        return (input_shape[0], *spatial, channels)
+
+    def get_config(self):
+        padding = self.padding if isinstance(self.padding, str) else [list(p) for p in self.padding]
+        config = {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": padding,
+            "data_format": self.data_format,
+            "dilation_rate": list(self.dilation_rate),
+            "groups": self.groups,
+            "activation": activation_name(self.activation),
+            "use_bias": self.use_bias,
+            **self._args.config(),
+            "padding_mode": self.padding_mode,
+            "pad_value": self.pad_value,
+        }
+        return config
+
+
+class Conv1D(BaseConv):
+    """1-D convolution over sequences ``(batch, steps, channels)``.
+
+    Same arguments as :class:`Conv2D` with single integers; ``padding="causal"`` pads
+    only on the left so output ``t`` never sees inputs after ``t``.
+
+    Output shape:
+        ``(batch, new_steps, filters)``; ``new_steps = floor((L + P - D*(K-1) - 1)/S) + 1``.
+        Parameters: ``K * C/groups * filters + filters``.
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> layers.Conv1D(8, 3, padding="causal").compute_output_shape((None, 10, 4))
+        (None, 10, 8)
+    """
+
+    rank = 1
+
+    def _convolve(self, x):
+        return ops.conv1d(x, self.kernel, self.bias, groups=self.groups, **self._common_op_args())
+
+
+class Conv2D(BaseConv):
+    """2-D convolution (cross-correlation, as in Keras) over images.
+
+    Args:
+        filters: number of output channels ``F``.
+        kernel_size: ``K`` or ``(KH, KW)``.
+        strides: ``S`` or ``(SH, SW)``, default 1.
+        padding: ``"valid"`` (default, no padding), ``"same"`` (output ``ceil(I / S)``,
+            Keras/TF rule), ``"full"``, an int, ``(PH, PW)`` or ``((top, bottom), (left,
+            right))``.
+        data_format: ``"channels_last"`` (default, ``(N, H, W, C)``) or
+            ``"channels_first"``.
+        dilation_rate: ``D`` or ``(DH, DW)``.
+        groups: split channels into ``groups`` independent convolutions.
+        activation: name, callable or ``None``.
+        use_bias: add one bias per filter.
+        kernel_initializer, bias_initializer: default ``"glorot_uniform"``, ``"zeros"``.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
+        kernel_constraint, bias_constraint: optional constraints.
+        padding_mode: cnnlab extension, what the padded border holds: ``"zeros"``
+            (Keras), ``"constant"``, ``"replicate"``, ``"reflect"``, ``"symmetric"``,
+            ``"circular"``.
+        pad_value: cnnlab extension, the fill value of ``padding_mode="constant"``.
+
+    Input shape:
+        ``(batch, H, W, C)`` (or ``(batch, C, H, W)``).
+
+    Output shape:
+        ``(batch, OH, OW, filters)`` with ``O = floor((I + P_total - D*(K-1) - 1) / S) + 1``.
+        Parameters: ``KH * KW * C/groups * filters + filters``.
+
+    Raises:
+        ValueError: at construction for bad arguments, e.g. "The number of filters must
+            be evenly divisible by the number of groups. Received: groups=2, filters=5.";
+            at build/call for an input of the wrong rank or channel count.
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> import numpy as np
+        >>> conv = layers.Conv2D(filters=32, kernel_size=3, activation="relu")
+        >>> conv(np.zeros((1, 28, 28, 1), dtype="float32")).shape
+        (1, 26, 26, 32)
+        >>> conv.count_params()  # 3*3*1*32 + 32
+        320
+    """
+
+    rank = 2
+
+    def _convolve(self, x):
+        return ops.conv2d(x, self.kernel, self.bias, groups=self.groups, **self._common_op_args())
+
+
+class DepthwiseConv2D(BaseConv):
+    """One filter (times ``depth_multiplier``) per input channel, no channel mixing.
+
+    Output shape:
+        ``(batch, OH, OW, C * depth_multiplier)``; parameters
+        ``KH * KW * C * depth_multiplier + C * depth_multiplier``.
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> layer = layers.DepthwiseConv2D(3, depth_multiplier=2)
+        >>> layer.compute_output_shape((None, 8, 8, 4))
+        (None, 6, 6, 8)
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", "DepthwiseConv2D")
+        self._triples = {
+            "depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            "bias": (bias_initializer, bias_regularizer, bias_constraint),
+        }
+        super().__init__(
+            None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation,
+            use_bias, activity_regularizer=activity_regularizer, **kwargs,
+        )  # fmt: skip
+
+    def _weight_args(self, **_):
+        return WeightArgs(**self._triples)
+
+    def _build_kernels(self, channels, input_shape):
+        shape = (*self.kernel_size, channels, self.depth_multiplier)
+        self.depthwise_kernel = self._args.add(self, "depthwise", shape, "depthwise_kernel")
+
+    def _output_channels(self, channels):
+        return None if channels is None else channels * self.depth_multiplier
+
+    def _convolve(self, x):
+        return ops.depthwise_conv2d(x, self.depthwise_kernel, self.bias, **self._common_op_args())
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("filters", "groups"):
+            config.pop(key)
+        return {**config, "depth_multiplier": self.depth_multiplier}
+
+
+class SeparableConv2D(BaseConv):
+    """Depthwise convolution followed by a 1x1 (pointwise) convolution to ``filters``.
+
+    Output shape:
+        ``(batch, OH, OW, filters)``; parameters
+        ``KH*KW*C*M + C*M*filters + filters`` (``M = depth_multiplier``).
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> import numpy as np
+        >>> layer = layers.SeparableConv2D(16, 3)
+        >>> _ = layer(np.zeros((1, 8, 8, 4), dtype="float32"))
+        >>> layer.count_params()  # 3*3*4 + 4*16 + 16
+        116
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", "SeparableConv2D")
+        self._triples = {
+            "depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            "pointwise": (pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+            "bias": (bias_initializer, bias_regularizer, bias_constraint),
+        }
+        super().__init__(
+            filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation,
+            use_bias, activity_regularizer=activity_regularizer, **kwargs,
+        )  # fmt: skip
+
+    def _weight_args(self, **_):
+        return WeightArgs(**self._triples)
+
+    def _build_kernels(self, channels, input_shape):
+        m = self.depth_multiplier
+        self.depthwise_kernel = self._args.add(
+            self, "depthwise", (*self.kernel_size, channels, m), "depthwise_kernel"
+        )
+        self.pointwise_kernel = self._args.add(
+            self, "pointwise", (1, 1, channels * m, self.filters), "pointwise_kernel"
+        )
+
+    def _convolve(self, x):
+        return ops.separable_conv2d(
+            x, self.depthwise_kernel, self.pointwise_kernel, self.bias, **self._common_op_args()
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        return {**config, "depth_multiplier": self.depth_multiplier}
+
+
+class LocallyConnected2D(BaseConv):
+    """Like Conv2D but with unshared weights: every output position has its own filters
+    (Keras 2's ``LocallyConnected2D``; ``padding="valid"`` only).
+
+    Weights:
+        kernel ``(OH*OW, KH*KW*C, filters)``, bias ``(OH, OW, filters)``.
+
+    Output shape:
+        ``(batch, OH, OW, filters)``; parameters ``OH*OW*(KH*KW*C*filters + filters)``.
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> import numpy as np
+        >>> layer = layers.LocallyConnected2D(2, 3)
+        >>> _ = layer(np.zeros((1, 5, 5, 1), dtype="float32"))
+        >>> layer.count_params()  # 3*3 positions * (3*3*1*2 + 2)
+        180
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 **kwargs):  # fmt: skip
+        kwargs.pop("implementation", None)
+        for key in ("dilation_rate", "groups", "padding_mode", "pad_value"):
+            if key in kwargs:
+                raise TypeError(f"LocallyConnected2D does not take `{key}`.")
+        if padding != "valid":
+            raise ValueError(
+                "LocallyConnected2D: only padding='valid' is supported (as in Keras 2). "
+                f"Received: padding={padding!r}"
+            )
+        super().__init__(filters, kernel_size, strides, padding, data_format, **kwargs)
+
+    def _spatial_out(self, input_shape):
+        out = self.compute_output_shape(input_shape)
+        return [out[a] for a in self.spatial_axes]
+
+    def _build_kernels(self, channels, input_shape):
+        oh, ow = self._spatial_out(input_shape)
+        if oh is None or ow is None:
+            raise ValueError(
+                f'Layer "{self.name}" (LocallyConnected2D): the spatial size of the inputs must '
+                f"be known (one kernel per position). Received input shape {tuple(input_shape)}"
+            )
+        kernel_shape = (oh * ow, math.prod(self.kernel_size) * channels, self.filters)
+        self.kernel = self._args.add(self, "kernel", kernel_shape)
+
+    def _bias_shape(self, out_channels, input_shape):
+        return (*self._spatial_out(input_shape), out_channels)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        spec_axes = {a: input_shape[a] for a in (*self.spatial_axes, self.channel_axis)}
+        self.input_spec = InputSpec(ndim=4, axes=spec_axes)
+
+    def _convolve(self, x):
+        return ops.locally_connected2d(
+            x, self.kernel, self.kernel_size, self.bias, strides=self.strides,
+            padding="valid", data_format=self.data_format,
+        )  # fmt: skip
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("dilation_rate", "groups", "padding_mode", "pad_value"):
+            config.pop(key)
+        return config

@@ -1,0 +1,164 @@
+"""BatchNormalization (Ioffe & Szegedy, 2015) with Keras' defaults."""
+
+from __future__ import annotations
+
+import numbers
+
+from cnnlab.autograd import basic
+from cnnlab.layers.base import InputSpec, Layer
+from cnnlab.layers.core import WeightArgs
+
+
+class BatchNormalization(Layer):
+    """Normalise each channel to zero mean and unit variance, then scale and shift.
+
+    Training (``training=True``), with batch statistics over every axis but ``axis``::
+
+        y = gamma * (x - mean_batch) / sqrt(var_batch + epsilon) + beta
+        moving_mean     = momentum * moving_mean     + (1 - momentum) * mean_batch
+        moving_variance = momentum * moving_variance + (1 - momentum) * var_batch
+
+    Inference uses ``moving_mean`` / ``moving_variance`` instead. The moving statistics
+    are non-trainable weights: updated in place during training calls, never by
+    gradients. A layer with ``trainable = False`` always runs in inference mode (as
+    Keras 3, for fine-tuning). ``var_batch`` is the biased (divide by ``n``) variance,
+    as in Keras.
+
+    Args:
+        axis: the channel axis (default -1, channels_last).
+        momentum: default 0.99.
+        epsilon: default 1e-3.
+        center, scale: learn ``beta`` / ``gamma``.
+
+    Parameters:
+        ``4 * C`` (``2 * C`` trainable: gamma, beta; ``2 * C`` not: the moving stats).
+
+    Example:
+        >>> import numpy as np
+        >>> from cnnlab.keras import layers
+        >>> bn = layers.BatchNormalization()
+        >>> y = bn(np.array([[1.0], [3.0]], dtype="float32"), training=True)
+        >>> np.round(y.numpy().ravel(), 3)
+        array([-0.999,  0.999], dtype=float32)
+        >>> bn.moving_mean.numpy()  # 0.99 * 0 + 0.01 * 2
+        array([0.02], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"BatchNormalization: axis must be an int. Received: axis={axis!r}")
+        for name, value in (("momentum", momentum), ("epsilon", epsilon)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"BatchNormalization: {name} must be a number. Received: {value!r}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(
+                f"BatchNormalization: momentum must be in [0, 1]. Received: momentum={momentum}"
+            )
+        if not epsilon > 0:
+            raise ValueError(
+                f"BatchNormalization: epsilon must be positive. Received: epsilon={epsilon}"
+            )
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self._args = WeightArgs(
+            gamma=(gamma_initializer, gamma_regularizer, gamma_constraint),
+            beta=(beta_initializer, beta_regularizer, beta_constraint),
+            moving_mean=(moving_mean_initializer, None, None),
+            moving_variance=(moving_variance_initializer, None, None),
+        )
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        if not -ndim <= self.axis < ndim:
+            raise ValueError(
+                f'Layer "{self.name}" (BatchNormalization): axis={self.axis} is out of range for '
+                f"input shape {tuple(input_shape)}"
+            )
+        axis = self.axis % ndim
+        channels = input_shape[axis]
+        if channels is None:
+            raise ValueError(
+                f'Layer "{self.name}" (BatchNormalization): axis {self.axis} of the input must be '
+                f"defined. Received input shape {tuple(input_shape)}"
+            )
+        shape = (channels,)
+        if self.scale:
+            self.gamma = self._args.add(self, "gamma", shape)
+        if self.center:
+            self.beta = self._args.add(self, "beta", shape)
+        self.moving_mean = self._add_stat("moving_mean", shape)
+        self.moving_variance = self._add_stat("moving_variance", shape)
+        self.input_spec = InputSpec(ndim=ndim, axes={self.axis: channels})
+        self._reduce_axes = tuple(a for a in range(ndim) if a != axis)
+        self._broadcast = tuple(channels if a == axis else 1 for a in range(ndim))
+
+    def _add_stat(self, name, shape):
+        return self.add_weight(
+            name, shape, initializer=self._args.initializer[name], trainable=False
+        )
+
+    def _expand(self, t):
+        return t if self.axis in (-1, len(self._broadcast) - 1) else basic.reshape(t, self._broadcast)
+
+    def call(self, inputs, training=False):
+        x = inputs
+        if training and self.trainable:
+            mean = x.mean(axis=self._reduce_axes, keepdims=True)
+            centered = x - mean
+            variance = (centered * centered).mean(axis=self._reduce_axes, keepdims=True)
+            y = centered / (variance + self.epsilon).sqrt()
+            m = self.momentum
+            self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean.data.reshape(-1)
+            self.moving_variance.data[...] = (
+                m * self.moving_variance.data + (1 - m) * variance.data.reshape(-1)
+            )
+        else:
+            mean = self._expand(self.moving_mean.detach())
+            inv = 1.0 / (self.moving_variance.data + self.epsilon) ** 0.5
+            y = (x - mean) * self._expand(basic.as_tensor(inv.astype(x.dtype)))
+        if self.gamma is not None:
+            y = y * self._expand(self.gamma)
+        if self.beta is not None:
+            y = y + self._expand(self.beta)
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            **self._args.config(["beta", "gamma"]),
+            "moving_mean_initializer": self._serialize_init("moving_mean"),
+            "moving_variance_initializer": self._serialize_init("moving_variance"),
+            "synchronized": False,
+        }
+
+    def _serialize_init(self, name):
+        from cnnlab.initializers import serialize
+
+        return serialize(self._args.initializer[name])
