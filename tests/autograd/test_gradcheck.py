@@ -42,8 +42,11 @@ class NaNGradient(Function):
 
 
 def test_passes_on_correct_ops(rng):
-    result = gradcheck(lambda a, b: (a * b).exp() / (b * b + 1), rng.standard_normal((2, 3)),
-                       rng.standard_normal((2, 3)))
+    result = gradcheck(
+        lambda a, b: (a * b).exp() / (b * b + 1),
+        rng.standard_normal((2, 3)),
+        rng.standard_normal((2, 3)),
+    )
     assert isinstance(result, GradcheckResult)
     assert result.ok and bool(result)
     assert result.max_relative_error < 1e-7

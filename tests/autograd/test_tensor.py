@@ -99,7 +99,10 @@ BINARY = {
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
-@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3), seed=st.integers(0, 99))
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+    seed=st.integers(0, 99),
+)
 def test_broadcasting_binary_ops_match_torch(name, shapes, seed):
     rng = np.random.default_rng(seed)
     a = rng.uniform(0.5, 2, shapes.input_shapes[0]) * rng.choice([-1, 1], shapes.input_shapes[0])
@@ -109,13 +112,23 @@ def test_broadcasting_binary_ops_match_torch(name, shapes, seed):
 
 
 @pytest.mark.parametrize(
-    "shapes", [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
-               ((5, 2, 3), (5, 3, 4)), ((5, 2, 3), (3,)), ((3,), (5, 3, 4))]
+    "shapes",
+    [
+        ((3,), (3,)),
+        ((3,), (3, 2)),
+        ((2, 3), (3,)),
+        ((2, 3), (3, 4)),
+        ((5, 2, 3), (3, 4)),
+        ((5, 2, 3), (5, 3, 4)),
+        ((5, 2, 3), (3,)),
+        ((3,), (5, 3, 4)),
+    ],
 )
 def test_matmul_matches_torch(shapes, rng):
     a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
-    assert_same_as_torch(lambda x, y: x @ y, torch.matmul, a, b, grad=rng.standard_normal(
-        np.matmul(a, b).shape))
+    assert_same_as_torch(
+        lambda x, y: x @ y, torch.matmul, a, b, grad=rng.standard_normal(np.matmul(a, b).shape)
+    )
 
 
 def test_matmul_shape_error():
@@ -205,14 +218,18 @@ def test_concatenate_and_stack_match_torch(axis, rng):
     assert_same_as_torch(
         lambda *t: cnnlab.concatenate(t, axis=axis),
         lambda *t: torch.cat(t, dim=axis),
-        a, b, c,
+        a,
+        b,
+        c,
         grad=rng.standard_normal(cat_shape),
     )
     stack_shape = np.stack([a, b, c], axis=axis).shape
     assert_same_as_torch(
         lambda *t: cnnlab.stack(t, axis=axis),
         lambda *t: torch.stack(t, dim=axis),
-        a, b, c,
+        a,
+        b,
+        c,
         grad=rng.standard_normal(stack_shape),
     )
     with pytest.raises(ValueError, match="stack: all tensors must have the same shape"):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -115,7 +115,9 @@ def test_extreme_inputs_are_finite_and_exact():
         sig = sigmoid(big).numpy()
         e = elu(big).numpy()
     np.testing.assert_array_equal(s, [[0, 0, 1], [0.5, 0.5, 0]])
-    np.testing.assert_allclose(ls, [[-2e4, -1e4, 0], [-np.log(2), -np.log(2), -2e4 - np.log(2)]], rtol=1e-6)
+    np.testing.assert_allclose(
+        ls, [[-2e4, -1e4, 0], [-np.log(2), -np.log(2), -2e4 - np.log(2)]], rtol=1e-6
+    )
     np.testing.assert_array_equal(sig, [[0, 0.5, 1], [1, 1, 0]])
     np.testing.assert_array_equal(e, [[-1, 0, 1e4], [1e4, 1e4, -1]])
     x = Tensor(big, requires_grad=True)
@@ -165,7 +167,9 @@ def test_get_activation_errors():
 
 
 def test_argument_validation():
-    with pytest.raises(ValueError, match=r"negative_slope must be >= 0. Received: negative_slope=-1"):
+    with pytest.raises(
+        ValueError, match=r"negative_slope must be >= 0. Received: negative_slope=-1"
+    ):
         leaky_relu([1.0], negative_slope=-1)
     with pytest.raises(TypeError, match="negative_slope must be a number"):
         leaky_relu([1.0], negative_slope="0.2")

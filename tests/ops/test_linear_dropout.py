@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,13 +59,21 @@ def test_dense_matches_torch_linear(dtype, activation, batch, features, units, u
 
 @pytest.mark.parametrize("activation", [None, "relu", "tanh"])
 def test_dense_gradcheck(activation, rng):
-    x, kernel, bias = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2)
+    x, kernel, bias = (
+        rng.standard_normal((3, 4)),
+        rng.standard_normal((4, 2)),
+        rng.standard_normal(2),
+    )
     assert gradcheck(lambda a, k, b: dense(a, k, b, activation=activation), x, kernel, bias)
     assert gradcheck(lambda a, k: dense(a, k, activation=activation), x[None], kernel)
 
 
 def test_dense_fused_relu_equals_separate_relu(rng):
-    x, kernel, bias = rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)
+    x, kernel, bias = (
+        rng.standard_normal((5, 3)),
+        rng.standard_normal((3, 4)),
+        rng.standard_normal(4),
+    )
     fused = dense(x, kernel, bias, activation="relu").numpy()
     np.testing.assert_array_equal(fused, np.maximum(x @ kernel + bias, 0))
 
@@ -79,7 +87,8 @@ def test_dense_shape_errors():
     x = np.zeros((2, 784), dtype=np.float32)
     with pytest.raises(
         ValueError,
-        match=r"dense: input has 784 features but the kernel expects 512 \(kernel shape \(512, 10\)",
+        match=r"dense: input has 784 features but the kernel expects 512 "
+        r"\(kernel shape \(512, 10\)",
     ):
         dense(x, np.zeros((512, 10), dtype=np.float32))
     with pytest.raises(ValueError, match=r"dense: bias must have shape \(10,\).*Received: \(5,\)"):
@@ -151,7 +160,7 @@ def test_dropout_validation():
             dropout([1.0], rate, training=True)
     with pytest.raises(TypeError, match="rate must be a number"):
         dropout([1.0], "0.5")
-    with pytest.raises(TypeError, match="seed must be None, an int or a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"seed must be None, an int or a numpy\.random\.Generator"):
         dropout([1.0], 0.5, training=True, seed=1.5)
     with pytest.raises(ValueError, match="noise_shape must have one entry per input axis"):
         dropout(np.ones((2, 3)), 0.5, training=True, noise_shape=(2, 2))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -247,8 +247,9 @@ def test_binary_from_probabilities_matches_torch_inside_the_clip_range(dtype, ca
     probs, targets = rng.uniform(0.01, 0.99, (n, d)), rng.integers(0, 2, (n, d))
     run_both(
         lambda p: binary_crossentropy(targets, p),
-        lambda p: F.binary_cross_entropy(p, torch.tensor(targets, dtype=p.dtype), reduction="none")
-        .mean(-1),
+        lambda p: F.binary_cross_entropy(
+            p, torch.tensor(targets, dtype=p.dtype), reduction="none"
+        ).mean(-1),
         probs,
         dtype,
     )

@@ -189,7 +189,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, a, axes):
-        self.axes = None if axes is None else tuple(ax % a.ndim for ax in axes)  # argsort needs >= 0
+        # non-negative axes, so that backward's argsort inverts the permutation
+        self.axes = None if axes is None else tuple(ax % a.ndim for ax in axes)
         return self.xp.transpose(a, self.axes)
 
     def backward(self, g):
@@ -325,7 +326,9 @@ def power(a, exponent):
 def matmul(a, b):
     a, b = _pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must have at least 1 axis. Received {a.shape} @ {b.shape}")
+        raise ValueError(
+            f"matmul: operands must have at least 1 axis. Received {a.shape} @ {b.shape}"
+        )
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ValueError(
             f"matmul: inner sizes differ: {a.shape} @ {b.shape} "

@@ -123,7 +123,8 @@ class Tensor:
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({np.array2string(self.data, separator=', ', prefix='Tensor(')}, dtype={self.dtype}{grad})"
+        values = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        return f"Tensor({values}, dtype={self.dtype}{grad})"
 
     @property
     def is_leaf(self) -> bool:

@@ -103,7 +103,9 @@ def mnist_like(gray: np.ndarray, name: str = "image") -> np.ndarray:
     height, width = crop.shape
     scale = BOX / max(height, width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    resized = Image.fromarray(np.ascontiguousarray(crop)).resize((new_w, new_h), Image.Resampling.LANCZOS)
+    resized = Image.fromarray(np.ascontiguousarray(crop)).resize(
+        (new_w, new_h), Image.Resampling.LANCZOS
+    )
     patch = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
     if patch.sum() <= 0:
         raise ValueError(f"{name}: no digit found (the ink vanished when scaled to 20x20).")

@@ -73,9 +73,7 @@ def _class_axis(axis, ndim, fn) -> int:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"{fn}: axis must be an int. Received: {axis!r}")
     if ndim == 0 or not -ndim <= axis < ndim:
-        raise ValueError(
-            f"{fn}: axis={axis} is not an axis of y_pred, which has {ndim} axes"
-        )
+        raise ValueError(f"{fn}: axis={axis} is not an axis of y_pred, which has {ndim} axes")
     return int(axis) % ndim
 
 

@@ -1,0 +1,208 @@
+"""``cnnlab train``: train one of the lecture's models on MNIST and save the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import click
+
+from cnnlab.cli._common import MODEL_NAMES, clear_errors, console
+
+RUN_FILES = ("model.keras", "history.json", "curves.png")
+
+
+def _check_out_dir(out: Path, overwrite: bool) -> None:
+    """Refuse (before any work) to clobber a previous run unless --overwrite."""
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if existing and not overwrite:
+        raise click.ClickException(
+            f"{out} already holds a run ({', '.join(existing)}). "
+            "Pass --overwrite to replace it, or choose another --out."
+        )
+
+
+def _matplotlib_available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def plot_history(history: dict, path: Path, title: str) -> None:
+    """Write a PNG with the loss and accuracy curves of ``history`` (Keras' History.history)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for key, style in ((metric, "o-"), (f"val_{metric}", "s--")):
+            values = history.get(key)
+            if values:
+                epochs = range(1, len(values) + 1)
+                ax.plot(epochs, values, style, label=key.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.savefig(path, format="png", dpi=100)
+
+
+def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
+    """Write model.keras, history.json and curves.png: all of them or none.
+
+    Each file is first written under a temporary name in ``out``; only when all three
+    are complete are they moved into place (``os.replace``). On any error (or Ctrl-C)
+    the temporary files are removed and an earlier run's files stay as they were.
+    """
+    from cnnlab.models.saving import save_model
+
+    out.mkdir(parents=True, exist_ok=True)
+    names = [name for name in RUN_FILES if with_png or name != "curves.png"]
+    token = uuid.uuid4().hex[:8]
+    temps = {name: out / f".{Path(name).stem}.{token}.tmp{Path(name).suffix}" for name in names}
+    try:
+        save_model(model, temps["model.keras"])
+        temps["history.json"].write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        if with_png:
+            title = (
+                f"{record['model']} on MNIST ({record['optimizer']}, batch {record['batch_size']})"
+            )
+            plot_history(record["history"], temps["curves.png"], title)
+        for name in names:
+            os.replace(temps[name], out / name)
+    except BaseException:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    return [out / name for name in names]
+
+
+@click.command()
+@click.argument("model_name", metavar="MODEL", type=click.Choice(MODEL_NAMES))
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=128, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--optimizer",
+    default="rmsprop",
+    show_default=True,
+    type=click.Choice(["rmsprop", "adam", "sgd"], case_sensitive=False),
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Default: the optimizer's Keras default (0.001 for rmsprop and adam, 0.01 for sgd).",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--validation-split",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Fraction of the training images held out to report val_loss/val_accuracy.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory for model.keras, history.json and curves.png. Default: runs/MODEL.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use only the first N training and N test images (quick checks).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the files of an earlier run in --out.")
+@click.option(
+    "--verbose", default=1, show_default=True, type=click.IntRange(0, 2), help="As in fit()."
+)
+def train(
+    model_name,
+    epochs,
+    batch_size,
+    optimizer,
+    learning_rate,
+    seed,
+    validation_split,
+    out,
+    limit,
+    overwrite,
+    verbose,
+):
+    """Train MODEL (dense, convnet or convnet-nopool) on MNIST, as in the lecture.
+
+    Prints Keras' progress bar and the test loss and accuracy, then writes the model
+    (model.keras), the training history (history.json) and the loss/accuracy curves
+    (curves.png) into --out.
+    """
+    out = out if out is not None else Path("runs") / model_name
+    _check_out_dir(out, overwrite)
+    with_png = _matplotlib_available()
+    con = console()
+    if not with_png:
+        con.print(
+            "[yellow]Notice:[/] matplotlib is not installed, so curves.png is skipped "
+            "(pip install 'cnnlab[viz]')."
+        )
+    with clear_errors():
+        from cnnlab import optimizers, zoo
+        from cnnlab.utils.random import set_random_seed
+
+        set_random_seed(seed)
+        (x_train, y_train), (x_test, y_test) = zoo.load_mnist_for(model_name, limit=limit)
+        model = zoo.build_model(model_name)
+        opt = optimizers.get(optimizer.lower())
+        if learning_rate is not None:
+            opt.learning_rate = learning_rate
+        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        con.print(
+            f"Training [bold]{model_name}[/] ({model.count_params():,} parameters) on "
+            f"{len(x_train):,} MNIST images: {epochs} epoch(s), batch size {batch_size}, "
+            f"{optimizer.lower()}, seed {seed}"
+        )
+        start = time.perf_counter()
+        history = model.fit(
+            x_train,
+            y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            verbose=verbose,
+        )
+        train_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        test = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0, return_dict=True)
+        test_seconds = time.perf_counter() - start
+        record = {
+            "model": model_name,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "optimizer": optimizer.lower(),
+            "learning_rate": float(opt.learning_rate),
+            "seed": seed,
+            "validation_split": validation_split,
+            "limit": limit,
+            "train_samples": len(x_train),
+            "test_samples": len(x_test),
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "test_loss": float(test["loss"]),
+            "test_accuracy": float(test["accuracy"]),
+            "train_seconds": round(train_seconds, 3),
+            "test_seconds": round(test_seconds, 3),
+        }
+        written = _write_run(out, model, record, with_png)
+    con.print(
+        f"Test loss: {record['test_loss']:.4f}  Test accuracy: "
+        f"[bold]{record['test_accuracy']:.4f}[/] on {len(x_test):,} images "
+        f"(training took {train_seconds:.1f} s)"
+    )
+    con.print("Wrote " + ", ".join(str(p) for p in written))

@@ -1,0 +1,69 @@
+"""Layers with Keras' names and arguments (``from cnnlab.keras import layers``).
+
+Every layer is a thin class around a function of :mod:`cnnlab.ops`: it holds the
+weights, builds them lazily on the first call and knows its output shape.
+"""
+
+from cnnlab.layers.activations import Activation, LeakyReLU, ReLU, Softmax
+from cnnlab.layers.base import (
+    InputSpec,
+    Layer,
+    Variable,
+    clear_session,
+    deserialize_layer,
+    get_layer_class,
+    serialize_layer,
+)
+from cnnlab.layers.conv import (
+    BaseConv,
+    Conv1D,
+    Conv2D,
+    DepthwiseConv2D,
+    LocallyConnected2D,
+    SeparableConv2D,
+)
+from cnnlab.layers.core import Dense, Dropout, Rescaling
+from cnnlab.layers.input_layer import Input, InputLayer
+from cnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from cnnlab.layers.node import KerasTensor
+from cnnlab.layers.normalization import BatchNormalization
+from cnnlab.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    BasePooling,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    LpPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MinPooling2D,
+    StochasticPooling2D,
+)
+from cnnlab.layers.reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D
+
+serialize = serialize_layer
+deserialize = deserialize_layer
+
+__all__ = [
+    "Activation", "Add", "Average", "AveragePooling1D", "AveragePooling2D", "AvgPool1D",
+    "AvgPool2D", "BaseConv", "BasePooling", "BatchNormalization", "Concatenate", "Conv1D",
+    "Conv2D", "Dense", "DepthwiseConv2D", "Dropout", "Flatten", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Input", "InputLayer",
+    "InputSpec", "KerasTensor", "Layer", "LeakyReLU", "LocallyConnected2D", "LpPooling2D",
+    "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "MinPooling2D",
+    "Minimum", "Multiply", "ReLU", "Rescaling", "Reshape", "SeparableConv2D", "Softmax",
+    "StochasticPooling2D", "Subtract", "Variable", "ZeroPadding1D", "ZeroPadding2D",
+    "clear_session", "deserialize", "deserialize_layer", "get_layer_class", "serialize",
+    "serialize_layer",
+]  # fmt: skip

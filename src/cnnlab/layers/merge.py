@@ -1,0 +1,154 @@
+"""Merge layers: combine a list of tensors (residual connections, branches)."""
+
+from __future__ import annotations
+
+import numbers
+
+from cnnlab.autograd import basic
+from cnnlab.layers.base import Layer
+
+
+def _same_shape(a, b) -> bool:
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+
+
+class _Merge(Layer):
+    """Base of the elementwise merges: every input must have the same shape."""
+
+    def _check_list(self, input_shape):
+        if not isinstance(input_shape, list | tuple) or not input_shape or not all(
+            isinstance(s, list | tuple) for s in input_shape
+        ):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) should be called on a list of '
+                f"inputs. Received: input_shape={input_shape}"
+            )
+        return [tuple(s) for s in input_shape]
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        shapes = self._check_list(input_shape)
+        first = shapes[0]
+        for shape in shapes[1:]:
+            if not _same_shape(first, shape):
+                raise ValueError(
+                    f'Layer "{self.name}" ({type(self).__name__}): inputs have incompatible '
+                    f"shapes. Received shapes {first} and {shape}"
+                )
+        return tuple(
+            next((d for d in dims if d is not None), None) for dims in zip(*shapes, strict=True)
+        )
+
+    def call(self, inputs):
+        self.compute_output_shape([t.shape for t in inputs])
+        return self._merge(list(inputs))
+
+
+class Add(_Merge):
+    """Elementwise sum of a list of same-shape tensors (the residual connection).
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> layers.Add()([[[1.0, 2.0]], [[10.0, 20.0]]]).numpy()
+        array([[11., 22.]], dtype=float32)
+    """
+
+    def _merge(self, inputs):
+        out = inputs[0]
+        for t in inputs[1:]:
+            out = out + t
+        return out
+
+
+class Subtract(_Merge):
+    """``inputs[0] - inputs[1]`` (exactly two inputs)."""
+
+    def compute_output_shape(self, input_shape):
+        if len(self._check_list(input_shape)) != 2:
+            raise ValueError(
+                f'Layer "{self.name}" (Subtract) must be called on exactly 2 inputs. '
+                f"Received: {len(input_shape)} inputs"
+            )
+        return super().compute_output_shape(input_shape)
+
+    def _merge(self, inputs):
+        return inputs[0] - inputs[1]
+
+
+class Multiply(_Merge):
+    """Elementwise product of a list of same-shape tensors."""
+
+    def _merge(self, inputs):
+        out = inputs[0]
+        for t in inputs[1:]:
+            out = out * t
+        return out
+
+
+class Average(_Merge):
+    """Elementwise mean of a list of same-shape tensors."""
+
+    def _merge(self, inputs):
+        return Add._merge(self, inputs) * (1.0 / len(inputs))
+
+
+class Maximum(_Merge):
+    """Elementwise maximum of a list of same-shape tensors."""
+
+    def _merge(self, inputs):
+        return basic.stack(inputs, axis=0).max(axis=0)
+
+
+class Minimum(_Merge):
+    """Elementwise minimum of a list of same-shape tensors."""
+
+    def _merge(self, inputs):
+        return basic.stack(inputs, axis=0).min(axis=0)
+
+
+class Concatenate(_Merge):
+    """Join tensors along ``axis`` (default the channels, -1); other axes must match.
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> layers.Concatenate().compute_output_shape([(None, 4, 4, 2), (None, 4, 4, 3)])
+        (None, 4, 4, 5)
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise TypeError(f"Concatenate: axis must be an int. Received: axis={axis!r}")
+        self.axis = int(axis)
+
+    def compute_output_shape(self, input_shape):
+        shapes = self._check_list(input_shape)
+        ndim = len(shapes[0])
+        bad = any(len(s) != ndim for s in shapes) or not -ndim <= self.axis < ndim
+        if not bad:
+            axis = self.axis % ndim
+            rest = [tuple(d for i, d in enumerate(s) if i != axis) for s in shapes]
+            bad = not all(_same_shape(rest[0], r) for r in rest[1:])
+        if bad:
+            raise ValueError(
+                f'Layer "{self.name}": a `Concatenate` layer requires inputs with matching shapes '
+                f"except for the concatenation axis (axis={self.axis}). "
+                f"Received: input_shape={shapes}"
+            )
+        out = list(super_shape(shapes))
+        sizes = [s[axis] for s in shapes]
+        out[axis] = None if any(d is None for d in sizes) else sum(sizes)
+        return tuple(out)
+
+    def _merge(self, inputs):
+        return basic.concatenate(inputs, axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+def super_shape(shapes):
+    """The first known size of every axis."""
+    return tuple(next((d for d in dims if d is not None), None) for dims in zip(*shapes, strict=True))
