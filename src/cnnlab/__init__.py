@@ -1,10 +1,10 @@
 """cnnlab: convolutional neural networks from first principles, in NumPy.
 
-    >>> import cnnlab
-    >>> from cnnlab import ops
-    >>> ops.correlate2d([[1, 2, 3], [3, 4, 5], [1, 0, 2]], [[0, 1], [1, -1]]).numpy()
-    array([[1., 2.],
-           [5., 3.]], dtype=float32)
+>>> import cnnlab
+>>> from cnnlab import ops
+>>> ops.correlate2d([[1, 2, 3], [3, 4, 5], [1, 0, 2]], [[0, 1], [1, -1]]).numpy()
+array([[1., 2.],
+       [5., 3.]], dtype=float32)
 """
 
 from cnnlab import ops

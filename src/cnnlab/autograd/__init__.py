@@ -4,4 +4,12 @@ from cnnlab.autograd.function import Function
 from cnnlab.autograd.gradcheck import GradcheckResult, gradcheck
 from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled, no_grad
 
-__all__ = ["Function", "GradcheckResult", "Tensor", "as_tensor", "gradcheck", "is_grad_enabled", "no_grad"]
+__all__ = [
+    "Function",
+    "GradcheckResult",
+    "Tensor",
+    "as_tensor",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+]

@@ -349,7 +349,7 @@ def sqrt(a):
     return Sqrt.apply(a)
 
 
-def abs(a):  # noqa: A001 - mirrors numpy.abs
+def abs(a):
     return Abs.apply(a)
 
 
@@ -393,7 +393,7 @@ def stack(tensors, axis=0):
     return Stack.apply(*tensors, axis=axis)
 
 
-def sum(a, axis=None, keepdims=False):  # noqa: A001
+def sum(a, axis=None, keepdims=False):
     return Sum.apply(a, axis=axis, keepdims=keepdims)
 
 
@@ -401,9 +401,9 @@ def mean(a, axis=None, keepdims=False):
     return Mean.apply(a, axis=axis, keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims=False):  # noqa: A001
+def max(a, axis=None, keepdims=False):
     return Max.apply(a, axis=axis, keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims=False):  # noqa: A001
+def min(a, axis=None, keepdims=False):
     return Min.apply(a, axis=axis, keepdims=keepdims)
