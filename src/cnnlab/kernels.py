@@ -168,7 +168,9 @@ def get_kernel(identifier) -> np.ndarray:
     try:
         array = np.asarray(identifier)
     except (ValueError, TypeError):
-        raise TypeError(f"{fn}: a kernel must be a name or a 2-D matrix. Received: {identifier!r}")
+        raise TypeError(
+            f"{fn}: a kernel must be a name or a 2-D matrix. Received: {identifier!r}"
+        ) from None
     if array.dtype.kind not in "iuf" or array.dtype == np.bool_:
         raise TypeError(
             f"{fn}: a kernel must hold real numbers. Received an array of dtype {array.dtype}"

@@ -10,7 +10,7 @@ from cnnlab.datasets import mnist
 
 @pytest.fixture(scope="module")
 def digits():
-    _, (x_test, y_test) = mnist.load_data()
+    _, (x_test, _) = mnist.load_data()
     return x_test[:40]
 
 

@@ -9,7 +9,10 @@ A subclass implements
   ``forward`` (``None`` where an input needs none), each of that input's shape.
 
 ``apply(*inputs, **params)`` wraps the result in a :class:`~cnnlab.Tensor` and, when
-gradients are being recorded, links it into the graph.
+gradients are being recorded, links it into the graph. Before ``forward`` runs it sets
+``self.needs_input_grad``, one bool per input, so an op can skip saving or computing
+what no gradient will use (a network's first convolution needs no gradient for its
+input images).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class Function:
 
     inputs: tuple = ()
     saved_arrays: tuple = ()
+    needs_input_grad: tuple = ()  # set by apply: does input i need a gradient?
 
     def save_for_backward(self, *arrays) -> None:
         """Keep exactly what backward will need."""
@@ -41,8 +45,10 @@ class Function:
         tensors = tuple(as_tensor(x) for x in inputs)
         fn = cls()
         fn.xp = get_array_module(*(t.data for t in tensors))
+        recording = is_grad_enabled()
+        fn.needs_input_grad = tuple(recording and t.requires_grad for t in tensors)
         out = fn.forward(*(t.data for t in tensors), **params)
-        needs_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        needs_grad = any(fn.needs_input_grad)
         result = Tensor._from_array(out, requires_grad=needs_grad)
         if needs_grad:
             fn.inputs = tensors

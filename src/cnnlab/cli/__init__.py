@@ -28,5 +28,12 @@ main.add_command(evaluate)
 main.add_command(predict)
 main.add_command(summary)
 # -- explain / filter / viz commands (registered by their own modules' authors) --
+from cnnlab.cli.explain import explain  # noqa: E402
+from cnnlab.cli.filter import filter_command  # noqa: E402
+from cnnlab.cli.viz import viz  # noqa: E402
+
+main.add_command(explain)
+main.add_command(filter_command)
+main.add_command(viz)
 
 __all__ = ["main"]

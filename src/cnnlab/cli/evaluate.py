@@ -40,6 +40,7 @@ def evaluate(model_path, batch_size, limit):
         seconds = time.perf_counter() - start
     con = console()
     con.print(f"{model_path} on {len(x_test):,} MNIST test images ({seconds:.1f} s):")
-    for name, value in results.items():
+    ordered = sorted(results.items(), key=lambda item: item[0] != "loss")  # loss first
+    for name, value in ordered:
         label = "Test " + name.replace("_", " ")
         con.print(f"  {label}: [bold]{float(value):.4f}[/]")

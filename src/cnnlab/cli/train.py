@@ -35,9 +35,12 @@ def _matplotlib_available() -> bool:
     return True
 
 
-def plot_history(history: dict, path: Path, title: str) -> None:
-    """Write a PNG with the loss and accuracy curves of ``history`` (Keras' History.history)."""
+def plot_history(history: dict, path: Path, title: str, test: dict | None = None) -> None:
+    """Write a PNG of the loss and accuracy curves of ``history`` (Keras' History.history),
+    with the final test values (``test = {"loss": ..., "accuracy": ...}``) as stars."""
+    test = test or {}
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(10, 4), layout="constrained")
     axes = fig.subplots(1, 2)
@@ -47,6 +50,9 @@ def plot_history(history: dict, path: Path, title: str) -> None:
             if values:
                 epochs = range(1, len(values) + 1)
                 ax.plot(epochs, values, style, label=key.replace("_", " "))
+        if test.get(metric) is not None and history.get(metric):
+            ax.plot([len(history[metric])], [test[metric]], "k*", ms=12, label=f"test {metric}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
@@ -75,7 +81,8 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
             title = (
                 f"{record['model']} on MNIST ({record['optimizer']}, batch {record['batch_size']})"
             )
-            plot_history(record["history"], temps["curves.png"], title)
+            test = {"loss": record["test_loss"], "accuracy": record["test_accuracy"]}
+            plot_history(record["history"], temps["curves.png"], title, test)
         for name in names:
             os.replace(temps[name], out / name)
     except BaseException:

@@ -101,12 +101,12 @@ def _fmt(n: int) -> str:
 
 
 def _formula(terms: list[list[int]]) -> tuple[int, str]:
-    """``[[3,3,32,64],[64]] -> (18496, "3*3*32*64 + 64 = 18,496")``; factors equal to 1
-    are left out unless a term is nothing but ones."""
+    """``[[3,3,32,64],[64]] -> (18496, "3*3*32*64 + 64 = 18,496")``; ``None`` factors
+    (e.g. a depth multiplier of 1) are left out."""
     shown, total = [], 0
     for factors in terms:
-        total += math.prod(factors)
-        kept = [f for f in factors if f != 1] or [1]
+        kept = [f for f in factors if f is not None]
+        total += math.prod(kept)
         shown.append(_product(kept))
     if not terms:
         return 0, "0"
@@ -159,7 +159,7 @@ def layer_row(name: str, class_name: str, config: dict, state: State) -> tuple[L
     fn = f'explain_model: layer "{name}" ({class_name})'
     c = config
     shape = state.shape
-    if class_name in CONV + ("DepthwiseConv2D", "SeparableConv2D", "LocallyConnected2D"):
+    if class_name in (*CONV, "DepthwiseConv2D", "SeparableConv2D", "LocallyConnected2D"):
         return _conv_row(name, class_name, c, state, fn)
     if class_name in POOLS:
         rank = _rank(class_name, c)
@@ -167,22 +167,29 @@ def layer_row(name: str, class_name: str, config: dict, state: State) -> tuple[L
         pool = normalize_tuple(c.get("pool_size", 2), rank, "pool_size", fn)
         strides = c.get("strides")
         strides = pool if strides is None else normalize_tuple(strides, rank, "strides", fn)
-        out, rf, jump = _spatial_step(state, pool, strides, (1,) * rank, c.get("padding", "valid"), fn)
+        out, rf, jump = _spatial_step(
+            state, pool, strides, (1,) * rank, c.get("padding", "valid"), fn
+        )
         out_shape = (*out, shape[-1])
-        kind = class_name.split("Pooling")[0].lower()
-        summary = f"{kind} pool {'x'.join(map(str, pool))}"
+        summary = "x".join(map(str, pool))
         if strides != pool:
             summary += f", stride {'x'.join(map(str, strides))}"
-        row = LayerRow(name, class_name, summary, out_shape, 0, "0", 0, "0", math.prod(out_shape), rf, jump)
+        row = LayerRow(
+            name, class_name, summary, out_shape, 0, "0", 0, "0", math.prod(out_shape), rf, jump
+        )
         return row, State(out_shape, rf, jump)
     if class_name in GLOBAL_POOLS:
         _need_spatial(state, _rank(class_name, c), fn)
         out_shape = (shape[-1],)
-        row = LayerRow(name, class_name, "over all positions", out_shape, 0, "0", 0, "0", shape[-1], None, None)
+        row = LayerRow(
+            name, class_name, "over all positions", out_shape, 0, "0", 0, "0", shape[-1], None, None
+        )
         return row, State(out_shape, None, None, spatial=False)
     if class_name == "Flatten":
         out_shape = (math.prod(shape),)
-        row = LayerRow(name, class_name, "", out_shape, 0, "0", 0, "0", out_shape[0], state.rf, state.jump)
+        row = LayerRow(
+            name, class_name, "", out_shape, 0, "0", 0, "0", out_shape[0], state.rf, state.jump
+        )
         return row, State(out_shape, state.rf, state.jump, spatial=False)
     if class_name == "Dense":
         units = int(c["units"])
@@ -197,7 +204,19 @@ def layer_row(name: str, class_name: str, config: dict, state: State) -> tuple[L
         else:
             rf, jump, spatial = state.rf, state.jump, state.spatial
         summary = f"{units} units"
-        row = LayerRow(name, class_name, summary, out_shape, params, pf, macs, mf, math.prod(out_shape), rf, jump)
+        row = LayerRow(
+            name,
+            class_name,
+            summary,
+            out_shape,
+            params,
+            pf,
+            macs,
+            mf,
+            math.prod(out_shape),
+            rf,
+            jump,
+        )
         return row, State(out_shape, rf, jump, spatial)
     if class_name in SHAPE_KEEPING:
         params, pf, trainable, summary = 0, "0", None, c.get("activation", "") or ""
@@ -209,7 +228,20 @@ def layer_row(name: str, class_name: str, config: dict, state: State) -> tuple[L
             params, pf = _formula([[count, channels]])
             trainable = 2 * channels
             summary = "gamma, beta" + (", moving mean/variance" if count == 4 else "")
-        row = LayerRow(name, class_name, str(summary), shape, params, pf, 0, "0", math.prod(shape), state.rf, state.jump, trainable)
+        row = LayerRow(
+            name,
+            class_name,
+            str(summary),
+            shape,
+            params,
+            pf,
+            0,
+            "0",
+            math.prod(shape),
+            state.rf,
+            state.jump,
+            trainable,
+        )
         return row, state
     if class_name in ("ZeroPadding1D", "ZeroPadding2D"):
         rank = _rank(class_name, c)
@@ -217,7 +249,19 @@ def layer_row(name: str, class_name: str, config: dict, state: State) -> tuple[L
         pads = explicit_padding(c.get("padding", 1), rank, fn)
         out = tuple(i + b + a for i, (b, a) in zip(state.spatial_shape, pads, strict=True))
         out_shape = (*out, shape[-1])
-        row = LayerRow(name, class_name, "pad " + ", ".join(f"{b}+{a}" for b, a in pads), out_shape, 0, "0", 0, "0", math.prod(out_shape), state.rf, state.jump)
+        row = LayerRow(
+            name,
+            class_name,
+            "pad " + ", ".join(f"{b}+{a}" for b, a in pads),
+            out_shape,
+            0,
+            "0",
+            0,
+            "0",
+            math.prod(out_shape),
+            state.rf,
+            state.jump,
+        )
         return row, replace(state, shape=out_shape)
     raise ValueError(f"{fn}: no arithmetic for this layer class")
 
@@ -253,16 +297,18 @@ def _conv_row(name, class_name, c, state: State, fn):
         summary = f"{'x'.join(map(str, kernel))}, {filters} filters"
     elif class_name == "DepthwiseConv2D":
         m = int(c.get("depth_multiplier", 1))
+        m_ = None if m == 1 else m  # the lecture writes 3*3*3, not 3*3*3*1
         out_c = cin * m
-        params, pf = _formula([[*k, cin, m]] + ([[cin, m]] if bias else []))
-        macs, mf = _formula([[*k, cin, m, *out]])
+        params, pf = _formula([[*k, cin, m_]] + ([[cin, m_]] if bias else []))
+        macs, mf = _formula([[*k, cin, m_, *out]])
         summary = f"{'x'.join(map(str, kernel))} depthwise" + (f", x{m}" if m > 1 else "")
     elif class_name == "SeparableConv2D":
         m = int(c.get("depth_multiplier", 1))
+        m_ = None if m == 1 else m
         filters = int(c["filters"])
         out_c = filters
-        params, pf = _formula([[*k, cin, m], [cin, m, filters]] + ([[filters]] if bias else []))
-        macs, mf = _formula([[*k, cin, m, *out], [*out, cin, m, filters]])
+        params, pf = _formula([[*k, cin, m_], [cin, m_, filters]] + ([[filters]] if bias else []))
+        macs, mf = _formula([[*k, cin, m_, *out], [*out, cin, m_, filters]])
         summary = f"{'x'.join(map(str, kernel))} depthwise + 1x1 to {filters}"
     else:  # LocallyConnected2D: unshared weights, one filter bank per output position
         filters = int(c["filters"])
@@ -277,7 +323,9 @@ def _conv_row(name, class_name, c, state: State, fn):
     if isinstance(padding, str) and padding != "valid":
         summary += f", {padding}"
     out_shape = (*out, out_c)
-    row = LayerRow(name, class_name, summary, out_shape, params, pf, macs, mf, math.prod(out_shape), rf, jump)
+    row = LayerRow(
+        name, class_name, summary, out_shape, params, pf, macs, mf, math.prod(out_shape), rf, jump
+    )
     return row, State(out_shape, rf, jump)
 
 

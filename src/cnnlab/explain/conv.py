@@ -160,12 +160,19 @@ class ConvExplanation:
         for ax in self.axes:
             lines.append(f"  {(ax.name + ':').ljust(width)} {ax.formula()}")
             lines.append(f"  {' ' * width} {ax.filled()}")
-        lines += ["", f"Step by step ({self.sums.size} output cells):", ""]
+        for ax in self.axes:
+            if ax.leftover:
+                lines.append(
+                    f"  (stride {ax.stride}: the last {ax.leftover} {ax.unit}(s) of the padded "
+                    "input are never reached by the window)"
+                )
+        n = self.sums.size
+        lines += ["", f"Step by step ({n} output cell{'s' if n != 1 else ''}):", ""]
         steps = list(self.steps()) if detailed else self._some_steps()
         for k, st in enumerate(steps):
             if not detailed and k == len(steps) - 1 and self.sums.size > len(steps):
                 lines += ["  ...", ""]
-            lines += self._step_text(st) + [""]
+            lines += [*self._step_text(st), ""]
         lines += [f"Output ({self._shape_text(self.output)}):"]
         lines += self._summary_or_matrix(self.output, detailed)
         return "\n".join(lines) + "\n"
@@ -199,7 +206,10 @@ class ConvExplanation:
                 self._matrix(self.applied_kernel, ""),
                 self._matrix(st.products, ""),
             ]
-            body = ["  " + line for line in render.side_by_side(blocks, ["window", "kernel", "products"])]
+            body = [
+                "  " + line
+                for line in render.side_by_side(blocks, ["window", "kernel", "products"])
+            ]
         total = render.sum_expression(st.products, self.decimals)
         return [f"out[{idx}] = {value}   (window: {where})", *body, f"  sum: {total} = {value}"]
 
@@ -223,11 +233,20 @@ class ConvExplanation:
         """Markdown: the parameters, matrices in code blocks and one table row per step."""
         detailed = full or self.detailed
         out = [f"## {self.title()}", "", f"*{self.parameters()}*", ""]
-        out += ["**Input**", "", render.markdown_code(self._summary_or_matrix(self.input, detailed))]
+        out += [
+            "**Input**",
+            "",
+            render.markdown_code(self._summary_or_matrix(self.input, detailed)),
+        ]
         out += ["", "**Kernel" + (" (flipped)" if self.convolve else "") + "**", ""]
         out += [render.markdown_code(self._matrix(self.applied_kernel)), ""]
         out += [padding_note(self.padding, self.axes).replace("\n", "  \n"), ""]
-        out += ["**Padded input**", "", render.markdown_code(self._summary_or_matrix(self.padded, detailed)), ""]
+        out += [
+            "**Padded input**",
+            "",
+            render.markdown_code(self._summary_or_matrix(self.padded, detailed)),
+            "",
+        ]
         out += ["**Output size**", ""]
         out += [f"- {ax.name}: `{ax.formula()}` -> `{ax.filled()}`" for ax in self.axes]
         out += ["", "| cell | window | products | sum |", "|---|---|---|---|"]
@@ -330,7 +349,10 @@ def _pad_classes(shape, pads2):
     (top, bottom), (left, right) = pads2
     h, w = shape
     return [
-        ["pad" if r < top or r >= h - bottom or c < left or c >= w - right else "" for c in range(w)]
+        [
+            "pad" if r < top or r >= h - bottom or c < left or c >= w - right else ""
+            for c in range(w)
+        ]
         for r in range(h)
     ]
 

@@ -37,6 +37,16 @@ class AxisArithmetic:
         """A dilated kernel spans ``D*(K-1) + 1`` cells."""
         return self.dilation * (self.kernel_size - 1) + 1
 
+    @property
+    def leftover(self) -> int:
+        """Padded cells after the last window that no window reaches (stride > 1)."""
+        span = self.input_size + self.pad_before + self.pad_after - self.effective_kernel
+        return max(span - (self.output_size - 1) * self.stride, 0)
+
+    @property
+    def unit(self) -> str:
+        return {"rows": "row", "columns": "column"}.get(self.name, "cell")
+
     def formula(self) -> str:
         pad = "2P" if self.symmetric else "P_before + P_after"
         if self.dilated:
@@ -61,9 +71,10 @@ class AxisArithmetic:
     def check(self) -> bool:
         """Does the formula give the op's output size?"""
         span = self.input_size + self.pad_before + self.pad_after - self.effective_kernel
-        return span // self.stride + 1 == self.output_size or math.ceil(
-            span / self.stride
-        ) + 1 == self.output_size
+        return (
+            span // self.stride + 1 == self.output_size
+            or math.ceil(span / self.stride) + 1 == self.output_size
+        )
 
 
 def axis_names(ndim: int) -> tuple[str, ...]:
@@ -77,9 +88,10 @@ def padding_note(padding, axes) -> str:
         width = max(len(ax.name) for ax in axes) + 1
         for ax in axes:
             total = ax.pad_before + ax.pad_after
+            i, s = ax.input_size, ax.stride
             parts.append(
-                f"{(ax.name + ':').ljust(width)} total = max((ceil({ax.input_size}/{ax.stride}) - 1)*{ax.stride} + "
-                f"{ax.effective_kernel} - {ax.input_size}, 0) = {total} -> {ax.pad_before} before, "
+                f"{(ax.name + ':').ljust(width)} total = max((ceil({i}/{s}) - 1)*{s} + "
+                f"{ax.effective_kernel} - {i}, 0) = {total} -> {ax.pad_before} before, "
                 f"{ax.pad_after} after"
             )
         return (
@@ -90,7 +102,9 @@ def padding_note(padding, axes) -> str:
         return "padding 'full': D*(K-1) cells on each side, so every overlap is computed"
     if isinstance(padding, str) and padding == "valid":
         return "padding 'valid': no padding, the window only visits positions inside the input"
-    return "padding: " + ", ".join(f"{a.name} {a.pad_before} before, {a.pad_after} after" for a in axes)
+    return "padding: " + ", ".join(
+        f"{a.name} {a.pad_before} before, {a.pad_after} after" for a in axes
+    )
 
 
 __all__ = ["AxisArithmetic", "axis_names", "padding_note"]

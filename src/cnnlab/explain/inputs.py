@@ -119,9 +119,9 @@ def load_kernel(spec, fn: str = "load_kernel") -> np.ndarray:
 
 def _looks_like_path(text: str) -> bool:
     text = text.strip()
-    if not text or text[0] in "[(-+.0123456789" and not Path(text).exists():
+    if not text:
         return False
-    return True
+    return text[0] not in "[(-+.0123456789" or Path(text).exists()
 
 
 def _load_file(path: Path, name: str, fn: str, image_scale: float) -> np.ndarray:

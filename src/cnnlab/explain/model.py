@@ -164,12 +164,11 @@ class ModelExplanation:
 
 
 def _input_row(shape) -> LayerRow:
-    rank = len(shape) - 1
-    rf = (1,) * rank if rank >= 1 else None
+    """Every input unit sees itself: a 1x1 field (1 for a vector)."""
+    ones = (1,) * max(len(shape) - 1, 1)
     return LayerRow(
-        "input", "Input", "", tuple(shape), 0, "0", 0, "0", math.prod(shape), rf,
-        rf if rf is None else (1,) * rank,
-    )  # fmt: skip
+        "input", "Input", "", tuple(shape), 0, "0", 0, "0", math.prod(shape), ones, ones
+    )
 
 
 def explain_layers(
@@ -186,7 +185,9 @@ def explain_layers(
         raise ValueError(f"{fn}: input_shape must be positive sizes. Received: {input_shape!r}")
     spatial = len(shape) >= 2
     rank = len(shape) - 1
-    state = State(shape, (1,) * rank if spatial else None, (1,) * rank if spatial else None, spatial)
+    state = State(
+        shape, (1,) * rank if spatial else None, (1,) * rank if spatial else None, spatial
+    )
     rows = [_input_row(shape)]
     counters: dict[str, int] = {}
     for k, (class_name, config) in enumerate(layers):
@@ -237,7 +238,7 @@ def _notes(e: ModelExplanation) -> list[str]:
         share = math.prod(seen) / math.prod(spatial_in)
         text = (
             f"Each unit of {last.name} (the last convolution) sees a {_rf(last.rf)} window of "
-            f"the {_shape(spatial_in)} input ({share:.0%} of its pixels)"
+            f"the {_shape(spatial_in)} input ({share:.1%} of its pixels)"
         )
         if any(r > s for r, s in zip(last.rf, spatial_in, strict=True)):
             text += "; the window is larger than the input, so the border cuts it"
@@ -272,7 +273,9 @@ def _model_input_shape(model):
     if isinstance(shape, list):
         raise ValueError("explain_model: models with several inputs are not supported")
     if shape is None:
-        raise ValueError("explain_model: the model has no input shape; build it or pass input_shape")
+        raise ValueError(
+            "explain_model: the model has no input shape; build it or pass input_shape"
+        )
     return tuple(shape[1:])
 
 

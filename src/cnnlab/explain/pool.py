@@ -86,7 +86,9 @@ class PoolExplanation:
         value, counted, winner, expression = self._reduce(window, kinds, output)
         if winner is not None:
             winner = (rows[winner[0]], cols[winner[1]])
-        return PoolStep(tuple(index), rows, cols, window, counted, winner, value, output, expression)
+        return PoolStep(
+            tuple(index), rows, cols, window, counted, winner, value, output, expression
+        )
 
     def steps(self):
         oh, ow = np.atleast_2d(self.output).shape
@@ -136,7 +138,13 @@ class PoolExplanation:
 
     # ---- rendering ------------------------------------------------------------------
     def title(self) -> str:
-        kind = {"max": "Max", "avg": "Average", "min": "Min", "lp": "Lp", "stochastic": "Stochastic"}
+        kind = {
+            "max": "Max",
+            "avg": "Average",
+            "min": "Min",
+            "lp": "Lp",
+            "stochastic": "Stochastic",
+        }
         return f"{kind[self.pool]} pooling of a {shape_text(self.input.shape)} input"
 
     def parameters(self) -> str:
@@ -187,8 +195,15 @@ class PoolExplanation:
         for ax in self.axes:
             lines.append(f"  {(ax.name + ':').ljust(width)} {ax.formula()}")
             lines.append(f"  {' ' * width} {ax.filled()}")
+        for ax in self.axes:
+            if ax.leftover:
+                lines.append(
+                    f"  (stride {ax.stride}: the last {ax.leftover} {ax.unit}(s) of the padded "
+                    "input are never reached by the window)"
+                )
         n_out = np.atleast_2d(self.output).size
-        lines += ["", f"Window by window ({n_out} output cells):", ""]
+        plural = "s" if n_out != 1 else ""
+        lines += ["", f"Window by window ({n_out} output cell{plural}):", ""]
         steps = list(self.steps()) if detailed else self._some_steps()
         for k, st in enumerate(steps):
             if not detailed and k == len(steps) - 1 and n_out > len(steps):
@@ -244,7 +259,8 @@ class PoolExplanation:
         out += ["", "| cell | window | result |", "|---|---|---|"]
         for st in list(self.steps()) if detailed else self._some_steps():
             win = " ; ".join(
-                " ".join(r) for r in render.format_matrix(st.window, self.decimals, np.isnan(st.window))
+                " ".join(r)
+                for r in render.format_matrix(st.window, self.decimals, np.isnan(st.window))
             )
             out.append(f"| ({', '.join(map(str, st.index))}) | `{win}` | `{st.expression}` |")
         out += ["", f"**Output** ({shape_text(np.shape(self.output))})", ""]
@@ -260,7 +276,9 @@ class PoolExplanation:
         parts.append(render.html_matrix(self.input, d, caption="input"))
         parts.append(render.html_matrix(self.padded, d, classes=base, mask=mask, caption="padded"))
         parts.append("<h2>Output size</h2><ul>")
-        parts += [f"<li>{ax.name}: <code>{html.escape(ax.filled())}</code></li>" for ax in self.axes]
+        parts += [
+            f"<li>{ax.name}: <code>{html.escape(ax.filled())}</code></li>" for ax in self.axes
+        ]
         parts.append("</ul><h2>Window by window</h2>")
         for st in list(self.steps()) if detailed else self._some_steps():
             classes = [row[:] for row in base]

@@ -34,10 +34,7 @@ def format_number(value, decimals: int = 2, integral: bool | None = None) -> str
         return "inf" if value > 0 else "-inf"
     if integral is None:
         integral = is_integral(value)
-    if integral:
-        text = f"{round(value):d}"
-    else:
-        text = f"{value:.{decimals}f}"
+    text = f"{round(value):d}" if integral else f"{value:.{decimals}f}"
     if text.lstrip("-").strip("0.") == "":  # "-0", "-0.00"
         text = text.lstrip("-")
     return text
@@ -70,7 +67,9 @@ def grid_lines(cells: list[list[str]], indent: str = "", width: int | None = Non
 
 def side_by_side(blocks: list[list[str]], titles: list[str], gap: int = 5) -> list[str]:
     """Put text blocks next to each other under their titles."""
-    widths = [max([len(t)] + [len(line) for line in b]) for b, t in zip(blocks, titles, strict=True)]
+    widths = [
+        max([len(t)] + [len(line) for line in b]) for b, t in zip(blocks, titles, strict=True)
+    ]
     height = max(len(b) for b in blocks)
     lines = [(" " * gap).join(t.ljust(w) for t, w in zip(titles, widths, strict=True)).rstrip()]
     for r in range(height):
@@ -141,7 +140,7 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 def html_page(title: str, body: str) -> str:
     """A complete, self-contained HTML document (inline CSS, no external resources)."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
     )

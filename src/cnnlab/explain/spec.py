@@ -89,8 +89,11 @@ def parse_layers(text: str, fn: str = "parse_layers") -> list[tuple[str, dict]]:
         ValueError: syntax errors, unknown layers, non-literal or surplus arguments.
 
     Example:
-        >>> parse_layers("conv(16, 3, padding='same'); pool; dense(10)")
-        [('Conv2D', {'filters': 16, 'kernel_size': 3, 'padding': 'same'}), ('MaxPooling2D', {}), ('Dense', {'units': 10})]
+        >>> for layer in parse_layers("conv(16, 3, padding='same'); pool; dense(10)"):
+        ...     print(layer)
+        ('Conv2D', {'filters': 16, 'kernel_size': 3, 'padding': 'same'})
+        ('MaxPooling2D', {})
+        ('Dense', {'units': 10})
     """
     source = text.replace(";", ",").replace("\n", ",").strip().strip(",")
     if not source:
@@ -100,7 +103,7 @@ def parse_layers(text: str, fn: str = "parse_layers") -> list[tuple[str, dict]]:
     except SyntaxError as err:
         raise ValueError(
             f"{fn}: cannot parse the layer list ({err.msg}); write it like "
-            f"\"Conv2D(32, 3), MaxPooling2D(2), Flatten(), Dense(10)\". Received: {text!r}"
+            f'"Conv2D(32, 3), MaxPooling2D(2), Flatten(), Dense(10)". Received: {text!r}'
         ) from None
     layers = []
     for node in tree.body.elts:

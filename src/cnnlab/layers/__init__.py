@@ -19,11 +19,11 @@ from cnnlab.layers.conv import (
     Conv1D,
     Conv2D,
     DepthwiseConv2D,
-    LocallyConnected2D,
     SeparableConv2D,
 )
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.input_layer import Input, InputLayer
+from cnnlab.layers.locally_connected import LocallyConnected2D
 from cnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from cnnlab.layers.node import KerasTensor
 from cnnlab.layers.normalization import BatchNormalization

@@ -21,9 +21,7 @@ def _number(value, name, layer, minimum=None, allow_none=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{layer}: {name} must be a number. Received: {name}={value!r}")
     if minimum is not None and value < minimum:
-        raise ValueError(
-            f"{layer}: {name} must be >= {minimum}. Received: {name}={value!r}"
-        )
+        raise ValueError(f"{layer}: {name} must be >= {minimum}. Received: {name}={value!r}")
     return float(value)
 
 

@@ -15,7 +15,6 @@ Shapes always include the batch axis, ``None`` when unknown: ``(None, 28, 28, 1)
 from __future__ import annotations
 
 import inspect
-import re
 
 import numpy as np
 
@@ -29,125 +28,20 @@ from cnnlab.layers.node import (
     is_symbolic,
     map_structure,
 )
+from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer modules
+    _LAYER_CLASSES,
+    _get,
+    clear_session,
+    deserialize_layer,
+    get_layer_class,
+    serialize,
+    serialize_layer,
+    to_snake_case,
+    unique_name,
+)
+from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 
-
-# ---- weights ----------------------------------------------------------------------------
-class Variable(Tensor):
-    """A layer weight: a Tensor with a name, a path and optional regularizer/constraint.
-
-    Trainable variables have ``requires_grad=True``. Optimizers update ``.data`` in place
-    (``assign``), so references to the variable stay valid.
-    """
-
-    def __init__(
-        self, value, name, path=None, trainable=True, regularizer=None, constraint=None
-    ):
-        value = np.asarray(value)
-        super().__init__(value, dtype=value.dtype)
-        self.name = name
-        self.path = path or name
-        self.trainable = bool(trainable)
-        self.requires_grad = self.trainable
-        self.regularizer = regularizer
-        self.constraint = constraint
-
-    def assign(self, value) -> None:
-        """Overwrite the values in place (same shape; cast to the variable's dtype)."""
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
-        if value.shape != self.data.shape:
-            raise ValueError(
-                f"Variable {self.path}: cannot assign a value of shape {value.shape} "
-                f"to a variable of shape {self.data.shape}"
-            )
-        self.data[...] = value
-
-    def __repr__(self) -> str:
-        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
-
-
-# ---- input validation -------------------------------------------------------------------
-class InputSpec:
-    """What a layer accepts: a rank (``ndim`` / ``min_ndim``) and fixed axis sizes."""
-
-    def __init__(self, ndim=None, min_ndim=None, axes=None):
-        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
-
-    def check(self, shape, layer_name: str, index: int = 0) -> None:
-        head = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
-        ndim = len(shape)
-        if self.ndim is not None and ndim != self.ndim:
-            raise ValueError(
-                f"{head}expected ndim={self.ndim}, found ndim={ndim}. "
-                f"Full shape received: {tuple(shape)}"
-            )
-        if self.min_ndim is not None and ndim < self.min_ndim:
-            raise ValueError(
-                f"{head}expected min_ndim={self.min_ndim}, found ndim={ndim}. "
-                f"Full shape received: {tuple(shape)}"
-            )
-        for axis, size in self.axes.items():
-            actual = shape[axis] if -ndim <= axis < ndim else None
-            if size is not None and actual is not None and actual != size:
-                raise ValueError(
-                    f"{head}expected axis {axis} of input shape to have value {size}, "
-                    f"but received input with shape {tuple(shape)}"
-                )
-
-
-# ---- names and the layer registry -------------------------------------------------------
-_NAME_COUNTS: dict[str, int] = {}
-_LAYER_CLASSES: dict[str, type] = {}
-
-
-def to_snake_case(name: str) -> str:
-    """``"MaxPooling2D" -> "max_pooling2d"``, ``"ReLU" -> "re_lu"`` (Keras' auto names)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(prefix: str) -> str:
-    """``conv2d``, then ``conv2d_1``, ``conv2d_2``, ... until :func:`clear_session`."""
-    count = _NAME_COUNTS.get(prefix, 0)
-    _NAME_COUNTS[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def clear_session() -> None:
-    """Reset the automatic names (the next Conv2D is ``conv2d`` again)."""
-    _NAME_COUNTS.clear()
-
-
-def get_layer_class(class_name: str) -> type:
-    """The layer class registered under ``class_name`` (for deserialisation).
-
-    Every subclass of :class:`Layer` registers itself when it is defined; nothing is
-    ever imported or evaluated from a name.
-    """
-    if class_name == "Functional":
-        class_name = "Model"
-    if class_name not in _LAYER_CLASSES:
-        known = ", ".join(sorted(_LAYER_CLASSES))
-        raise ValueError(f"Unknown layer class {class_name!r}. Known layers: {known}")
-    return _LAYER_CLASSES[class_name]
-
-
-def serialize_layer(layer) -> dict:
-    """``{"module", "class_name", "config", "registered_name"}`` of a layer."""
-    return {
-        "module": "cnnlab.layers",
-        "class_name": type(layer).__name__,
-        "config": layer.get_config(),
-        "registered_name": None,
-    }
-
-
-def deserialize_layer(config: dict):
-    """Inverse of :func:`serialize_layer`."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"A layer config must be a dict with a 'class_name'. Received: {config!r}")
-    return get_layer_class(config["class_name"]).from_config(dict(config.get("config") or {}))
-
+_CALL_TAKES_TRAINING: dict[type, bool] = {}
 
 _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
@@ -385,7 +279,7 @@ class Layer:
     def __call__(self, inputs, training=None, **kwargs):
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, kwargs)
-        inputs = map_structure(self._convert_input, inputs)
+        inputs = self._convert_inputs(inputs)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
         self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
         self._call_losses = []
@@ -407,6 +301,18 @@ class Layer:
             kwargs["training"] = training
         return self.call(inputs, **kwargs)
 
+    _takes_list = False  # merge layers and multi-input models take a list of inputs
+
+    def _convert_inputs(self, inputs):
+        """Data -> Tensor(s) of the layer's dtype. A list is a list of inputs for layers
+        that take several, or when it holds arrays; otherwise (nested lists of numbers)
+        it is one array."""
+        if isinstance(inputs, list | tuple) and (
+            self._takes_list or any(isinstance(x, Tensor | np.ndarray) for x in inputs)
+        ):
+            return type(inputs)(self._convert_input(x) for x in inputs)
+        return self._convert_input(inputs)
+
     def _convert_input(self, x):
         if isinstance(x, Tensor):
             if x.dtype.kind == "f" and x.dtype != self.dtype:
@@ -423,7 +329,9 @@ class Layer:
         except ValueError as err:
             if f'"{self.name}"' in str(err) or f"'{self.name}'" in str(err):
                 raise
-            raise ValueError(f'Layer "{self.name}" cannot process input shape {shapes}: {err}')
+            raise ValueError(
+                f'Layer "{self.name}" cannot process input shape {shapes}: {err}'
+            ) from err
         node_index = len(self._inbound_nodes)
         leaves = _shape_leaves(out_shapes)
         tensors = [
@@ -457,22 +365,17 @@ class Layer:
                 f"The layer {self.name} has never been called on a symbolic input "
                 f"(keras.Input) and thus has no defined {what}."
             )
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f"The layer {self.name} has been called {len(self._inbound_nodes)} times, "
-                f"so its {what} is ambiguous. Use a model's outputs instead."
-            )
-        return self._inbound_nodes[0]
+        return self._inbound_nodes[0]  # as Keras 3: the first call
 
     @property
     def input(self):
-        """The symbolic input of the layer's only call."""
+        """The symbolic input of the layer's first call."""
         node = self._only_node("input")
         return node.call_args
 
     @property
     def output(self):
-        """The symbolic output of the layer's only call (a KerasTensor)."""
+        """The symbolic output of the layer's first call (a KerasTensor)."""
         return self._only_node("output").outputs
 
     # ---- config ------------------------------------------------------------------------
@@ -518,22 +421,3 @@ def _shape_leaves(shapes) -> list:
     if _is_single_shape(shapes):
         return [tuple(shapes)]
     return [leaf for s in shapes for leaf in _shape_leaves(s)]
-
-
-def _get(module_name: str, identifier):
-    """``cnnlab.<module>.get(identifier)``, imported only when something is given."""
-    if identifier is None:
-        return None
-    import importlib
-
-    return importlib.import_module(f"cnnlab.{module_name}").get(identifier)
-
-
-def serialize(module_name: str, obj):
-    """JSON form of an initializer/regularizer/constraint (``None`` stays ``None``)."""
-    if obj is None:
-        return None
-    import importlib
-
-    module = importlib.import_module(f"cnnlab.{module_name}")
-    return module.serialize(obj)

@@ -15,9 +15,7 @@ from cnnlab.ops.activation import ACTIVATIONS
 def positive_int(value, name: str, layer: str) -> int:
     """Keras' check for ``units``/``filters``: a strictly positive integer."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{layer}: `{name}` must be a positive integer. Received: {name}={value!r}"
-        )
+        raise TypeError(f"{layer}: `{name}` must be a positive integer. Received: {name}={value!r}")
     if value <= 0:
         raise ValueError(
             f"Invalid value for argument `{name}`. Expected a strictly positive value. "

@@ -9,15 +9,21 @@ from cnnlab.layers.base import Layer
 
 
 def _same_shape(a, b) -> bool:
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(
+        x is None or y is None or x == y for x, y in zip(a, b, strict=True)
+    )
 
 
 class _Merge(Layer):
     """Base of the elementwise merges: every input must have the same shape."""
 
+    _takes_list = True
+
     def _check_list(self, input_shape):
-        if not isinstance(input_shape, list | tuple) or not input_shape or not all(
-            isinstance(s, list | tuple) for s in input_shape
+        if (
+            not isinstance(input_shape, list | tuple)
+            or not input_shape
+            or not all(isinstance(s, list | tuple) for s in input_shape)
         ):
             raise ValueError(
                 f'Layer "{self.name}" ({type(self).__name__}) should be called on a list of '
@@ -151,4 +157,6 @@ class Concatenate(_Merge):
 
 def super_shape(shapes):
     """The first known size of every axis."""
-    return tuple(next((d for d in dims if d is not None), None) for dims in zip(*shapes, strict=True))
+    return tuple(
+        next((d for d in dims if d is not None), None) for dims in zip(*shapes, strict=True)
+    )

@@ -38,8 +38,8 @@ class BatchNormalization(Layer):
         >>> from cnnlab.keras import layers
         >>> bn = layers.BatchNormalization()
         >>> y = bn(np.array([[1.0], [3.0]], dtype="float32"), training=True)
-        >>> np.round(y.numpy().ravel(), 3)
-        array([-0.999,  0.999], dtype=float32)
+        >>> np.round(y.numpy().ravel(), 4)  # (x - 2) / sqrt(1 + 0.001)
+        array([-0.9995,  0.9995], dtype=float32)
         >>> bn.moving_mean.numpy()  # 0.99 * 0 + 0.01 * 2
         array([0.02], dtype=float32)
     """
@@ -117,7 +117,9 @@ class BatchNormalization(Layer):
         )
 
     def _expand(self, t):
-        return t if self.axis in (-1, len(self._broadcast) - 1) else basic.reshape(t, self._broadcast)
+        return (
+            t if self.axis in (-1, len(self._broadcast) - 1) else basic.reshape(t, self._broadcast)
+        )
 
     def call(self, inputs, training=False):
         x = inputs
@@ -128,9 +130,9 @@ class BatchNormalization(Layer):
             y = centered / (variance + self.epsilon).sqrt()
             m = self.momentum
             self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean.data.reshape(-1)
-            self.moving_variance.data[...] = (
-                m * self.moving_variance.data + (1 - m) * variance.data.reshape(-1)
-            )
+            self.moving_variance.data[...] = m * self.moving_variance.data + (
+                1 - m
+            ) * variance.data.reshape(-1)
         else:
             mean = self._expand(self.moving_mean.detach())
             inv = 1.0 / (self.moving_variance.data + self.epsilon) ** 0.5

@@ -228,7 +228,9 @@ class _GlobalPooling(Layer):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
         if not isinstance(keepdims, bool):
-            raise TypeError(f"{type(self).__name__}: keepdims must be a bool. Received: {keepdims!r}")
+            raise TypeError(
+                f"{type(self).__name__}: keepdims must be a bool. Received: {keepdims!r}"
+            )
         self.keepdims = keepdims
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
@@ -242,7 +244,11 @@ class _GlobalPooling(Layer):
         if not self.keepdims:
             return (input_shape[0], channels)
         ones = (1,) * self.rank
-        return (input_shape[0], channels, *ones) if channels_first else (input_shape[0], *ones, channels)
+        return (
+            (input_shape[0], channels, *ones)
+            if channels_first
+            else (input_shape[0], *ones, channels)
+        )
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

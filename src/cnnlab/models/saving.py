@@ -112,6 +112,7 @@ def _model_config(model) -> dict:
     from cnnlab.layers import serialize_layer
 
     config = serialize_layer(model)
+    config["class_name"] = getattr(model, "keras_class_name", type(model).__name__)
     build_shape = getattr(model, "_build_input_shape", None)
     config["build_config"] = (
         {"input_shape": _jsonable_shape(build_shape)} if build_shape is not None else None
@@ -172,12 +173,15 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     )
     weights = _npz_bytes(_named_weights(model))
     optimizer = _npz_bytes(_optimizer_state(model))
-    with _atomic_path(path, overwrite, "save_model") as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(METADATA, metadata)
-            archive.writestr(CONFIG, config)
-            archive.writestr(WEIGHTS, weights)
-            archive.writestr(OPTIMIZER, optimizer)
+    # The archive is closed (complete) before _atomic_path moves it into place.
+    with (
+        _atomic_path(path, overwrite, "save_model") as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive,
+    ):
+        archive.writestr(METADATA, metadata)
+        archive.writestr(CONFIG, config)
+        archive.writestr(WEIGHTS, weights)
+        archive.writestr(OPTIMIZER, optimizer)
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
@@ -213,9 +217,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
     try:
         info = archive.getinfo(name)
     except KeyError:
-        raise ValueError(
-            f"{path}: not a cnnlab model file (the archive has no {name})."
-        ) from None
+        raise ValueError(f"{path}: not a cnnlab model file (the archive has no {name}).") from None
     if info.file_size > MAX_MEMBER_BYTES:
         raise ValueError(f"{path}: the member {name} is implausibly large ({info.file_size} B).")
     try:
@@ -234,15 +236,31 @@ def _read_json(archive: zipfile.ZipFile, name: str, path: Path) -> dict:
     return value
 
 
+def _first_member_name(path: Path) -> str | None:
+    """The name in the zip's first local header (``save_model`` always writes metadata.json
+    first), read straight from the start of the file."""
+    with open(path, "rb") as f:
+        head = f.read(30 + len(METADATA))
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        return None
+    length = int.from_bytes(head[26:28], "little")
+    return head[30 : 30 + length].decode("utf-8", "replace")
+
+
 def _open_archive(path: Path) -> zipfile.ZipFile:
     if not path.is_file():
         raise FileNotFoundError(f"load_model: no such file: {str(path)!r}")
     try:
-        return zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise ValueError(
             f"{path}: not a cnnlab .keras model file (not a zip archive, or truncated: {err})."
         ) from err
+    if METADATA not in archive.namelist() and _first_member_name(path) == METADATA:
+        # The end of the file is missing: zipfile found the directory of an inner .npz.
+        archive.close()
+        raise ValueError(f"{path}: not a cnnlab .keras model file (it is truncated).")
+    return archive
 
 
 def _check_metadata(metadata: dict, names: list[str], path: Path) -> None:
@@ -391,10 +409,15 @@ def _restore_optimizer(model, state, path: Path) -> None:
         arrays = [stored[name] for name in expected]
     else:
         arrays = [array for _, array in state]
+    # The state holds the learning rate as float32; the config has the exact Python float
+    # (both were taken at saving time), so it is put back after set_state.
+    exact_lr = optimizer.get_config().get("learning_rate")
     try:
         optimizer.set_state(arrays)
     except ValueError as err:
         raise ValueError(f"{path}: the optimizer state does not fit the model ({err}).") from err
+    if isinstance(exact_lr, int | float) and not isinstance(exact_lr, bool):
+        optimizer.learning_rate = exact_lr
 
 
 def load_weights(model, filepath) -> None:

@@ -8,7 +8,8 @@ from cnnlab.ops._arith import col2im, conv_output_size, im2col
 
 # Each group of ops adds its imports below, in its own section.
 # -- padding and convolution --
-from cnnlab.ops.conv import conv1d, conv2d, depthwise_conv2d, separable_conv2d
+from cnnlab.ops.conv import conv1d, conv2d
+from cnnlab.ops.depthwise import depthwise_conv2d, separable_conv2d
 from cnnlab.ops.padding import pad
 # -- teaching forms --
 from cnnlab.ops.local import locally_connected2d

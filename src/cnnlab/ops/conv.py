@@ -1,15 +1,20 @@
-"""Convolution: ``conv2d``, ``conv1d``, ``depthwise_conv2d``, ``separable_conv2d``.
+"""Convolution: ``conv2d`` and ``conv1d`` (depthwise and separable: ``depthwise.py``).
 
 As in Keras (and every deep-learning library) "convolution" here is
 cross-correlation: the kernel is not flipped,
 
     y[n, i, j, f] = b[f] + sum_{a, b, c} x_pad[n, i*SH + a*DH, j*SW + b*DW, c] * k[a, b, c, f]
 
-One :class:`Conv2dFunction` does the work for all four ops. Its forward unfolds every
-window of the (zero-)padded image into a row of a matrix (im2col) and multiplies that
-matrix by the kernel reshaped to ``(KH*KW*C, F)``: one matrix product for the whole
-batch. Its backward is two more products, ``dk = cols^T @ dy`` and
-``dcols = dy @ k^T``, and col2im folds ``dcols`` back onto the pixels.
+One :class:`Conv2dFunction` does the work for every convolution op. Its forward unfolds
+every window of the (zero-)padded batch into a row of one matrix (im2col) and multiplies
+that matrix by the kernel reshaped to ``(KH*KW*C, F)``: one matrix product for the whole
+batch, then the bias and (optionally) the ReLU added in place. Its backward is
+
+* ``dk = cols^T @ dy``: one more product (``cols`` is kept from the forward);
+* ``db``: the column sums of ``dy``;
+* ``dx``: col2im of ``dcols = dy @ k^T``, one kernel offset at a time: offset ``(a, b)``
+  of every window sends ``dy @ k[a, b]^T`` back to the input cells it read, a strided
+  ``(N, OH, OW, C)`` slice of ``dx``. This never builds the KH*KW times larger ``dcols``.
 
 With ``groups = G`` the channels split into ``G`` independent slices (``C/G`` inputs and
 ``F/G`` filters each) and the product becomes a batched one over the group axis;
@@ -27,52 +32,116 @@ import numpy as np
 from cnnlab.autograd import basic
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.tensor import Tensor
+from cnnlab.backend import get_array_module
 from cnnlab.ops._arith import (
     check_data_format,
     check_padding_mode,
     col2im,
     effective_kernel_size,
+    im2col,
     normalize_tuple,
     resolve_padding,
     window_view,
 )
+from cnnlab.ops.activation import get_activation, linear, relu
 from cnnlab.ops.padding import as_float_tensor, pad_spatial
+
+# Below this many channels a row of ``cols`` is made of runs too short to copy fast
+# (grayscale or RGB images): such images are unfolded one kernel offset at a time.
+FEW_CHANNELS = 4
+# ``cols`` up to this size is kept for the backward pass; larger ones are unfolded again.
+KEEP_COLS_BYTES = 64 * 2**20
 
 
 class Conv2dFunction(Function):
     """Grouped 2-D cross-correlation of a channels_last image, with zero padding.
 
     Positional inputs: ``x`` (N, H, W, C), ``kernel`` (KH, KW, C // groups, F) and
-    optionally ``bias`` (F,). Keyword params: ``strides``, ``dilations``, ``groups`` and
-    ``padding`` (explicit zeros, ``((top, bottom), (left, right))``).
+    optionally ``bias`` (F,). Keyword params: ``strides``, ``dilations``, ``groups``,
+    ``padding`` (explicit zeros, ``((top, bottom), (left, right))``) and
+    ``activation`` (``None`` or ``"relu"``, applied in place to the output).
     """
 
-    def forward(self, x, kernel, *bias, strides, dilations, groups, padding):
+    def forward(self, x, kernel, *bias, strides, dilations, groups, padding, activation=None):
         xp = self.xp
         dtype = np.result_type(x, kernel, *bias)
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
         if any(before or after for before, after in padding):
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         self.geometry = strides, dilations, groups, padding
-        self.input_shape, self.has_bias = x.shape, bool(bias)
-        cols, out_hw = self._im2col(x, kernel.shape)
-        weights = self._grouped_kernel(kernel)
-        out = self._ungroup(cols @ weights, x.shape[0], out_hw)  # (G, M, F/G) -> (N, OH, OW, F)
+        self.has_bias, self.activation = bool(bias), activation
+        self.out_hw = _output_hw(x.shape, kernel.shape, strides, dilations)
+        n, f = x.shape[0], kernel.shape[3]
+        if groups == 1:
+            cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw)
+            out = (cols @ kernel.reshape(-1, f)).reshape(n, *self.out_hw, f)
+        else:
+            cols = self._grouped_im2col(x, kernel.shape)
+            out = self._ungroup(cols @ self._grouped_kernel(kernel), n)
         if bias:
             out += bias[0].astype(dtype, copy=False)
-        # Keep the padded image (not the KH*KW times larger cols) and unfold again later.
-        self.save_for_backward(x, kernel)
+        if activation == "relu":
+            xp.maximum(out, 0, out=out)
+        needs = self.needs_input_grad or (True,) * (2 + len(bias))
+        if any(needs):
+            keep = groups == 1 and needs[1] and cols.nbytes <= KEEP_COLS_BYTES
+            self.save_for_backward(x, kernel, cols if keep else None, out if activation else None)
         return out
 
     def backward(self, g):
-        x, kernel = self.saved_arrays
-        xp = self.xp
+        x, kernel, cols, out = self.saved_arrays
         strides, dilations, groups, padding = self.geometry
+        needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
+        g = g.astype(x.dtype, copy=False)
+        if self.activation == "relu":
+            g = g * (out > 0)
+        if groups > 1:
+            dx, dk = self._grouped_backward(g, x, kernel)
+        else:
+            dy = g.reshape(-1, kernel.shape[3])  # (M, F)
+            dx = dk = None
+            if needs[1]:
+                if cols is None:
+                    cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw)
+                dk = (cols.T @ dy).reshape(kernel.shape)
+            if needs[0]:
+                dx = fold(dy, kernel, x.shape, strides, dilations, self.out_hw)
+        if dx is not None:
+            (top, bottom), (left, right) = padding
+            dx = dx[:, top : x.shape[1] - bottom, left : x.shape[2] - right, :]
+        grads = (dx, dk)
+        if self.has_bias:
+            grads += (column_sums(g.reshape(-1, kernel.shape[3])) if needs[2] else None,)
+        return grads
+
+    # ---- groups > 1: one product per group, batched over the group axis ----------------
+    def _grouped_im2col(self, x, kernel_shape):
+        """``(G, N*OH*OW, KH*KW*C/G)``: group ``g``'s windows, one per row."""
+        strides, dilations, groups, _ = self.geometry
+        kh, kw, cg, _ = kernel_shape
+        n, (oh, ow) = x.shape[0], self.out_hw
+        view = window_view(x, (kh, kw), strides, dilations, self.out_hw)  # (N, OH, OW, KH, KW, C)
+        view = view.reshape(n, oh, ow, kh, kw, groups, cg)
+        return view.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, n * oh * ow, kh * kw * cg)
+
+    def _grouped_kernel(self, kernel):
+        """(KH, KW, C/G, F) -> (G, KH*KW*C/G, F/G): filter ``g*F/G + j`` is group g's j-th."""
+        groups = self.geometry[2]
+        kh, kw, cg, f = kernel.shape
+        k = kernel.reshape(kh, kw, cg, groups, f // groups).transpose(3, 0, 1, 2, 4)
+        return k.reshape(groups, kh * kw * cg, f // groups)
+
+    def _ungroup(self, y, n):
+        groups, _, fg = y.shape
+        return y.transpose(1, 0, 2).reshape(n, *self.out_hw, groups * fg)
+
+    def _grouped_backward(self, g, x, kernel):
+        xp = self.xp
+        strides, dilations, groups, _ = self.geometry
         kh, kw, cg, f = kernel.shape
         n, h, w, c = x.shape
-        g = g.astype(x.dtype, copy=False)
-        cols, out_hw = self._im2col(x, kernel.shape)
-        m = n * out_hw[0] * out_hw[1]
+        cols = self._grouped_im2col(x, kernel.shape)
+        m = cols.shape[1]
         dy = g.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
         # d kernel: cols^T @ dy per group, back to (KH, KW, C/G, F)
         dk = xp.swapaxes(cols, 1, 2) @ dy  # (G, KH*KW*C/G, F/G)
@@ -82,41 +151,69 @@ class Conv2dFunction(Function):
         dcols = dy @ xp.swapaxes(self._grouped_kernel(kernel), 1, 2)  # (G, M, KH*KW*C/G)
         dcols = dcols.reshape(groups, m, kh, kw, cg).transpose(1, 2, 3, 0, 4)
         dx = col2im(dcols.reshape(m, kh * kw * c), (n, h, w, c), (kh, kw), strides, dilations)
-        (top, bottom), (left, right) = padding
-        dx = dx[:, top : h - bottom, left : w - right, :]
-        grads = (dx, dk)
-        if self.has_bias:
-            grads += (g.sum(axis=(0, 1, 2)),)
-        return grads
+        return dx, dk
 
-    def _im2col(self, x, kernel_shape):
-        """``(G, N*OH*OW, KH*KW*C/G)``: group ``g``'s windows, one per row."""
-        strides, dilations, groups, _ = self.geometry
-        kh, kw, cg, _ = kernel_shape
-        n, h, w, _ = x.shape
-        out_hw = tuple(
-            (size - effective_kernel_size(k, d)) // s + 1
-            for size, k, s, d in zip((h, w), (kh, kw), strides, dilations, strict=True)
-        )
-        view = window_view(x, (kh, kw), strides, dilations, out_hw)  # (N, OH, OW, KH, KW, C)
-        m = n * out_hw[0] * out_hw[1]
-        if groups == 1:
-            return view.reshape(1, m, kh * kw * cg), out_hw
-        view = view.reshape(n, out_hw[0], out_hw[1], kh, kw, groups, cg)
-        return view.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, m, kh * kw * cg), out_hw
 
-    def _grouped_kernel(self, kernel):
-        """(KH, KW, C/G, F) -> (G, KH*KW*C/G, F/G): filter ``g*F/G + j`` is group g's j-th."""
-        groups = self.geometry[2]
-        kh, kw, cg, f = kernel.shape
-        k = kernel.reshape(kh, kw, cg, groups, f // groups).transpose(3, 0, 1, 2, 4)
-        return k.reshape(groups, kh * kw * cg, f // groups)
+# ---- the pieces of the groups=1 convolution ------------------------------------------
+def _output_hw(x_shape, kernel_shape, strides, dilations):
+    return tuple(
+        (size - effective_kernel_size(k, d)) // s + 1
+        for size, k, s, d in zip(x_shape[1:3], kernel_shape[:2], strides, dilations, strict=True)
+    )
 
-    def _ungroup(self, y, n, out_hw):
-        groups, _, fg = y.shape
-        if groups > 1:
-            y = y.transpose(1, 0, 2)
-        return y.reshape(n, out_hw[0], out_hw[1], groups * fg)
+
+def window_tap(image, a: int, b: int, strides, dilations, out_hw):
+    """The ``(N, OH, OW, C)`` strided view holding offset ``(a, b)`` of every window:
+    ``tap[n, i, j, c] == image[n, i*SH + a*DH, j*SW + b*DW, c]``. No copy."""
+    (sh, sw), (dh, dw), (oh, ow) = strides, dilations, out_hw
+    return image[
+        :, a * dh : a * dh + sh * (oh - 1) + 1 : sh, b * dw : b * dw + sw * (ow - 1) + 1 : sw
+    ]
+
+
+def unfold(x, kernel_hw, strides, dilations, out_hw):
+    """im2col of a padded NHWC batch as one copy: the ``(N*OH*OW, KH*KW*C)`` matrix.
+
+    With ``C >= FEW_CHANNELS`` it is the strided window view copied row by row. With
+    fewer channels the rows' runs of ``C`` floats are too short to copy fast, so the
+    matrix is built transposed, ``(KH*KW*C, N*OH*OW)``, one kernel offset at a time
+    (runs of ``OW`` floats) and returned as a transposed view: a matrix product reads
+    either layout without another copy.
+    """
+    n, _, _, c = x.shape
+    kh, kw = kernel_hw
+    if c >= FEW_CHANNELS:
+        return im2col(x, kernel_hw, strides, dilations)
+    xp = get_array_module(x)
+    cols_t = xp.empty((kh, kw, c, n, *out_hw), dtype=x.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            cols_t[a, b] = window_tap(x, a, b, strides, dilations, out_hw).transpose(3, 0, 1, 2)
+    return cols_t.reshape(kh * kw * c, -1).T
+
+
+def fold(dy, kernel, x_shape, strides, dilations, out_hw):
+    """col2im of ``dy @ kernel^T`` without building it: ``dx`` (N, H, W, C) of the padded
+    input, where offset ``(a, b)`` of every window adds ``dy @ kernel[a, b]^T`` to the
+    cells it read (the adjoint of :func:`unfold`). ``dy`` is ``(N*OH*OW, F)``."""
+    xp = get_array_module(dy)
+    kh, kw, c, _ = kernel.shape
+    n, (oh, ow) = x_shape[0], out_hw
+    dx = xp.zeros(x_shape, dtype=dy.dtype)
+    share = xp.empty((dy.shape[0], c), dtype=dy.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            xp.matmul(dy, kernel[a, b].T, out=share)
+            tap = window_tap(dx, a, b, strides, dilations, out_hw)
+            tap += share.reshape(n, oh, ow, c)
+    return dx
+
+
+def column_sums(matrix):
+    """``1^T @ matrix``: the bias gradient. A matrix-vector product sums the rows of a
+    tall matrix in one pass (``matrix.sum(axis=0)`` is several times slower)."""
+    xp = get_array_module(matrix)
+    return xp.ones(matrix.shape[0], dtype=matrix.dtype) @ matrix
 
 
 # ---- argument checks shared by the public functions ------------------------------------
@@ -217,8 +314,15 @@ def _check_pad_value(pad_value, fn: str) -> float:
     return pad_value
 
 
-def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode, value, fn):
-    """Validated channels_last 2-D convolution with any padding mode."""
+def _activation(activation, fn: str):
+    """``(callable, fused)``: ReLU runs inside :class:`Conv2dFunction`, others after it."""
+    act = _run(get_activation, fn, activation)
+    return act, act is relu
+
+
+def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode, value, fn, act):
+    """Validated channels_last 2-D convolution with any padding mode; ``act`` is ``None``
+    or ``"relu"`` (fused)."""
     names = ("height", "width") if fn != "conv1d" else ("height", "length")
     if mode == "zeros" or (mode == "constant" and value == 0):
         zero_pads = pads
@@ -226,8 +330,9 @@ def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode,
         x = pad_spatial(x, pads, mode, value, fn, names)
         zero_pads = ((0, 0), (0, 0))
     return Conv2dFunction.apply(
-        x, kernel, *bias, strides=strides, dilations=dilations, groups=groups, padding=zero_pads
-    )
+        x, kernel, *bias, strides=strides, dilations=dilations, groups=groups,
+        padding=zero_pads, activation=act,
+    )  # fmt: skip
 
 
 def conv2d(
@@ -241,6 +346,7 @@ def conv2d(
     padding_mode: str = "zeros",
     pad_value: float = 0.0,
     data_format: str = "channels_last",
+    activation=None,
 ) -> Tensor:
     """2-D convolution (cross-correlation, as in Keras) of a batch of images.
 
@@ -263,6 +369,9 @@ def conv2d(
             (see :func:`cnnlab.ops.pad`).
         pad_value: the fill value of ``padding_mode="constant"``.
         data_format: ``"channels_last"`` or ``"channels_first"``.
+        activation: ``None``, a Keras activation name or a callable applied to the
+            output (see :func:`~cnnlab.ops.get_activation`). ``"relu"`` is fused into the
+            convolution: added in place, no extra pass or graph node.
 
     Input shape:
         ``(N, H, W, C)`` (channels_last) or ``(N, C, H, W)`` (channels_first).
@@ -275,7 +384,7 @@ def conv2d(
         ValueError: wrong number of axes of ``x``/``kernel``/``bias``, channels or bias
             length that do not match the kernel, groups that do not divide ``C`` and
             ``F``, a window larger than the padded input, bad strides/padding/dilation,
-            an unknown ``padding_mode`` or ``data_format``.
+            an unknown ``padding_mode``, ``data_format`` or activation name.
         TypeError: non-numeric data or a non-integer argument.
 
     Example:
@@ -287,9 +396,13 @@ def conv2d(
                [81., 90.]])
         >>> conv2d(x, k, strides=2, padding="same").shape
         (1, 2, 2, 1)
+        >>> conv2d(x, -k, bias=[50.0], activation="relu").numpy()[0, :, :, 0]
+        array([[5., 0.],
+               [0., 0.]])
     """
     fn = "conv2d"
     check_padding_mode(padding_mode, fn)
+    act, fused = _activation(activation, fn)
     x = _check_input(x, 2, data_format, fn)
     kernel = _check_kernel(kernel, 2, "(KH, KW, C // groups, F)", fn)
     groups = _check_groups(groups, x.shape[-1], kernel, fn)
@@ -301,11 +414,12 @@ def conv2d(
     pads = resolve_padding(padding, sizes, kernel_sizes, strides, dilations, fn)
     _check_fits(sizes, kernel_sizes, dilations, pads, padding, fn)
     y = _conv_channels_last(
-        x, kernel, bias, strides, pads, dilations, groups, padding_mode, pad_value, fn
-    )
+        x, kernel, bias, strides, pads, dilations, groups, padding_mode, pad_value, fn,
+        "relu" if fused else None,
+    )  # fmt: skip
     if data_format == "channels_first":
         y = basic.transpose(y, (0, 3, 1, 2))
-    return y
+    return y if fused or act is linear else act(y)
 
 
 def conv1d(
@@ -319,6 +433,7 @@ def conv1d(
     padding_mode: str = "zeros",
     pad_value: float = 0.0,
     data_format: str = "channels_last",
+    activation=None,
 ) -> Tensor:
     """1-D convolution (cross-correlation) of a batch of sequences.
 
@@ -339,6 +454,7 @@ def conv1d(
             ``"symmetric"`` or ``"circular"``.
         pad_value: the fill value of ``padding_mode="constant"``.
         data_format: ``"channels_last"`` or ``"channels_first"``.
+        activation: as in :func:`conv2d` (``"relu"`` fused).
 
     Input shape:
         ``(N, L, C)`` (channels_last) or ``(N, C, L)`` (channels_first).
@@ -364,6 +480,7 @@ def conv1d(
     """
     fn = "conv1d"
     check_padding_mode(padding_mode, fn)
+    act, fused = _activation(activation, fn)
     x = _check_input(x, 1, data_format, fn)
     kernel = _check_kernel(kernel, 1, "(K, C // groups, F)", fn)
     groups = _check_groups(groups, x.shape[-1], kernel, fn)
@@ -385,168 +502,12 @@ def conv1d(
         padding_mode,
         pad_value,
         fn,
+        "relu" if fused else None,
     )
     y = basic.reshape(y, (n, y.shape[2], y.shape[3]))
     if data_format == "channels_first":
         y = basic.transpose(y, (0, 2, 1))
-    return y
-
-
-def depthwise_conv2d(
-    x,
-    kernel,
-    bias=None,
-    strides=1,
-    padding="valid",
-    dilation_rate=1,
-    padding_mode: str = "zeros",
-    pad_value: float = 0.0,
-    data_format: str = "channels_last",
-) -> Tensor:
-    """Depthwise 2-D convolution: every input channel gets its own ``M`` filters.
-
-    ``y[n, i, j, c*M + m] = bias[c*M + m]
-    + sum_{a, b} x_pad[n, i*SH + a*DH, j*SW + b*DW, c] * kernel[a, b, c, m]``.
-    This is :func:`conv2d` with ``groups = C`` and the kernel reshaped to
-    ``(KH, KW, 1, C*M)``; output channels are ordered like Keras/TF (channel ``c``'s
-    ``M`` outputs are next to each other).
-
-    Args:
-        x: (N, H, W, C) (or (N, C, H, W) with ``channels_first``).
-        kernel: (KH, KW, C, M), ``M`` the depth multiplier.
-        bias: optional (C*M,).
-        strides, padding, dilation_rate, padding_mode, pad_value, data_format:
-            as in :func:`conv2d`.
-
-    Input shape:
-        ``(N, H, W, C)`` (or ``(N, C, H, W)``).
-
-    Output shape:
-        ``(N, OH, OW, C*M)`` (or ``(N, C*M, OH, OW)``), ``O`` as in :func:`conv2d`.
-
-    Raises:
-        ValueError: the kernel's third axis is not ``C``; otherwise as :func:`conv2d`.
-        TypeError: as :func:`conv2d`.
-
-    Example:
-        >>> import numpy as np
-        >>> x = np.ones((1, 3, 3, 2))
-        >>> k = np.stack([np.ones((2, 2, 1)), -np.ones((2, 2, 1))], axis=2)  # (2, 2, 2, 1)
-        >>> depthwise_conv2d(x, k).numpy()[0, 0, 0]
-        array([ 4., -4.])
-    """
-    fn = "depthwise_conv2d"
-    check_padding_mode(padding_mode, fn)
-    channels_last = _check_input(x, 2, data_format, fn)
-    kernel = _check_depthwise_kernel(kernel, channels_last.shape[-1], fn)
-    kh, kw, c, multiplier = kernel.shape
-    return _run(
-        conv2d,
-        fn,
-        x,
-        basic.reshape(kernel, (kh, kw, 1, c * multiplier)),
-        bias,
-        strides=strides,
-        padding=padding,
-        dilation_rate=dilation_rate,
-        groups=c,
-        padding_mode=padding_mode,
-        pad_value=pad_value,
-        data_format=data_format,
-    )
-
-
-def separable_conv2d(
-    x,
-    depthwise_kernel,
-    pointwise_kernel,
-    bias=None,
-    strides=1,
-    padding="valid",
-    dilation_rate=1,
-    padding_mode: str = "zeros",
-    pad_value: float = 0.0,
-    data_format: str = "channels_last",
-) -> Tensor:
-    """Depthwise-separable 2-D convolution: :func:`depthwise_conv2d`, then a 1x1 conv.
-
-    The spatial filtering (per channel) and the channel mixing (a 1x1 convolution,
-    which is a matrix product ``(N*OH*OW, C*M) @ (C*M, F)``) are factored apart:
-    ``KH*KW*C*M + C*M*F`` weights instead of ``KH*KW*C*F``.
-
-    Args:
-        x: (N, H, W, C) (or (N, C, H, W) with ``channels_first``).
-        depthwise_kernel: (KH, KW, C, M).
-        pointwise_kernel: (1, 1, C*M, F).
-        bias: optional (F,), added after the pointwise step.
-        strides, padding, dilation_rate, padding_mode, pad_value, data_format:
-            as in :func:`conv2d` (they apply to the depthwise step).
-
-    Input shape:
-        ``(N, H, W, C)`` (or ``(N, C, H, W)``).
-
-    Output shape:
-        ``(N, OH, OW, F)`` (or ``(N, F, OH, OW)``), ``O`` as in :func:`conv2d`.
-
-    Raises:
-        ValueError: kernels of the wrong shape; otherwise as :func:`conv2d`.
-        TypeError: as :func:`conv2d`.
-
-    Example:
-        >>> import numpy as np
-        >>> x = np.ones((1, 4, 4, 3))
-        >>> dk = np.ones((3, 3, 3, 2))
-        >>> pk = np.ones((1, 1, 6, 5))
-        >>> y = separable_conv2d(x, dk, pk, padding="same")
-        >>> y.shape, float(y.numpy()[0, 1, 1, 0])
-        ((1, 4, 4, 5), 54.0)
-    """
-    fn = "separable_conv2d"
-    check_padding_mode(padding_mode, fn)
-    x = _check_input(x, 2, data_format, fn)
-    depthwise_kernel = _check_depthwise_kernel(depthwise_kernel, x.shape[-1], fn)
-    pointwise_kernel = _check_kernel(pointwise_kernel, 2, "(1, 1, C*M, F)", fn, "pointwise_kernel")
-    _, _, c, multiplier = depthwise_kernel.shape
-    if pointwise_kernel.shape[:3] != (1, 1, c * multiplier):
-        raise ValueError(
-            f"{fn}: pointwise_kernel must have shape (1, 1, {c * multiplier}, F) "
-            f"(C * depth_multiplier = {c} * {multiplier} inputs). "
-            f"Received: {pointwise_kernel.shape}"
-        )
-    filters = pointwise_kernel.shape[-1]
-    bias = _check_bias(bias, filters, fn)
-    y = _run(
-        depthwise_conv2d,
-        fn,
-        x,
-        depthwise_kernel,
-        None,
-        strides=strides,
-        padding=padding,
-        dilation_rate=dilation_rate,
-        padding_mode=padding_mode,
-        pad_value=pad_value,
-    )
-    # 1x1 convolution: a plain matrix product over the flattened pixels, no im2col.
-    n, oh, ow, cm = y.shape
-    y = basic.reshape(y, (n * oh * ow, cm)) @ basic.reshape(pointwise_kernel, (cm, filters))
-    if bias:
-        y = y + bias[0]
-    y = basic.reshape(y, (n, oh, ow, filters))
-    if data_format == "channels_first":
-        y = basic.transpose(y, (0, 3, 1, 2))
-    return y
-
-
-def _check_depthwise_kernel(kernel, channels: int, fn: str, name: str = "depthwise kernel"):
-    arg = "kernel" if fn == "depthwise_conv2d" else "depthwise_kernel"
-    kernel = _check_kernel(kernel, 2, "(KH, KW, C, depth_multiplier)", fn, arg)
-    if kernel.shape[2] != channels:
-        raise ValueError(
-            f"{fn}: input has {channels} channels but the {name} expects {kernel.shape[2]} "
-            f"(kernel shape {kernel.shape})"
-        )
-    return kernel
+    return y if fused or act is linear else act(y)
 
 
 def _run(op, fn, *args, **kwargs):

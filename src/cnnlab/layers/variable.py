@@ -1,0 +1,68 @@
+"""Layer weights (``Variable``) and input validation (``InputSpec``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.autograd import Tensor
+
+
+# ---- weights ----------------------------------------------------------------------------
+class Variable(Tensor):
+    """A layer weight: a Tensor with a name, a path and optional regularizer/constraint.
+
+    Trainable variables have ``requires_grad=True``. Optimizers update ``.data`` in place
+    (``assign``), so references to the variable stay valid.
+    """
+
+    def __init__(self, value, name, path=None, trainable=True, regularizer=None, constraint=None):
+        value = np.asarray(value)
+        super().__init__(value, dtype=value.dtype)
+        self.name = name
+        self.path = path or name
+        self.trainable = bool(trainable)
+        self.requires_grad = self.trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    def assign(self, value) -> None:
+        """Overwrite the values in place (same shape; cast to the variable's dtype)."""
+        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        if value.shape != self.data.shape:
+            raise ValueError(
+                f"Variable {self.path}: cannot assign a value of shape {value.shape} "
+                f"to a variable of shape {self.data.shape}"
+            )
+        self.data[...] = value
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+# ---- input validation -------------------------------------------------------------------
+class InputSpec:
+    """What a layer accepts: a rank (``ndim`` / ``min_ndim``) and fixed axis sizes."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def check(self, shape, layer_name: str, index: int = 0) -> None:
+        head = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
+        ndim = len(shape)
+        if self.ndim is not None and ndim != self.ndim:
+            raise ValueError(
+                f"{head}expected ndim={self.ndim}, found ndim={ndim}. "
+                f"Full shape received: {tuple(shape)}"
+            )
+        if self.min_ndim is not None and ndim < self.min_ndim:
+            raise ValueError(
+                f"{head}expected min_ndim={self.min_ndim}, found ndim={ndim}. "
+                f"Full shape received: {tuple(shape)}"
+            )
+        for axis, size in self.axes.items():
+            actual = shape[axis] if -ndim <= axis < ndim else None
+            if size is not None and actual is not None and actual != size:
+                raise ValueError(
+                    f"{head}expected axis {axis} of input shape to have value {size}, "
+                    f"but received input with shape {tuple(shape)}"
+                )

@@ -1,0 +1,408 @@
+"""``Model``: layers wired into a graph, trained by the TrainingMixin.
+
+Three ways to get one, as in Keras:
+
+* functional: ``Model(inputs=keras.Input(...), outputs=...)``; the graph is read off the
+  symbolic tensors (see :mod:`cnnlab.layers.node`), so branches, merges, residual
+  connections and several outputs (feature maps) all work;
+* :class:`~cnnlab.models.sequential.Sequential`: a plain stack;
+* subclassing: ``class MyModel(Model)`` with layers as attributes and a ``call``.
+"""
+
+from __future__ import annotations
+
+from cnnlab.layers.base import (
+    InputSpec,
+    Layer,
+    deserialize_layer,
+    serialize_layer,
+    to_snake_case,
+    unique_name,
+)
+from cnnlab.layers.input_layer import InputLayer
+from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
+from cnnlab.models.training import TrainingMixin
+
+
+class ShapeSpec(InputSpec):
+    """An InputSpec that also checks every known size of a model input."""
+
+    def __init__(self, shape):
+        super().__init__(ndim=len(shape))
+        self.shape = tuple(shape)
+
+    def check(self, shape, layer_name, index=0):
+        ok = len(shape) == len(self.shape) and all(
+            a is None or b is None or a == b for a, b in zip(self.shape, shape, strict=True)
+        )
+        if not ok:
+            raise ValueError(
+                f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
+                f"expected shape={self.shape}, found shape={tuple(shape)}"
+            )
+
+
+class Model(TrainingMixin, Layer):
+    """A trainable graph of layers.
+
+    Args:
+        inputs: a KerasTensor from ``keras.Input`` or a list of them.
+        outputs: a KerasTensor or a list of them (several outputs give a list).
+        name: default ``functional``, ``functional_1``, ...
+        trainable: set ``False`` to freeze every layer.
+
+    Example:
+        >>> from cnnlab import keras
+        >>> from cnnlab.keras import layers
+        >>> inputs = keras.Input(shape=(28, 28, 1))
+        >>> x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(inputs)
+        >>> x = layers.MaxPooling2D(pool_size=2)(x)
+        >>> outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(x))
+        >>> model = keras.Model(inputs=inputs, outputs=outputs)
+        >>> model.output_shape, model.count_params()
+        ((None, 10), 54410)
+    """
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        if len(args) > 2:
+            raise TypeError(f"Model takes at most 2 positional arguments. Received: {len(args)}")
+        functional = inputs is not None or outputs is not None
+        if functional and (inputs is None or outputs is None):
+            raise ValueError("A functional Model needs both `inputs` and `outputs`.")
+        if kwargs.get("name") is None:
+            base = "functional" if functional else to_snake_case(type(self).__name__)
+            kwargs["name"] = unique_name(base)
+        Layer.__init__(self, **kwargs)
+        self._init_model_state()
+        if functional:
+            self._init_graph(inputs, outputs)
+
+    def _init_model_state(self) -> None:
+        self._layers: list[Layer] = []
+        self._nodes = []
+        self._is_graph = False
+        self.inputs = self.outputs = None
+        self._input_structure = self._output_structure = None
+
+    @property
+    def keras_class_name(self) -> str:
+        """``"Functional"`` for a functional Model (as Keras 3 shows and saves it)."""
+        return "Functional" if type(self) is Model and self._is_graph else type(self).__name__
+
+    # ---- the functional graph ------------------------------------------------------------
+    def _init_graph(self, inputs, outputs) -> None:
+        for t in flatten(inputs) + flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    "A functional Model's inputs and outputs must be symbolic tensors from "
+                    f"keras.Input(...) and layer calls. Received: {t!r}"
+                )
+        self._input_structure, self._output_structure = inputs, outputs
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        self._nodes = self._discover_nodes()
+        layers = []
+        for node in self._nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        names = [layer.name for layer in layers]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(
+                    f'The name "{name}" is used {names.count(name)} times in the model. '
+                    "All layer names should be unique."
+                )
+        self._layers = layers
+        self._sublayers = list(layers)
+        self._is_graph = True
+        self.input_spec = [ShapeSpec(t.shape) for t in self.inputs]
+        self.built = True
+        self._build_input_shape = map_structure(lambda t: t.shape, inputs)
+
+    def _discover_nodes(self) -> list:
+        """Every node between inputs and outputs, each after the nodes it reads from."""
+        input_ids = {id(t) for t in self.inputs}
+        order, done, reached = [], set(), set()
+        for t in self.inputs:
+            node = _producer(t)
+            if node.is_input and id(node) not in done:
+                done.add(id(node))
+                order.append(node)
+        stack = [(t, False) for t in reversed(self.outputs)]
+        visiting = set()
+        while stack:
+            tensor, expanded = stack.pop()
+            if id(tensor) in input_ids:
+                reached.add(id(tensor))
+                continue
+            node = _producer(tensor)
+            if id(node) in done:
+                continue
+            if expanded:
+                done.add(id(node))
+                order.append(node)
+                continue
+            if node.is_input:
+                raise ValueError(
+                    f"Graph disconnected: cannot obtain value for tensor {tensor} at layer "
+                    f'"{node.layer.name}": it is not one of the model\'s inputs. The following '
+                    f"previous layers were accessed without issue: "
+                    f"{[n.layer.name for n in order]}"
+                )
+            if id(node) in visiting:
+                continue
+            visiting.add(id(node))
+            stack.append((tensor, True))
+            stack.extend((t, False) for t in reversed(node.input_tensors))
+        return order
+
+    def _run_graph(self, inputs_flat, step) -> list:
+        values = {id(t): v for t, v in zip(self.inputs, inputs_flat, strict=True)}
+        for node in self._nodes:
+            if node.is_input:
+                continue
+            args = map_structure(lambda t: values[id(t)], node.call_args)
+            result = step(node, args)
+            outs = [result] if isinstance(node.outputs, KerasTensor) else list(result)
+            for t, value in zip(node.output_tensors, outs, strict=True):
+                values[id(t)] = value
+        return [values[id(t)] for t in self.outputs]
+
+    def _pack_outputs(self, flat):
+        return pack_sequence_as(self._output_structure, flat)
+
+    # ---- Layer API ---------------------------------------------------------------------
+    @property
+    def _takes_list(self) -> bool:
+        return self._is_graph and len(self.inputs) > 1
+
+    def call(self, inputs, training=False):
+        if not self._is_graph:
+            raise NotImplementedError(
+                f"Model {self.name!r} has no graph: subclasses of Model must implement call()."
+            )
+        flat = flatten(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
+                f"{len(flat)} input tensors."
+            )
+        outs = self._run_graph(
+            flat, lambda node, args: node.layer(args, training=training, **node.call_kwargs)
+        )
+        return self._pack_outputs(outs)
+
+    def compute_output_shape(self, input_shape):
+        if not self._is_graph:
+            return super().compute_output_shape(input_shape)
+        shapes = [tuple(input_shape)] if len(self.inputs) == 1 else [tuple(s) for s in input_shape]
+        outs = self._run_graph(shapes, lambda node, args: node.layer.compute_output_shape(args))
+        return outs[0] if isinstance(self._output_structure, KerasTensor) else list(outs)
+
+    # ---- layers ------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers in execution order (functional models include InputLayers)."""
+        return list(self._layers) if self._is_graph else list(self._sublayers)
+
+    def get_layer(self, name=None, index=None) -> Layer:
+        """The layer called ``name`` (or at position ``index`` of ``layers``)."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index, not both.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}."
+        )
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        Layer.trainable.fset(self, value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    # ---- symbolic structure ------------------------------------------------------------
+    @property
+    def input(self):
+        if self.inputs is None:
+            raise AttributeError(f"Model {self.name!r} has no defined input yet (not built).")
+        return self._input_structure
+
+    @property
+    def output(self):
+        if self.outputs is None:
+            raise AttributeError(f"Model {self.name!r} has no defined output yet (not built).")
+        return self._output_structure
+
+    @property
+    def input_shape(self):
+        return map_structure(lambda t: t.shape, self.input)
+
+    @property
+    def output_shape(self):
+        return map_structure(lambda t: t.shape, self.output)
+
+    # ---- summary, saving ---------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):  # fmt: skip
+        """Print Keras 3's table of layers, output shapes and parameter counts."""
+        from cnnlab.models.summary import print_summary
+
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable,
+                      layer_range)  # fmt: skip
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save architecture, weights and optimizer state to a ``.keras`` file."""
+        from cnnlab.models.saving import save_model
+
+        return save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        from cnnlab.models.saving import save_weights
+
+        return save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, **kwargs):
+        from cnnlab.models.saving import load_weights
+
+        return load_weights(self, filepath, **kwargs)
+
+    # ---- config ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        if not self._is_graph:
+            raise NotImplementedError(
+                f"Model {self.name!r} is a subclassed model: override get_config() to save it."
+            )
+        model_nodes = {id(n) for n in self._nodes}
+        kept = {id(layer): [n for n in layer._inbound_nodes if id(n) in model_nodes]
+                for layer in self._layers}  # fmt: skip
+
+        def ref(tensor):
+            layer, node_index, tensor_index = tensor._keras_history
+            node = layer._inbound_nodes[node_index]
+            if id(node) not in model_nodes and not node.is_input:
+                raise NotImplementedError(
+                    "get_config: every model input must come from keras.Input(...)."
+                )
+            index = kept[id(layer)].index(node) if id(node) in model_nodes else 0
+            return [layer.name, index, tensor_index]
+
+        def tensor_config(tensor):
+            return {
+                "class_name": "__keras_tensor__",
+                "config": {"shape": list(tensor.shape), "dtype": tensor.dtype.name,
+                           "keras_history": ref(tensor)},
+            }  # fmt: skip
+
+        layer_configs = []
+        for layer in self._layers:
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = [
+                {"args": [map_structure(tensor_config, n.call_args)], "kwargs": n.call_kwargs}
+                for n in kept[id(layer)]
+                if not n.is_input
+            ]
+            layer_configs.append(entry)
+
+        def refs(structure):
+            if isinstance(structure, KerasTensor):
+                return ref(structure)
+            return [ref(t) for t in structure]
+
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": refs(self._input_structure),
+            "output_layers": refs(self._output_structure),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict):
+        if "input_layers" not in config:
+            return cls(**config)
+        return functional_from_config(cls, config)
+
+
+def _producer(tensor):
+    layer, node_index, _ = tensor._keras_history
+    return layer._inbound_nodes[node_index]
+
+
+def functional_from_config(cls, config: dict):
+    """Rebuild a functional model: create every layer, then replay its calls in order."""
+    layers, produced = {}, {}
+    pending = []
+    for entry in config["layers"]:
+        layer = deserialize_layer(entry)
+        name = entry.get("name", layer.name)
+        layers[name] = layer
+        if isinstance(layer, InputLayer):
+            produced[(name, 0)] = [layer.output]
+        for index, node in enumerate(entry.get("inbound_nodes", [])):
+            pending.append((name, index, node))
+
+    def resolve(item):
+        if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+            name, node_index, tensor_index = item["config"]["keras_history"]
+            return produced[(name, node_index)][tensor_index]
+        if isinstance(item, list):
+            return [resolve(i) for i in item]
+        return item
+
+    while pending:
+        progress, waiting = False, []
+        for name, index, node in pending:
+            needed = _history_refs(node["args"])
+            ready = all((n, i) in produced for n, i in needed) and (
+                index == 0 or (name, index - 1) in produced
+            )
+            if not ready:
+                waiting.append((name, index, node))
+                continue
+            args = resolve(node["args"])
+            out = layers[name](args[0] if len(args) == 1 else args, **node.get("kwargs", {}))
+            produced[(name, index)] = flatten(out)
+            progress = True
+        if not progress:
+            raise ValueError(
+                "Model config is inconsistent: these layer calls read tensors no layer makes: "
+                f"{[(n, i) for n, i, _ in waiting]}"
+            )
+        pending = waiting
+
+    def structure(refs):
+        if refs and isinstance(refs[0], str):
+            name, node_index, tensor_index = refs
+            return produced[(name, node_index)][tensor_index]
+        return [structure(r) for r in refs]
+
+    return cls(
+        inputs=structure(config["input_layers"]),
+        outputs=structure(config["output_layers"]),
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )
+
+
+def _history_refs(item) -> list:
+    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+        name, node_index, _ = item["config"]["keras_history"]
+        return [(name, node_index)]
+    if isinstance(item, list):
+        return [r for i in item for r in _history_refs(i)]
+    return []

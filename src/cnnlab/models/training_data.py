@@ -1,0 +1,162 @@
+"""Turning the arrays given to fit/evaluate/predict into checked, batched arrays.
+
+Inputs (``x``) become the model's float dtype (float32 by default): integers and
+booleans are cast, as Keras does, and so is float64 data (no silent float64 compute).
+Targets (``y``) keep integer labels as integers and bring float targets to the
+model's dtype. Strings or other non-numbers raise a TypeError naming the argument.
+``x`` and ``y`` may be one array or a list of arrays (several inputs or outputs).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cnnlab.autograd import Tensor
+
+
+def _is_array_list(data) -> bool:
+    return isinstance(data, list | tuple) and any(isinstance(a, np.ndarray | Tensor) for a in data)
+
+
+def _to_numeric(data, name: str, fn: str) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, dict):
+        raise TypeError(f"{fn}: {name} as a dict is not supported; pass arrays or lists of arrays")
+    if hasattr(data, "__next__") or (hasattr(data, "__iter__") and not hasattr(data, "__len__")):
+        raise TypeError(
+            f"{fn}: {name} must be a NumPy array (or a list of arrays). Generators and "
+            f"iterators are not supported. Received: {type(data).__name__}"
+        )
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{fn}: {name} must be an array of numbers ({err})") from err
+    if array.dtype.kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{fn}: {name} must hold numbers. Received an array of Python objects ({err})"
+            ) from err
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{fn}: {name} must hold numbers. Received an array of dtype {array.dtype}"
+            + (" (strings)" if array.dtype.kind in "US" else "")
+        )
+    if array.ndim == 0:
+        raise ValueError(f"{fn}: {name} must have a batch axis. Received a scalar: {array!r}")
+    return array
+
+
+def as_inputs(x, dtype, fn: str):
+    """``x`` as an ndarray (or a list of them) of the float ``dtype``."""
+    if x is None:
+        raise ValueError(f"{fn}: x is required. Received: x=None")
+    if _is_array_list(x):
+        return [as_inputs(a, dtype, fn) for a in x]
+    array = _to_numeric(x, "x", fn)
+    return array if array.dtype == dtype else array.astype(dtype)
+
+
+def as_targets(y, dtype, fn: str):
+    """``y`` with integer labels kept and floats in ``dtype`` (``None`` stays ``None``)."""
+    if y is None:
+        return None
+    if _is_array_list(y):
+        return [as_targets(a, dtype, fn) for a in y]
+    array = _to_numeric(y, "y", fn)
+    if array.dtype.kind == "f" and array.dtype != dtype:
+        return array.astype(dtype)
+    if array.dtype.kind == "b":
+        return array.astype(dtype)
+    return array
+
+
+def flat(data) -> list:
+    if data is None:
+        return []
+    return list(data) if isinstance(data, list) else [data]
+
+
+def num_samples(fn: str, **named) -> int:
+    """The common batch size of every given array; ValueError naming any mismatch."""
+    sizes = {}
+    for name, data in named.items():
+        for i, array in enumerate(flat(data)):
+            label = name if not isinstance(data, list) else f"{name}[{i}]"
+            sizes[label] = len(array)
+    distinct = set(sizes.values())
+    if len(distinct) > 1:
+        detail = ", ".join(f"{k} has {v}" for k, v in sizes.items())
+        raise ValueError(
+            f"{fn}: all arrays must have the same number of samples (first axis). "
+            f"Received: {detail}"
+        )
+    n = distinct.pop() if distinct else 0
+    if n == 0:
+        raise ValueError(f"{fn}: received empty data (0 samples)")
+    return n
+
+
+def take(data, index):
+    """Rows ``index`` (a slice or an index array) of an array or list of arrays."""
+    if data is None:
+        return None
+    if isinstance(data, list):
+        return [a[index] for a in data]
+    return data[index]
+
+
+def split_validation(arrays: list, validation_split: float, n: int, fn: str):
+    """Keras' split: the *last* ``validation_split`` fraction (before any shuffling)."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"{fn}: validation_split must be in [0, 1). Received: {validation_split}")
+    split_at = math.floor(n * (1.0 - validation_split))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"{fn}: training data contains {n} samples, which is not sufficient to split it "
+            f"into a validation and training set as specified by "
+            f"validation_split={validation_split}. Provide more data or change validation_split."
+        )
+    train = [take(a, slice(0, split_at)) for a in arrays]
+    val = [take(a, slice(split_at, n)) for a in arrays]
+    return train, val
+
+
+def class_weights_to_sample_weights(y, class_weight: dict, fn: str) -> np.ndarray:
+    """One weight per sample from ``{class index: weight}`` (integer or one-hot labels)."""
+    if isinstance(y, list):
+        raise ValueError(f"{fn}: class_weight is only supported for models with one output")
+    labels = y
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = np.argmax(labels, axis=-1)
+    labels = labels.reshape(len(labels), -1)[:, 0] if labels.ndim > 1 else labels
+    labels = np.round(labels).astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(
+            f"{fn}: class_weight has no entry for class(es) {missing}. "
+            f"Received class_weight keys: {sorted(class_weight)}"
+        )
+    table = np.zeros(max(int(k) for k in class_weight) + 1, dtype=np.float32)
+    for key, weight in class_weight.items():
+        table[int(key)] = weight
+    return table[labels]
+
+
+def batch_slices(n: int, batch_size: int, order=None):
+    """Index batches over ``n`` samples: slices in order, or chunks of ``order``."""
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        yield slice(start, stop) if order is None else order[start:stop]
+
+
+def check_positive_int(value, name: str, fn: str, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{fn}: {name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
