@@ -43,6 +43,16 @@ def _verbose(verbose, fn):
     return verbose
 
 
+def _bad_loss_error(value, epoch, step, steps):
+    return FloatingPointError(
+        f"fit: the loss became {value} at epoch {epoch + 1}, batch {step + 1} of {steps}; "
+        "training stopped before this batch changed the weights. Common causes: a learning "
+        "rate that is too high, NaN/inf or unscaled inputs (e.g. pixels in 0-255), or a loss "
+        "that does not match the outputs. Pass callbacks=[keras.callbacks.TerminateOnNaN()] "
+        "to stop without an error."
+    )
+
+
 class TrainingMixin:
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
 
@@ -137,7 +147,9 @@ class TrainingMixin:
         out = self(x, training=training)
         return list(out) if isinstance(out, list | tuple) else [out]
 
-    def _train_step(self, x, y, sample_weight, on_bad_loss=None):
+    def _train_step(self, x, y, sample_weight, where=None):
+        """One update. ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error
+        raised before the weights change."""
         state = self._compile_state
         y_true = data.flat(y)
         weights = self.trainable_weights
@@ -147,8 +159,8 @@ class TrainingMixin:
         self._build_compiled(y_true, y_pred)
         loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
         value = float(loss.data)
-        if on_bad_loss is not None and not math.isfinite(value):
-            on_bad_loss(value)
+        if where is not None and not math.isfinite(value):
+            raise _bad_loss_error(value, *where)
         if loss.requires_grad:
             loss.backward()
             grads = [(w.grad, w) for w in weights]
@@ -265,24 +277,11 @@ class TrainingMixin:
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             for step in range(steps):
-                index = next(batches, None)
-                if index is None:
-                    break
+                index = next(batches)
                 callback_list.on_train_batch_begin(step)
-
-                def bad_loss(value, epoch=epoch, step=step):
-                    raise FloatingPointError(
-                        f"fit: the loss became {value} at epoch {epoch + 1}, batch {step + 1} "
-                        f"of {steps}; training stopped before this batch changed the weights. "
-                        "Common causes: a learning rate that is too high, NaN/inf or unscaled "
-                        "inputs (e.g. pixels in 0-255), or a loss that does not match the "
-                        "outputs. Pass callbacks=[keras.callbacks.TerminateOnNaN()] to stop "
-                        "without an error."
-                    )
-
                 logs = self._train_step(
                     data.take(x, index), data.take(y, index), data.take(sample_weight, index),
-                    on_bad_loss=bad_loss if stop_on_nan else None,
+                    where=(epoch, step, steps) if stop_on_nan else None,
                 )  # fmt: skip
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor, as_tensor
+from cnnlab.utils.random import get_generator
 
 
 class DropoutFunction(Function):
@@ -29,7 +30,9 @@ class DropoutFunction(Function):
 
 
 def _generator(seed, fn):
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+    if seed is None:
+        return get_generator()  # cnnlab's global generator: repeatable after set_random_seed
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
         return np.random.default_rng(seed)
     if isinstance(seed, np.random.Generator):
         return seed
@@ -62,8 +65,8 @@ def dropout(x, rate: float, training: bool = False, seed=None, noise_shape=None)
         x: array-like or Tensor of any shape.
         rate: fraction of values to drop, in ``[0, 1)``.
         training: drop only when true (Keras calls layers with ``training=True`` in ``fit``).
-        seed: ``None`` (fresh randomness), an int, or a ``numpy.random.Generator``
-            (advanced by each call) for reproducible masks.
+        seed: ``None`` (cnnlab's global generator, see ``set_random_seed``), an int,
+            or a ``numpy.random.Generator`` (advanced by each call) for reproducible masks.
         noise_shape: optional shape of the mask, with 1 (or ``None`` = full size) on the
             axes that share one decision, e.g. ``(N, 1, 1, C)`` drops whole feature maps.
 

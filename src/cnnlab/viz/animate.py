@@ -33,40 +33,60 @@ def _texts(matrix, decimals, mask=None):
 
 
 def _draw_grid(ax, texts, faces, title, subs=None, outline=None, bold=None, edge=style.GRID):
-    """Draw a grid of labelled cells; ``outline`` = (r0, c0, h, w) in cells."""
+    """Draw a grid of labelled cells; ``outline`` = (r0, c0, h, w) in cells.
+
+    The cell colours are one image and the grid two line collections, so a frame costs
+    one text artist per cell and little else."""
+    from matplotlib.colors import to_rgb
     from matplotlib.patches import Rectangle
 
     rows, cols = len(texts), len(texts[0])
+    colours = {name: to_rgb(name) for row in faces for name in row}
+    ax.imshow(
+        np.array([[colours[name] for name in row] for row in faces]),
+        extent=(0, cols, rows, 0), interpolation="nearest", aspect="auto",
+    )  # fmt: skip
+    ax.hlines(range(rows + 1), 0, cols, colors=edge, lw=0.8)
+    ax.vlines(range(cols + 1), 0, rows, colors=edge, lw=0.8)
     longest = max(len(t) for row in texts for t in row)
     size = 10 if longest <= 3 else 8 if longest <= 5 else 6.5
     for r in range(rows):
         for c in range(cols):
-            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=faces[r][c], edgecolor=edge, lw=0.8))
-            weight = "bold" if bold is not None and bold[r][c] else "normal"
-            ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=size,
-                    fontweight=weight)  # fmt: skip
+            if texts[r][c]:
+                weight = "bold" if bold is not None and bold[r][c] else "normal"
+                ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=size,
+                        fontweight=weight)  # fmt: skip
             if subs is not None and subs[r][c]:
                 ax.text(c + 0.93, r + 0.93, subs[r][c], ha="right", va="bottom", fontsize=6.5,
                         color=style.RESULT)  # fmt: skip
     if outline is not None:
         r0, c0, h, w = outline
-        ax.add_patch(Rectangle((c0, r0), w, h, fill=False, edgecolor=style.WINDOW, lw=2.6))
-    ax.set_xlim(-0.05, cols + 0.05)
-    ax.set_ylim(rows + 0.05, -0.05)
-    ax.set_aspect("equal")
+        ax.add_patch(
+            Rectangle((c0, r0), w, h, fill=False, edgecolor=style.WINDOW, lw=2.6, clip_on=False)
+        )
+    ax.set_xlim(0, cols)
+    ax.set_ylim(rows, 0)
     ax.axis("off")
     ax.set_title(title, fontsize=10)
 
 
-def _layout(shapes, caption_lines=1):
-    """A figure with one axes per (rows, cols) grid, sized so a cell is CELL_INCHES."""
-    widths = [c for _, c in shapes]
-    height_cells = max(r for r, _ in shapes)
-    width = CELL_INCHES * (sum(widths) + 1.2 * len(shapes)) + 0.4
-    height = CELL_INCHES * height_cells + 0.55 + 0.22 * caption_lines
-    fig = style.new_figure(max(width, 4.5), max(height, 1.6))
-    axes = fig.subplots(1, len(shapes), gridspec_kw={"width_ratios": widths})
-    return fig, list(np.atleast_1d(axes))
+def _layout(shapes):
+    """A figure with one axes per (rows, cols) grid, side by side and vertically centred,
+    sized so that a cell is CELL_INCHES square. Placed by hand (no layout engine): every
+    frame has the same geometry, and drawing stays fast."""
+    gap, side, top, bottom = 0.55, 0.3, 0.75, 0.15  # inches
+    widths = [c * CELL_INCHES for _, c in shapes]
+    heights = [r * CELL_INCHES for r, _ in shapes]
+    content = sum(widths) + gap * (len(shapes) - 1)
+    width = max(content + 2 * side, 4.5)
+    height = max(heights) + top + bottom
+    fig = style.new_figure(width, height, layout=None)
+    axes, x = [], (width - content) / 2
+    for w, h in zip(widths, heights, strict=True):
+        y = bottom + (max(heights) - h) / 2
+        axes.append(fig.add_axes((x / width, y / height, w / width, h / height)))
+        x += w + gap
+    return fig, axes
 
 
 def _empty(rows, cols, value=""):
@@ -136,7 +156,7 @@ def conv_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> lis
         if not final:
             faces[i][j], bold[i][j] = "#9fcaf5", True
         _draw_grid(a2, shown, faces, "output", bold=bold)
-        fig.suptitle(caption, fontsize=10, fontweight="normal")
+        fig.suptitle(caption, fontsize=10, fontweight="normal", y=1 - 0.1 / fig.get_figheight())
         frames.append(_rgb(fig, dpi))
     return frames
 
@@ -185,7 +205,7 @@ def pool_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> lis
             i, j = (0, st.index[0]) if e.ndim == 1 else st.index
             faces[i][j], bold[i][j] = "#9fcaf5", True
         _draw_grid(a1, shown, faces, "output", bold=bold)
-        fig.suptitle(caption, fontsize=10, fontweight="normal")
+        fig.suptitle(caption, fontsize=10, fontweight="normal", y=1 - 0.1 / fig.get_figheight())
         frames.append(_rgb(fig, dpi))
     return frames
 
