@@ -132,7 +132,11 @@ def cnnlab_pool(h, c):
 def cnnlab_dense(batch):
     from cnnlab import ops
 
-    x, kernel, bias = _tensor((batch, 1152), True), _tensor((1152, 10), True, 1), _tensor((10,), True)
+    x, kernel, bias = (
+        _tensor((batch, 1152), True),
+        _tensor((1152, 10), True, 1),
+        _tensor((10,), True),
+    )
     return _cnnlab_case(lambda: ops.dense(x, kernel, bias))
 
 
@@ -179,7 +183,7 @@ def _torch_tensor(torch, shape, requires_grad, seed=0):
 def torch_conv(h, c, f, first):
     def build(batch):
         import torch
-        import torch.nn.functional as F
+        from torch.nn import functional as F  # noqa: N812 - the usual alias
 
         x = _torch_tensor(torch, (batch, c, h, h), requires_grad=not first)
         kernel = _torch_tensor(torch, (f, c, 3, 3), True, 1)
@@ -193,7 +197,7 @@ def torch_conv(h, c, f, first):
 def torch_pool(h, c):
     def build(batch):
         import torch
-        import torch.nn.functional as F
+        from torch.nn import functional as F  # noqa: N812 - the usual alias
 
         x = _torch_tensor(torch, (batch, c, h, h), True)
         return _torch_case(torch, lambda: F.max_pool2d(x, 2), [x])
@@ -203,7 +207,7 @@ def torch_pool(h, c):
 
 def torch_dense(batch):
     import torch
-    import torch.nn.functional as F
+    from torch.nn import functional as F  # noqa: N812 - the usual alias
 
     x = _torch_tensor(torch, (batch, 1152), True)
     kernel, bias = _torch_tensor(torch, (10, 1152), True, 1), _torch_tensor(torch, (10,), True)
@@ -219,7 +223,7 @@ def torch_relu(batch):
 
 def torch_softmax_ce(batch):
     import torch
-    import torch.nn.functional as F
+    from torch.nn import functional as F  # noqa: N812 - the usual alias
 
     logits = _torch_tensor(torch, (batch, 10), True)
     labels = torch.from_numpy(np.random.default_rng(3).integers(0, 10, batch))

@@ -21,8 +21,23 @@ def test_explain_conv_prints_the_steps():
 
 
 def test_explain_conv_options():
-    result = run("explain", "conv", "--input", X, "--kernel", K, "--stride", "2", "--padding",
-                 "same", "--padding-mode", "reflect", "--dilation", "1", "--convolve")  # fmt: skip
+    result = run(
+        "explain",
+        "conv",
+        "--input",
+        X,
+        "--kernel",
+        K,
+        "--stride",
+        "2",
+        "--padding",
+        "same",
+        "--padding-mode",
+        "reflect",
+        "--dilation",
+        "1",
+        "--convolve",
+    )
     assert result.exit_code == 0, result.output
     assert "padding_mode 'reflect'" in result.output and "Kernel (flipped)" in result.output
     explicit = run("explain", "conv", "--input", X, "--kernel", K, "--padding", "0,1,0,1")
@@ -30,19 +45,35 @@ def test_explain_conv_options():
 
 
 def test_explain_pool_and_model():
-    result = run("explain", "pool", "--input", "[[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]]",
-                 "--pool", "max", "--size", "2")  # fmt: skip
+    result = run(
+        "explain",
+        "pool",
+        "--input",
+        "[[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]]",
+        "--pool",
+        "max",
+        "--size",
+        "2",
+    )
     assert result.exit_code == 0 and "<- input [1, 1]" in result.output
     result = run("explain", "model", "convnet-nopool", "--format", "markdown")
     assert result.exit_code == 0 and "| 7x7 |" in result.output
-    result = run("explain", "model", "--input-shape", "128,128,3", "--layers",
-                 "SeparableConv2D(16, 3, padding='same', use_bias=False)")  # fmt: skip
+    result = run(
+        "explain",
+        "model",
+        "--input-shape",
+        "128,128,3",
+        "--layers",
+        "SeparableConv2D(16, 3, padding='same', use_bias=False)",
+    )
     assert result.exit_code == 0 and "3*3*3 + 3*16 = 75" in result.output
 
 
 def test_writes_files_atomically_and_refuses_to_overwrite(tmp_path):
     out = tmp_path / "conv.html"
-    result = run("explain", "conv", "--input", X, "--kernel", K, "--format", "html", "--out", str(out))
+    result = run(
+        "explain", "conv", "--input", X, "--kernel", K, "--format", "html", "--out", str(out)
+    )
     assert result.exit_code == 0
     page = out.read_text()
     assert "<table" in page and "http" not in page

@@ -51,7 +51,12 @@ def test_issue_example_steps_and_formula():
         ),
         # lecture animation: 5x5, 3x3 kernel, no padding, and padding 1 with stride 2
         (LECTURE_5X5, LECTURE_K3, {}, [[12, 12, 17], [10, 17, 19], [9, 6, 14]]),
-        (LECTURE_5X5, LECTURE_K3, {"padding": 1, "strides": 2}, [[6, 17, 3], [8, 17, 13], [6, 4, 4]]),
+        (
+            LECTURE_5X5,
+            LECTURE_K3,
+            {"padding": 1, "strides": 2},
+            [[6, 17, 3], [8, 17, 13], [6, 4, 4]],
+        ),
         # lecture 1-D examples
         ([1, 2, 3, 4, 5, 5, 4, 3, 2, 1], [-1, 0, 1], {}, [2, 2, 2, 1, -1, -2, -2, -2]),
         ([1, 2, 3, 4, 5], [-1, 0, 2, 0, -1], {"padding": 2}, [-1, 0, 0, 6, 7]),
@@ -90,7 +95,9 @@ def test_padded_input_and_same_note():
 
 
 def test_one_dimensional_padding_modes_show_the_padded_row():
-    text = explain_conv("[1,2,3,4,5]", "[-1,0,2,0,-1]", padding=2, padding_mode="symmetric").to_text()
+    text = explain_conv(
+        "[1,2,3,4,5]", "[-1,0,2,0,-1]", padding=2, padding_mode="symmetric"
+    ).to_text()
     assert "2  1  1  2  3  4  5  5  4" in text
     assert "products -2   0   2   0  -3" in text
     assert "sum: -2 + 0 + 2 + 0 - 3 = -3" in text
@@ -108,7 +115,9 @@ def test_one_dimensional_padding_modes_show_the_padded_row():
     convolve=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_every_step_sums_to_the_op_output(h, w, kh, kw, stride, dilation, padding, mode, convolve, seed):
+def test_every_step_sums_to_the_op_output(
+    h, w, kh, kw, stride, dilation, padding, mode, convolve, seed
+):
     rng = np.random.default_rng(seed)
     x = rng.integers(-5, 6, (h, w)).astype(float)
     k = rng.integers(-3, 4, (kh, kw)).astype(float)
@@ -193,5 +202,7 @@ def test_kernel_by_name_and_inputs_from_files(tmp_path):
     ],
 )
 def test_bad_arguments_have_clear_messages(x, kernel, message):
-    with pytest.raises((ValueError, FileNotFoundError), match=message.replace("(", r"\(").replace("[", r"\[")):
+    with pytest.raises(
+        (ValueError, FileNotFoundError), match=message.replace("(", r"\(").replace("[", r"\[")
+    ):
         explain_conv(x, kernel)

@@ -72,8 +72,13 @@ def test_recomputed_windows_match_the_op(h, w, k, s, padding, pool, include_pad,
     kwargs = {"pool_size": k, "strides": s, "padding": padding}
     if pool == "avg":
         kwargs["count_include_pad"] = include_pad
-    op = {"max": ops.max_pool, "min": ops.min_pool, "avg": ops.avg_pool, "lp": ops.lp_pool,
-          "stochastic": ops.stochastic_pool}[pool]  # fmt: skip
+    op = {
+        "max": ops.max_pool,
+        "min": ops.min_pool,
+        "avg": ops.avg_pool,
+        "lp": ops.lp_pool,
+        "stochastic": ops.stochastic_pool,
+    }[pool]
     try:
         expected = op(x[None, :, :, None], **kwargs).numpy()[0, :, :, 0]
     except ValueError:

@@ -318,3 +318,21 @@ def test_weights_dedup_and_order():
     assert len(paths) == 8 and len(set(paths)) == 8
     assert paths[0].endswith("/kernel") and paths[1].endswith("/bias")
     assert [w.shape for w in model.get_weights()][:2] == [(3, 3, 1, 32), (32,)]
+
+
+def test_layer_input_is_previous_output():
+    model = lecture_convnet()
+    assert model.layers[3].input is model.layers[2].output
+    assert model.layers[1].input is model.inputs[0]
+
+
+def test_save_and_load_delegate_to_saving(tmp_path, rng):
+    model = residual_block()
+    x = rng.standard_normal((2, 6, 6, 4)).astype("float32")
+    model.save(tmp_path / "res.keras")
+    loaded = keras.models.load_model(tmp_path / "res.keras")
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    model.save_weights(tmp_path / "res.weights.npz")
+    twin = residual_block()
+    twin.load_weights(tmp_path / "res.weights.npz")
+    np.testing.assert_array_equal(twin(x).numpy(), model(x).numpy())

@@ -36,8 +36,9 @@ def test_frames_follow_the_window():
 
 
 def test_html_is_self_contained(tmp_path):
-    path = animate_conv("[1,2,3,4,5]", "[-1,0,2,0,-1]", tmp_path / "conv.html", padding=2,
-                        padding_mode="circular")  # fmt: skip
+    path = animate_conv(
+        "[1,2,3,4,5]", "[-1,0,2,0,-1]", tmp_path / "conv.html", padding=2, padding_mode="circular"
+    )
     page = path.read_text()
     assert page.count("data:image/png;base64,") == 5 + 1 + 1  # 6 frames, plus the first <img>
     assert 'type="range"' in page and 'max="5"' in page
@@ -57,7 +58,7 @@ def test_pool_animation_marks_winners(tmp_path):
 
 
 def test_animation_errors_leave_no_file(tmp_path):
-    with pytest.raises(ValueError, match="must end in .gif or .html"):
+    with pytest.raises(ValueError, match=r"must end in \.gif or \.html"):
         animate_conv(X, K, tmp_path / "conv.mp4")
     with pytest.raises(ValueError, match="more than max_frames=10"):
         animate_conv(np.zeros((6, 6)), K, tmp_path / "big.gif", max_frames=10)
@@ -73,11 +74,24 @@ def test_animation_errors_leave_no_file(tmp_path):
 def test_cli_animations(tmp_path):
     runner = CliRunner()
     out = tmp_path / "pool.html"
-    result = runner.invoke(main, ["viz", "animate-pool", "--input", "[[1,5],[3,2]]", "--pool", "avg",
-                                  "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        main,
+        ["viz", "animate-pool", "--input", "[[1,5],[3,2]]", "--pool", "avg", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     assert "(1 + 5 + 3 + 2) / 4 = 2.75" in out.read_text()
-    result = runner.invoke(main, ["viz", "animate-conv", "--input", "[[1,2],[3]]", "--kernel", K,
-                                  "--out", str(tmp_path / "c.gif")])  # fmt: skip
+    result = runner.invoke(
+        main,
+        [
+            "viz",
+            "animate-conv",
+            "--input",
+            "[[1,2],[3]]",
+            "--kernel",
+            K,
+            "--out",
+            str(tmp_path / "c.gif"),
+        ],
+    )
     assert result.exit_code == 1 and "ragged" in result.output
     assert not (tmp_path / "c.gif").exists()

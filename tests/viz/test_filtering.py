@@ -48,8 +48,21 @@ def test_filter_command_writes_pictures(tmp_path):
     pixels = np.asarray(Image.open(out))
     assert pixels.shape == (256, 256, 3) and pixels.std() > 10
     side = tmp_path / "side.png"
-    result = runner.invoke(main, ["filter", "testcard", "--kernel", "[[1,0,-1]]", "--padding",
-                                  "valid", "--grayscale", "--side-by-side", "--out", str(side)])  # fmt: skip
+    result = runner.invoke(
+        main,
+        [
+            "filter",
+            "testcard",
+            "--kernel",
+            "[[1,0,-1]]",
+            "--padding",
+            "valid",
+            "--grayscale",
+            "--side-by-side",
+            "--out",
+            str(side),
+        ],
+    )
     assert result.exit_code == 0, result.output
     picture = np.asarray(Image.open(side).convert("L"))
     assert picture.shape[1] > 2 * picture.shape[0] and picture.std() > 20
@@ -70,8 +83,9 @@ def test_filter_command_errors(tmp_path):
         assert result.exit_code != 0 and message in result.output, (args, result.output)
         assert not out.exists()
     np.save(tmp_path / "k.npy", np.ones((2, 2, 2)))
-    result = runner.invoke(main, ["filter", "testcard", "--kernel", str(tmp_path / "k.npy"),
-                                  "--out", str(out)])  # fmt: skip
+    result = runner.invoke(
+        main, ["filter", "testcard", "--kernel", str(tmp_path / "k.npy"), "--out", str(out)]
+    )
     assert result.exit_code == 1 and "must be a non-empty 1-D or 2-D matrix" in result.output
     out.write_bytes(b"keep")
     result = runner.invoke(main, ["filter", "testcard", "--kernel", "sharpen", "--out", str(out)])

@@ -12,7 +12,7 @@ from cnnlab.images import load_image, sample_image, save_image, test_card, to_ui
 def test_test_card_has_content_everywhere():
     card = test_card(128)
     assert card.shape == (128, 128, 3) and card.dtype == np.float32
-    assert 0.0 <= card.min() and card.max() <= 1.0
+    assert card.min() >= 0.0 and card.max() <= 1.0
     for block in (card[:32], card[32:96, :64], card[32:96, 64:], card[100:]):
         assert block.std() > 0.05  # bars, checkerboard, rings, stripes
     grey = test_card(64, color=False)

@@ -45,7 +45,7 @@ def test_lecture_gradient_example_is_a_custom_kernel(rng):
 def test_bad_kernels():
     with pytest.raises(ValueError, match="unknown kernel name 'soble'"):
         get_kernel("soble")
-    with pytest.raises(ValueError, match="non-empty 2-D matrix. Received shape \\(1, 1, 1\\)"):
+    with pytest.raises(ValueError, match=r"non-empty 2-D matrix\. Received shape \(1, 1, 1\)"):
         get_kernel([[[1]]])
     with pytest.raises(ValueError, match="finite"):
         get_kernel([[np.nan]])

@@ -10,7 +10,7 @@ import click
 from cnnlab.cli._common import clear_errors, console, fits_mnist, input_shape_of, load_model_file
 
 
-@click.command()
+@click.command(short_help="Test loss and accuracy of a saved model on MNIST.")
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False,
                                                                path_type=Path))  # fmt: skip
 @click.option("--batch-size", default=128, show_default=True, type=click.IntRange(min=1))

@@ -113,8 +113,21 @@ def explain():
 @click.option("--decimals", type=click.IntRange(0, 8), default=2, show_default=True)
 @click.option("--full", is_flag=True, help="Every step even for inputs larger than 12x12.")
 @output_options
-def conv(input_, kernel, stride, padding, padding_mode, pad_value, dilation, convolve, decimals,
-         full, fmt, out, overwrite):  # fmt: skip
+def conv(
+    input_,
+    kernel,
+    stride,
+    padding,
+    padding_mode,
+    pad_value,
+    dilation,
+    convolve,
+    decimals,
+    full,
+    fmt,
+    out,
+    overwrite,
+):
     """Slide a kernel over an input and show every window, product and sum."""
     from cnnlab.explain import explain_conv
 
@@ -154,8 +167,23 @@ def conv(input_, kernel, stride, padding, padding_mode, pad_value, dilation, con
 @click.option("--decimals", type=click.IntRange(0, 8), default=2, show_default=True)
 @click.option("--full", is_flag=True, help="Every window even for inputs larger than 12x12.")
 @output_options
-def pool(input_, pool, size, stride, padding, ceil_mode, p, count_include_pad, training, seed,
-         decimals, full, fmt, out, overwrite):  # fmt: skip
+def pool(
+    input_,
+    pool,
+    size,
+    stride,
+    padding,
+    ceil_mode,
+    p,
+    count_include_pad,
+    training,
+    seed,
+    decimals,
+    full,
+    fmt,
+    out,
+    overwrite,
+):
     """Pool an input window by window and show which cell won each window."""
     from cnnlab.explain import explain_pool
 

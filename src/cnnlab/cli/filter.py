@@ -55,12 +55,27 @@ def _list_kernels() -> None:
     help="How the output is mapped to pixels.",
 )
 @click.option("--side-by-side", is_flag=True, help="Input, kernel and output in one picture.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Output PNG (default: IMAGE-KERNEL.png).")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output PNG (default: IMAGE-KERNEL.png).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
 @click.option("--list", "list_", is_flag=True, help="List the named kernels and exit.")
-def filter_command(image, kernel, padding, padding_mode, convolve, grayscale, rescale, side_by_side,
-                   out, overwrite, list_):  # fmt: skip
+def filter_command(
+    image,
+    kernel,
+    padding,
+    padding_mode,
+    convolve,
+    grayscale,
+    rescale,
+    side_by_side,
+    out,
+    overwrite,
+    list_,
+):
     """Filter IMAGE (a file, or cat, camera, testcard) with a kernel.
 
     Colour pictures are filtered channel by channel. cat and camera are scikit-image's
@@ -93,9 +108,11 @@ def filter_command(image, kernel, padding, padding_mode, convolve, grayscale, re
             click.echo(f"note: {w.message}", err=True)
         result = filter_image(picture, values, parse_padding(padding), padding_mode, convolve)
         if side_by_side:
-            label = kernel if not kernel.strip().startswith("[") else "custom kernel"
-            fig = plot_filtered(picture, result, values, f"{Path(image).name}: {label}", rescale)
-            save_figure(fig, out, overwrite)
+            name = "testcard" if caught else Path(image).name
+            mode = "convolution" if convolve else "correlation"
+            title = f"{name}, kernel {kernel.strip()} ({mode}, padding {padding})"
+            fig = plot_filtered(picture, result, values, title, rescale)
+            save_figure(fig, out, overwrite, dpi=80)
         else:
             save_image(viewable(result, values, rescale), out, overwrite)
     click.echo(f"wrote {out}")

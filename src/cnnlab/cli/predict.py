@@ -20,7 +20,7 @@ def _probabilities(outputs: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-@click.command()
+@click.command(short_help="Predict the digits in image files (top-3 with probabilities).")
 @click.argument("model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False,
                                                                path_type=Path))  # fmt: skip
 @click.argument(

@@ -9,7 +9,7 @@ import click
 from cnnlab.cli._common import MODEL_NAMES, clear_errors, load_model_file
 
 
-@click.command()
+@click.command(short_help="Keras' summary table of a lecture model or a saved model.")
 @click.argument("model", metavar="MODEL")
 def summary(model):
     """Print the layers, output shapes and parameter counts of MODEL.

@@ -92,7 +92,7 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
     return [out / name for name in names]
 
 
-@click.command()
+@click.command(short_help="Train a lecture model on MNIST; save model, history, curves.")
 @click.argument("model_name", metavar="MODEL", type=click.Choice(MODEL_NAMES))
 @click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch-size", default=128, show_default=True, type=click.IntRange(min=1))

@@ -197,8 +197,13 @@ def history_command(run, out, overwrite):
 
 
 def _animation_options(f):
-    f = click.option("--frame-ms", type=click.IntRange(min=20), default=900, show_default=True,
-                     help="Milliseconds per frame.")(f)  # fmt: skip
+    f = click.option(
+        "--frame-ms",
+        type=click.IntRange(min=20),
+        default=900,
+        show_default=True,
+        help="Milliseconds per frame.",
+    )(f)
     return click.option("--max-frames", type=click.IntRange(min=2), default=150, show_default=True)(
         f
     )
@@ -218,18 +223,40 @@ def _animation_options(f):
 @click.option("--decimals", type=click.IntRange(0, 8), default=2, show_default=True)
 @_animation_options
 @_out_option(".gif or .html")
-def animate_conv_command(input_, kernel, stride, padding, padding_mode, pad_value, dilation,
-                         convolve, decimals, frame_ms, max_frames, out, overwrite):  # fmt: skip
+def animate_conv_command(
+    input_,
+    kernel,
+    stride,
+    padding,
+    padding_mode,
+    pad_value,
+    dilation,
+    convolve,
+    decimals,
+    frame_ms,
+    max_frames,
+    out,
+    overwrite,
+):
     """The kernel sliding over the padded input, cell by cell (GIF, or HTML with a slider)."""
     from cnnlab.viz.animate import animate_conv
 
     with user_errors():
         animate_conv(
-            input_, kernel, out, overwrite=overwrite, frame_ms=frame_ms, max_frames=max_frames,
-            strides=parse_ints(stride, "--stride"), padding=parse_padding(padding),
-            padding_mode=padding_mode, pad_value=pad_value,
-            dilation_rate=parse_ints(dilation, "--dilation"), convolve=convolve, decimals=decimals,
-        )  # fmt: skip
+            input_,
+            kernel,
+            out,
+            overwrite=overwrite,
+            frame_ms=frame_ms,
+            max_frames=max_frames,
+            strides=parse_ints(stride, "--stride"),
+            padding=parse_padding(padding),
+            padding_mode=padding_mode,
+            pad_value=pad_value,
+            dilation_rate=parse_ints(dilation, "--dilation"),
+            convolve=convolve,
+            decimals=decimals,
+        )
     click.echo(f"wrote {out}")
 
 
@@ -250,18 +277,40 @@ def animate_conv_command(input_, kernel, stride, padding, padding_mode, pad_valu
 @click.option("--decimals", type=click.IntRange(0, 8), default=2, show_default=True)
 @_animation_options
 @_out_option(".gif or .html")
-def animate_pool_command(input_, pool, size, stride, padding, p, training, seed, decimals, frame_ms,
-                         max_frames, out, overwrite):  # fmt: skip
+def animate_pool_command(
+    input_,
+    pool,
+    size,
+    stride,
+    padding,
+    p,
+    training,
+    seed,
+    decimals,
+    frame_ms,
+    max_frames,
+    out,
+    overwrite,
+):
     """The pooling window sliding over the input, with each window's winner."""
     from cnnlab.viz.animate import animate_pool
 
     with user_errors():
         animate_pool(
-            input_, out, overwrite=overwrite, frame_ms=frame_ms, max_frames=max_frames, pool=pool,
+            input_,
+            out,
+            overwrite=overwrite,
+            frame_ms=frame_ms,
+            max_frames=max_frames,
+            pool=pool,
             pool_size=parse_ints(size, "--size"),
             strides=None if stride is None else parse_ints(stride, "--stride"),
-            padding=parse_padding(padding), p=p, training=training, seed=seed, decimals=decimals,
-        )  # fmt: skip
+            padding=parse_padding(padding),
+            p=p,
+            training=training,
+            seed=seed,
+            decimals=decimals,
+        )
     click.echo(f"wrote {out}")
 
 

@@ -208,6 +208,8 @@ def download(
         DownloadError: no mirror succeeded; the message lists every URL tried and why.
     """
     accepted = tuple(accepted)
+    # Directories this call creates, removed again (if still empty) when every mirror fails.
+    created = [p for p in (destination.parent, *destination.parent.parents) if not p.exists()]
     destination.parent.mkdir(parents=True, exist_ok=True)
     failures = []
     for base in mirrors:
@@ -221,6 +223,9 @@ def download(
             failures.append(f"  {url}: {reason}")
             continue
         return destination
+    for directory in created:  # deepest first
+        with contextlib.suppress(OSError):
+            directory.rmdir()
     tried = "\n".join(failures) if failures else "  (no mirrors configured)"
     raise DownloadError(
         f"Could not download {filename}. Tried:\n{tried}\n"

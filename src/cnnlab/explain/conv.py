@@ -9,7 +9,6 @@ one vectorised step, so their sums can be checked against the op's output.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,7 +107,7 @@ class ConvExplanation:
 
     # ---- rendering ------------------------------------------------------------------
     def title(self) -> str:
-        shape, kshape = shape_text(self.input.shape), shape_text(self.kernel.shape)
+        shape, kshape = self._shape_text(self.input), self._shape_text(self.kernel)
         return f"{self.operation.capitalize()} of a {shape} input with a {kshape} kernel"
 
     def parameters(self) -> str:
@@ -187,7 +186,7 @@ class ConvExplanation:
         idx = ", ".join(map(str, st.index))
         value = render.format_number(st.output, self.decimals)
         if self.ndim == 1:
-            where = f"positions {_span(st.cols)} of the padded input"
+            where = f"positions {render.span(st.cols)} of the padded input"
             cells = [
                 render.format_matrix(st.window, self.decimals)[0],
                 render.format_matrix(self.applied_kernel, self.decimals)[0],
@@ -200,7 +199,8 @@ class ConvExplanation:
                 for n, row in zip(names, cells, strict=True)
             ]
         else:
-            where = f"rows {_span(st.rows)}, columns {_span(st.cols)} of the padded input"
+            span = render.span
+            where = f"rows {span(st.rows)}, columns {span(st.cols)} of the padded input"
             blocks = [
                 self._matrix(st.window, ""),
                 self._matrix(self.applied_kernel, ""),
@@ -227,7 +227,7 @@ class ConvExplanation:
 
     @staticmethod
     def _shape_text(m) -> str:
-        return shape_text(np.shape(m))
+        return render.shape_text(np.shape(m))
 
     def to_markdown(self, full: bool = False) -> str:
         """Markdown: the parameters, matrices in code blocks and one table row per step."""
@@ -263,52 +263,9 @@ class ConvExplanation:
     def to_html(self, full: bool = False) -> str:
         """A self-contained HTML page: the padded input with its padding shaded, one block
         per step with the window highlighted, and the output filling in."""
-        detailed = full or self.detailed
-        d = self.decimals
-        padded2 = np.atleast_2d(self.padded)
-        pad_cls = _pad_classes(padded2.shape, self._pads2)
-        parts = [f"<p>{html.escape(self.parameters())}</p>"]
-        parts.append("<h2>Input and kernel</h2>")
-        parts.append(render.html_matrix(self.input, d, caption="input"))
-        parts.append(render.html_matrix(self.applied_kernel, d, caption="kernel"))
-        parts.append(f"<p>{html.escape(padding_note(self.padding, self.axes))}</p>")
-        parts.append(render.html_matrix(padded2, d, classes=pad_cls, caption="padded input"))
-        parts.append("<h2>Output size</h2><ul>")
-        for ax in self.axes:
-            parts.append(f"<li>{ax.name}: <code>{html.escape(ax.filled())}</code></li>")
-        parts.append("</ul><h2>Step by step</h2>")
-        steps = list(self.steps()) if detailed else self._some_steps()
-        if not detailed:
-            parts.append(
-                f"<p>The padded input is {self._shape_text(self.padded)}; showing the first and "
-                "last steps only.</p>"
-            )
-        out_shape = self.sums.shape
-        for st in steps:
-            i, j = (0, st.index[0]) if self.ndim == 1 else st.index
-            classes = [row[:] for row in pad_cls]
-            for r in st.rows:
-                for c in st.cols:
-                    classes[r][c] = (classes[r][c] + " win").strip()
-            out_cls = [["" for _ in range(out_shape[1])] for _ in range(out_shape[0])]
-            out_cls[i][j] = "out"
-            value = render.format_number(st.output, d)
-            parts.append('<div class="step">')
-            parts.append(f"<div><b>out[{', '.join(map(str, st.index))}] = {value}</b></div>")
-            if detailed:
-                parts.append(render.html_matrix(padded2, d, classes=classes, caption="window"))
-            parts.append(render.html_matrix(st.products, d, caption="products"))
-            if detailed:
-                parts.append(
-                    render.html_matrix(
-                        np.atleast_2d(self.output), d, classes=out_cls, caption="output"
-                    )
-                )
-            expr = render.sum_expression(st.products, d)
-            parts.append(f'<div class="sum">sum: {html.escape(expr)} = {value}</div></div>')
-        parts.append("<h2>Output</h2>")
-        parts.append(render.html_matrix(self.output, d))
-        return render.html_page(self.title(), "\n".join(parts))
+        from cnnlab.explain.html import conv_page
+
+        return conv_page(self, full)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -328,33 +285,6 @@ class ConvExplanation:
 
     def _shape(self, a):
         return a[0] if self.ndim == 1 else a
-
-
-def shape_text(shape) -> str:
-    """``3x3``, or ``length-5`` for 1-D."""
-    return f"length-{shape[0]}" if len(shape) == 1 else "x".join(map(str, shape))
-
-
-def _span(indices) -> str:
-    indices = list(indices)
-    if len(indices) == 1:
-        return str(indices[0])
-    step = indices[1] - indices[0]
-    if step == 1:
-        return f"{indices[0]}-{indices[-1]}"
-    return "{" + ", ".join(map(str, indices)) + "}"
-
-
-def _pad_classes(shape, pads2):
-    (top, bottom), (left, right) = pads2
-    h, w = shape
-    return [
-        [
-            "pad" if r < top or r >= h - bottom or c < left or c >= w - right else ""
-            for c in range(w)
-        ]
-        for r in range(h)
-    ]
 
 
 def explain_conv(
@@ -438,10 +368,16 @@ def explain_conv(
     axes = [
         AxisArithmetic(name, i, k, s, d, pb, pa, o)
         for name, i, k, s, d, (pb, pa), o in zip(
-            axis_names(nd), x.shape, kernel.shape, strides, dilation, pads, output.shape,
+            axis_names(nd),
+            x.shape,
+            kernel.shape,
+            strides,
+            dilation,
+            pads,
+            output.shape,
             strict=True,
         )
-    ]  # fmt: skip
+    ]
     return ConvExplanation(
         input=x,
         kernel=kernel,

@@ -217,9 +217,18 @@ def _fallback_row(layer, name, class_name, state: State):
     out = tuple(layer.compute_output_shape((None, *state.shape))[1:])
     params = int(layer.count_params()) if hasattr(layer, "count_params") else 0
     row = LayerRow(
-        name, class_name, "(shape and count from the layer)", out, params, render.thousands(params),
-        0, "?", math.prod(out), UNKNOWN, UNKNOWN,
-    )  # fmt: skip
+        name,
+        class_name,
+        "(shape and count from the layer)",
+        out,
+        params,
+        render.thousands(params),
+        0,
+        "?",
+        math.prod(out),
+        UNKNOWN,
+        UNKNOWN,
+    )
     return row, State(out, UNKNOWN, UNKNOWN, spatial=len(out) >= 2)
 
 

@@ -8,14 +8,13 @@ so the two can be checked against each other.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
 
 from cnnlab import ops
 from cnnlab.explain import render
-from cnnlab.explain.conv import MAX_DETAILED, _pad_classes, _span, shape_text
+from cnnlab.explain.conv import MAX_DETAILED
 from cnnlab.explain.geometry import AxisArithmetic, axis_names, padding_note
 from cnnlab.explain.inputs import load_array
 from cnnlab.ops._arith import window_view
@@ -145,7 +144,7 @@ class PoolExplanation:
             "lp": "Lp",
             "stochastic": "Stochastic",
         }
-        return f"{kind[self.pool]} pooling of a {shape_text(self.input.shape)} input"
+        return f"{kind[self.pool]} pooling of a {render.shape_text(self.input.shape)} input"
 
     def parameters(self) -> str:
         size = self.pool_size[1:] if self.ndim == 1 else self.pool_size
@@ -181,7 +180,7 @@ class PoolExplanation:
         lines = [self.title(), f"({self.parameters()})", ""]
         if not detailed:
             lines += [
-                f"The padded input is {shape_text(self.padded.shape)}, larger than "
+                f"The padded input is {render.shape_text(self.padded.shape)}, larger than "
                 f"{MAX_DETAILED}x{MAX_DETAILED}: showing the first and last windows only.",
                 "",
             ]
@@ -210,9 +209,9 @@ class PoolExplanation:
                 lines += ["  ...", ""]
             idx = ", ".join(map(str, st.index))
             where = (
-                f"positions {_span(st.cols)}"
+                f"positions {render.span(st.cols)}"
                 if self.ndim == 1
-                else f"rows {_span(st.rows)}, columns {_span(st.cols)}"
+                else f"rows {render.span(st.rows)}, columns {render.span(st.cols)}"
             )
             value = render.format_number(st.output, self.decimals)
             lines.append(f"out[{idx}] = {value}   (window: {where} of the padded input)")
@@ -222,7 +221,7 @@ class PoolExplanation:
                 r, c = self._input_position(st.winner)
                 won = f"   <- input [{r}]" if self.ndim == 1 else f"   <- input [{r}, {c}]"
             lines += [f"  {st.expression}{won}", ""]
-        lines += [f"Output ({shape_text(np.shape(self.output))}):"]
+        lines += [f"Output ({render.shape_text(np.shape(self.output))}):"]
         lines += self._matrix(self.output, detailed)
         return "\n".join(lines) + "\n"
 
@@ -239,7 +238,7 @@ class PoolExplanation:
         if detailed or max(m2.shape) <= MAX_DETAILED:
             return render.grid_lines(render.format_matrix(m, self.decimals, mask), "  ")
         body = render.grid_lines(render.format_matrix(m2[:6, :6], self.decimals), "  ")
-        return [f"  {shape_text(np.shape(m))}; top-left corner:", *body]
+        return [f"  {render.shape_text(np.shape(m))}; top-left corner:", *body]
 
     def _some_steps(self):
         oh, ow = np.atleast_2d(self.output).shape
@@ -263,37 +262,15 @@ class PoolExplanation:
                 for r in render.format_matrix(st.window, self.decimals, np.isnan(st.window))
             )
             out.append(f"| ({', '.join(map(str, st.index))}) | `{win}` | `{st.expression}` |")
-        out += ["", f"**Output** ({shape_text(np.shape(self.output))})", ""]
+        out += ["", f"**Output** ({render.shape_text(np.shape(self.output))})", ""]
         out += [render.markdown_code(self._matrix(self.output, detailed)), ""]
         return "\n".join(out)
 
     def to_html(self, full: bool = False) -> str:
-        detailed = full or self.detailed
-        d = self.decimals
-        mask = np.isnan(self.padded)
-        base = _pad_classes(self.padded.shape, self.pads)
-        parts = [f"<p>{html.escape(self.parameters())}</p>"]
-        parts.append(render.html_matrix(self.input, d, caption="input"))
-        parts.append(render.html_matrix(self.padded, d, classes=base, mask=mask, caption="padded"))
-        parts.append("<h2>Output size</h2><ul>")
-        parts += [
-            f"<li>{ax.name}: <code>{html.escape(ax.filled())}</code></li>" for ax in self.axes
-        ]
-        parts.append("</ul><h2>Window by window</h2>")
-        for st in list(self.steps()) if detailed else self._some_steps():
-            classes = [row[:] for row in base]
-            for r in st.rows:
-                for c in st.cols:
-                    classes[r][c] = (classes[r][c] + " win").strip()
-            if st.winner is not None:
-                classes[st.winner[0]][st.winner[1]] = "won"
-            value = render.format_number(st.output, d)
-            parts.append('<div class="step">')
-            parts.append(f"<div><b>out[{', '.join(map(str, st.index))}] = {value}</b></div>")
-            parts.append(render.html_matrix(self.padded, d, classes=classes, mask=mask))
-            parts.append(f'<div class="sum">{html.escape(st.expression)}</div></div>')
-        parts.append("<h2>Output</h2>" + render.html_matrix(self.output, d))
-        return render.html_page(self.title(), "\n".join(parts))
+        """A self-contained HTML page with every window and its winner highlighted."""
+        from cnnlab.explain.html import pool_page
+
+        return pool_page(self, full)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -373,11 +350,17 @@ def explain_pool(
     dims = range(2 - x.ndim, 2)
     axes = [
         AxisArithmetic(
-            names[k], geom.in_hw[a], geom.pool[a], geom.strides[a], 1, *geom.pads[a],
-            geom.out_hw[a], dilated=False,
+            names[k],
+            geom.in_hw[a],
+            geom.pool[a],
+            geom.strides[a],
+            1,
+            *geom.pads[a],
+            geom.out_hw[a],
+            dilated=False,
         )
         for k, a in enumerate(dims)
-    ]  # fmt: skip
+    ]
     # (check the windows cover what the op saw: the strided view has the output's shape)
     view = window_view(padded[None, :, :, None], geom.pool, geom.strides, (1, 1), geom.out_hw)
     if view.shape[1:3] != np.atleast_2d(output).shape:  # pragma: no cover - internal invariant

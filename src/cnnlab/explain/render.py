@@ -159,6 +159,22 @@ def thousands(n: int) -> str:
     return f"{int(n):,}"
 
 
+def shape_text(shape) -> str:
+    """``3x3``, or ``length-5`` for 1-D."""
+    return f"length-{shape[0]}" if len(shape) == 1 else "x".join(map(str, shape))
+
+
+def span(indices) -> str:
+    """``0-2`` for consecutive indices, ``{0, 2}`` otherwise."""
+    indices = list(indices)
+    if len(indices) == 1:
+        return str(indices[0])
+    step = indices[1] - indices[0]
+    if step == 1:
+        return f"{indices[0]}-{indices[-1]}"
+    return "{" + ", ".join(map(str, indices)) + "}"
+
+
 __all__ = [
     "HTML_STYLE",
     "PAD_MARK",
@@ -170,7 +186,9 @@ __all__ = [
     "human_bytes",
     "is_integral",
     "markdown_code",
+    "shape_text",
     "side_by_side",
+    "span",
     "sum_expression",
     "thousands",
 ]

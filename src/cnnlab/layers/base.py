@@ -43,8 +43,6 @@ from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 
 _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
-_CALL_TAKES_TRAINING: dict[type, bool] = {}
-
 
 # ---- the layer --------------------------------------------------------------------------
 class Layer:
@@ -111,7 +109,7 @@ class Layer:
 
     # ---- attribute tracking: layers stored on a layer are its sublayers ----------------
     def __setattr__(self, key, value):
-        if isinstance(value, Layer) and key != "_parent" and "_sublayers" in self.__dict__:
+        if isinstance(value, Layer) and "_sublayers" in self.__dict__:
             if value not in self._sublayers:
                 self._sublayers.append(value)
         elif (

@@ -188,9 +188,12 @@ class BaseConv(Layer):
     def _bias_shape(self, out_channels, input_shape):
         return (out_channels,)
 
+    _fuses_activation = False  # True when the op applies the activation itself
+
     def call(self, inputs):
         self.compute_output_shape(inputs.shape)  # a clear error when the kernel does not fit
-        return self.activation(self._convolve(inputs))
+        y = self._convolve(inputs)
+        return y if self._fuses_activation else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         spatial = conv_output_spatial(
@@ -238,9 +241,13 @@ class Conv1D(BaseConv):
     """
 
     rank = 1
+    _fuses_activation = True
 
     def _convolve(self, x):
-        return ops.conv1d(x, self.kernel, self.bias, groups=self.groups, **self._common_op_args())
+        return ops.conv1d(
+            x, self.kernel, self.bias, groups=self.groups, activation=self.activation,
+            **self._common_op_args(),
+        )  # fmt: skip
 
 
 class Conv2D(BaseConv):
@@ -290,9 +297,13 @@ class Conv2D(BaseConv):
     """
 
     rank = 2
+    _fuses_activation = True
 
     def _convolve(self, x):
-        return ops.conv2d(x, self.kernel, self.bias, groups=self.groups, **self._common_op_args())
+        return ops.conv2d(
+            x, self.kernel, self.bias, groups=self.groups, activation=self.activation,
+            **self._common_op_args(),
+        )  # fmt: skip
 
 
 class DepthwiseConv2D(BaseConv):

@@ -20,10 +20,19 @@ class Variable(Tensor):
         super().__init__(value, dtype=value.dtype)
         self.name = name
         self.path = path or name
-        self.trainable = bool(trainable)
-        self.requires_grad = self.trainable
+        self.trainable = trainable
         self.regularizer = regularizer
         self.constraint = constraint
+
+    @property
+    def trainable(self) -> bool:
+        """Updated by the optimizer (and so given a gradient) or not (e.g. moving stats)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        self._trainable = bool(value)
+        self.requires_grad = self._trainable
 
     def assign(self, value) -> None:
         """Overwrite the values in place (same shape; cast to the variable's dtype)."""

@@ -111,7 +111,7 @@ class PoolGeometry:
         input: (N, H, W, C).
         """
         n, c = x_shape[0], x_shape[3]
-        grad = xp.zeros((n, *self.padded_hw, c), dtype=dtype)
+        grad = self._gradient_buffer((n, *self.padded_hw, c), dtype, xp)
         buffer = xp.empty((n, *self.out_hw, c), dtype=dtype) if self.overlapping else None
         for a, b in self.offsets():
             target = self.window_slice(grad, a, b)
@@ -121,6 +121,18 @@ class PoolGeometry:
             else:
                 target += xp.multiply(u, v, out=buffer)
         return self.crop(grad)
+
+    def _gradient_buffer(self, shape, dtype, xp):
+        """Zeros where no window will write. When the windows sit side by side
+        (strides == pool), :meth:`scatter` writes every cell they cover exactly once, so
+        only the cells past the last window (bottom rows, right columns) are cleared."""
+        if self.strides != self.pool:
+            return xp.zeros(shape, dtype=dtype)
+        grad = xp.empty(shape, dtype=dtype)
+        (sh, sw), (oh, ow) = self.strides, self.out_hw
+        grad[:, oh * sh :] = 0
+        grad[:, :, ow * sw :] = 0
+        return grad
 
     def axis_cells(self, axis: int, include_pad: bool):
         """(O, K) boolean: is offset ``k`` of output ``o`` a counted cell along ``axis``?

@@ -69,7 +69,7 @@ class Conv2dFunction(Function):
         if any(before or after for before, after in padding):
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         self.geometry = strides, dilations, groups, padding
-        self.has_bias, self.activation = bool(bias), activation
+        self.has_bias, self.activation, self.padded_shape = bool(bias), activation, x.shape
         self.out_hw = _output_hw(x.shape, kernel.shape, strides, dilations)
         n, f = x.shape[0], kernel.shape[3]
         if groups == 1:
@@ -83,16 +83,18 @@ class Conv2dFunction(Function):
         if activation == "relu":
             xp.maximum(out, 0, out=out)
         needs = self.needs_input_grad or (True,) * (2 + len(bias))
-        if any(needs):
+        if any(needs):  # keep cols for dk, unless it is big: then x, to unfold again
             keep = groups == 1 and needs[1] and cols.nbytes <= KEEP_COLS_BYTES
-            self.save_for_backward(x, kernel, cols if keep else None, out if activation else None)
+            self.save_for_backward(
+                None if keep else x, kernel, cols if keep else None, out if activation else None
+            )
         return out
 
     def backward(self, g):
         x, kernel, cols, out = self.saved_arrays
         strides, dilations, groups, padding = self.geometry
         needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
-        g = g.astype(x.dtype, copy=False)
+        g = g.astype(kernel.dtype, copy=False)
         if self.activation == "relu":
             g = g * (out > 0)
         if groups > 1:
@@ -105,10 +107,11 @@ class Conv2dFunction(Function):
                     cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw)
                 dk = (cols.T @ dy).reshape(kernel.shape)
             if needs[0]:
-                dx = fold(dy, kernel, x.shape, strides, dilations, self.out_hw)
+                dx = fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw)
         if dx is not None:
             (top, bottom), (left, right) = padding
-            dx = dx[:, top : x.shape[1] - bottom, left : x.shape[2] - right, :]
+            _, h, w, _ = self.padded_shape
+            dx = dx[:, top : h - bottom, left : w - right, :]
         grads = (dx, dk)
         if self.has_bias:
             grads += (column_sums(g.reshape(-1, kernel.shape[3])) if needs[2] else None,)

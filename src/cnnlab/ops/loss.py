@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor, as_tensor
+from cnnlab.ops.activation import SoftmaxFunction
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -69,6 +70,33 @@ class ProbCrossEntropyFunction(Function):
         return ((u - (u * q).sum(axis=self.axis, keepdims=True)) / total,)
 
 
+class SoftmaxProbCrossEntropyFunction(Function):
+    """:class:`ProbCrossEntropyFunction` of ``p = softmax(z)``, differentiated with respect
+    to the logits ``z`` in one step (Keras' ``Dense(..., activation="softmax")`` followed
+    by a cross-entropy from probabilities).
+
+    The value is computed from ``p`` exactly as there. Chaining that backward through
+    softmax's (with ``sum(p) = 1``) collapses to ``dL/dz = p * sum(k) - k`` with
+    ``k = t * inside``, ``inside`` marking the classes whose probability was not
+    clipped: the familiar ``p - t`` for a one-hot target, and 0 when the true class'
+    probability was clipped (as in Keras).
+    """
+
+    def forward(self, z, target=None, axis=-1, probabilities=None):
+        xp, p = self.xp, probabilities
+        q = p / p.sum(axis=axis, keepdims=True)
+        eps = p.dtype.type(EPSILON)
+        kept = target * ((q >= eps) & (q <= 1 - eps))
+        self.save_for_backward(p, kept)
+        self.axis = axis
+        return -(target * xp.log(xp.clip(q, eps, 1 - eps))).sum(axis=axis)
+
+    def backward(self, g):
+        p, kept = self.saved_arrays
+        g = self.xp.expand_dims(g, self.axis)
+        return (g * (p * kept.sum(axis=self.axis, keepdims=True) - kept),)
+
+
 def _class_axis(axis, ndim, fn) -> int:
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"{fn}: axis must be an int. Received: {axis!r}")
@@ -84,8 +112,19 @@ def _labels(y_true, y_pred):
 
 
 def _crossentropy(y_pred, target, from_logits, axis):
-    fn = SoftmaxCrossEntropyFunction if from_logits else ProbCrossEntropyFunction
-    return fn.apply(y_pred, target=target, axis=axis)
+    if from_logits:
+        return SoftmaxCrossEntropyFunction.apply(y_pred, target=target, axis=axis)
+    softmax = y_pred._ctx  # the Function that made y_pred, if it is in a graph
+    if (
+        isinstance(softmax, SoftmaxFunction)
+        and softmax.axis == axis
+        and not y_pred._retains_grad  # whoever asked for d loss / d y_pred gets it
+    ):
+        (logits,) = softmax.inputs
+        return SoftmaxProbCrossEntropyFunction.apply(
+            logits, target=target, axis=axis, probabilities=y_pred.data
+        )
+    return ProbCrossEntropyFunction.apply(y_pred, target=target, axis=axis)
 
 
 def categorical_crossentropy(

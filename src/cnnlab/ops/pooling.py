@@ -39,10 +39,10 @@ class MaxPoolFunction(Function):
         self.geom, self.mode, self.x_shape = geom, mode, geom.to_canonical(x).shape
         reduce = xp.maximum if mode == "max" else xp.minimum
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
-        out = None
-        for a, b in geom.offsets():
-            cells = geom.window_slice(padded, a, b)
-            out = cells.copy() if out is None else reduce(out, cells, out=out)
+        first, *others = (geom.window_slice(padded, a, b) for a, b in geom.offsets())
+        out = reduce(first, others[0]) if others else first.copy()
+        for cells in others[1:]:
+            reduce(out, cells, out=out)
         self.save_for_backward(padded, out)
         return geom.from_canonical(out)
 

@@ -44,21 +44,37 @@ def _draw_grid(ax, texts, faces, title, subs=None, outline=None, bold=None, edge
     colours = {name: to_rgb(name) for row in faces for name in row}
     ax.imshow(
         np.array([[colours[name] for name in row] for row in faces]),
-        extent=(0, cols, rows, 0), interpolation="nearest", aspect="auto",
-    )  # fmt: skip
-    ax.hlines(range(rows + 1), 0, cols, colors=edge, lw=0.8)
-    ax.vlines(range(cols + 1), 0, rows, colors=edge, lw=0.8)
+        extent=(0, cols, rows, 0),
+        interpolation="nearest",
+        aspect="auto",
+    )
+    ax.hlines(range(rows + 1), 0, cols, colors=edge, lw=0.8, clip_on=False)
+    ax.vlines(range(cols + 1), 0, rows, colors=edge, lw=0.8, clip_on=False)
     longest = max(len(t) for row in texts for t in row)
     size = 10 if longest <= 3 else 8 if longest <= 5 else 6.5
     for r in range(rows):
         for c in range(cols):
             if texts[r][c]:
                 weight = "bold" if bold is not None and bold[r][c] else "normal"
-                ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=size,
-                        fontweight=weight)  # fmt: skip
+                ax.text(
+                    c + 0.5,
+                    r + 0.5,
+                    texts[r][c],
+                    ha="center",
+                    va="center",
+                    fontsize=size,
+                    fontweight=weight,
+                )
             if subs is not None and subs[r][c]:
-                ax.text(c + 0.93, r + 0.93, subs[r][c], ha="right", va="bottom", fontsize=6.5,
-                        color=style.RESULT)  # fmt: skip
+                ax.text(
+                    c + 0.93,
+                    r + 0.93,
+                    subs[r][c],
+                    ha="right",
+                    va="bottom",
+                    fontsize=6.5,
+                    color=style.RESULT,
+                )
     if outline is not None:
         r0, c0, h, w = outline
         ax.add_patch(
@@ -97,10 +113,12 @@ def _pad_faces(shape, pads2, window_cells=()):
     (top, bottom), (left, right) = pads2
     h, w = shape
     faces = [
-        [style.PAD if r < top or r >= h - bottom or c < left or c >= w - right else "white"
-         for c in range(w)]
+        [
+            style.PAD if r < top or r >= h - bottom or c < left or c >= w - right else "white"
+            for c in range(w)
+        ]
         for r in range(h)
-    ]  # fmt: skip
+    ]
     for r, c in window_cells:
         faces[r][c] = "#ffe7a3" if faces[r][c] == "white" else "#f3dfa6"
     return faces
@@ -138,8 +156,14 @@ def conv_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> lis
             outline = None
             if e.dilation == (1,) * e.ndim:
                 outline = (st.rows[0], st.cols[0], len(st.rows), len(st.cols))
-            _draw_grid(a0, ptexts, _pad_faces(padded.shape, pads2, cells), "padded input",
-                       subs=subs, outline=outline)  # fmt: skip
+            _draw_grid(
+                a0,
+                ptexts,
+                _pad_faces(padded.shape, pads2, cells),
+                "padded input",
+                subs=subs,
+                outline=outline,
+            )
             prods = np.atleast_2d(st.products)
             _draw_grid(a1, _texts(prods, d), _empty(*prods.shape, "#ffe7a3"), "window × kernel")
             value = render.format_number(st.output, d)
@@ -189,8 +213,14 @@ def pool_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> lis
             if st.winner is not None:
                 faces[st.winner[0]][st.winner[1]] = "#ff9f6e"
                 bold[st.winner[0]][st.winner[1]] = True
-            _draw_grid(a0, ptexts, faces, "padded input", bold=bold,
-                       outline=(st.rows[0], st.cols[0], pool_hw[0], pool_hw[1]))  # fmt: skip
+            _draw_grid(
+                a0,
+                ptexts,
+                faces,
+                "padded input",
+                bold=bold,
+                outline=(st.rows[0], st.cols[0], pool_hw[0], pool_hw[1]),
+            )
             idx = ", ".join(map(str, st.index))
             caption = f"out[{idx}]: {st.expression}"
             if len(caption) > 110:
@@ -241,9 +271,14 @@ def gif_bytes(frames, frame_ms: int = 900, last_ms: int = 2500) -> bytes:
     buffer = io.BytesIO()
     durations = [frame_ms] * (len(images) - 1) + [last_ms]
     images[0].save(
-        buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations,
-        loop=0, disposal=1,
-    )  # fmt: skip
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=durations,
+        loop=0,
+        disposal=1,
+    )
     return buffer.getvalue()
 
 
@@ -331,8 +366,17 @@ def _write(frames, captions, title, out, overwrite, frame_ms):
     return atomic_write(path, lambda tmp: tmp.write_bytes(data), overwrite, "animate")
 
 
-def animate_conv(x, kernel, out, *, overwrite: bool = False, frame_ms: int = 900,
-                 max_frames: int = MAX_FRAMES, dpi: int = 80, **conv_args) -> Path:  # fmt: skip
+def animate_conv(
+    x,
+    kernel,
+    out,
+    *,
+    overwrite: bool = False,
+    frame_ms: int = 900,
+    max_frames: int = MAX_FRAMES,
+    dpi: int = 80,
+    **conv_args,
+) -> Path:
     """Animate :func:`cnnlab.explain.explain_conv` ``(x, kernel, **conv_args)`` into
     ``out`` (``.gif`` or ``.html``), atomically.
 
@@ -349,8 +393,16 @@ def animate_conv(x, kernel, out, *, overwrite: bool = False, frame_ms: int = 900
     return _write(frames, _captions_conv(e), e.title(), out, overwrite, frame_ms)
 
 
-def animate_pool(x, out, *, overwrite: bool = False, frame_ms: int = 900,
-                 max_frames: int = MAX_FRAMES, dpi: int = 80, **pool_args) -> Path:  # fmt: skip
+def animate_pool(
+    x,
+    out,
+    *,
+    overwrite: bool = False,
+    frame_ms: int = 900,
+    max_frames: int = MAX_FRAMES,
+    dpi: int = 80,
+    **pool_args,
+) -> Path:
     """Animate :func:`cnnlab.explain.explain_pool` ``(x, **pool_args)`` into ``out``."""
     from cnnlab.explain import explain_pool
 

@@ -21,8 +21,9 @@ from cnnlab.viz import style
 RESCALES = ("auto", "clip", "minmax", "robust", "abs")
 
 
-def filter_image(image, kernel, padding="same", padding_mode: str = "reflect",
-                 convolve: bool = False) -> np.ndarray:  # fmt: skip
+def filter_image(
+    image, kernel, padding="same", padding_mode: str = "reflect", convolve: bool = False
+) -> np.ndarray:
     """Apply a 2-D kernel to every channel of an image.
 
     Args:
@@ -90,15 +91,18 @@ def plot_filtered(image, output, kernel, title: str = "", rescale: str = "auto")
     kernel = np.asarray(kernel)
     h, w = image.shape[:2]
     aspect = w / h
-    fig = style.new_figure(2 * 3.4 * aspect + 1.9, 3.6)
-    grid = fig.add_gridspec(1, 3, width_ratios=[aspect * 3.4, 1.9, aspect * 3.4])
+    fig = style.new_figure(2 * 3.2 * aspect + 1.9, 3.5)
+    grid = fig.add_gridspec(1, 3, width_ratios=[aspect * 3.2, 1.9, aspect * 3.2])
     ax_in, ax_k, ax_out = (fig.add_subplot(grid[0, k]) for k in range(3))
     gray = {"cmap": "gray", "vmin": 0, "vmax": 255} if image.ndim == 2 else {}
     ax_in.imshow(viewable(image, rescale="clip"), **gray, interpolation="nearest")
     ax_in.set_title("input")
     shown = viewable(output, kernel, rescale)
-    ax_out.imshow(shown, **({"cmap": "gray", "vmin": 0, "vmax": 255} if shown.ndim == 2 else {}),
-                  interpolation="nearest")  # fmt: skip
+    ax_out.imshow(
+        shown,
+        **({"cmap": "gray", "vmin": 0, "vmax": 255} if shown.ndim == 2 else {}),
+        interpolation="nearest",
+    )
     ax_out.set_title("output")
     for ax in (ax_in, ax_out):
         ax.axis("off")

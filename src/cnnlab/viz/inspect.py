@@ -143,8 +143,14 @@ def _normalise(a):
 
 
 @style.styled
-def plot_filters(model, layer: str, method: str = "weights", max_filters: int = MAX_CHANNELS,
-                 steps: int = 30, seed: int = 0):  # fmt: skip
+def plot_filters(
+    model,
+    layer: str,
+    method: str = "weights",
+    max_filters: int = MAX_CHANNELS,
+    steps: int = 30,
+    seed: int = 0,
+):
     """The kernels of a convolution layer as small pictures.
 
     Args:
@@ -168,9 +174,10 @@ def plot_filters(model, layer: str, method: str = "weights", max_filters: int = 
         raise ValueError(f"{fn}: method must be 'weights' or 'ascent'. Received: {method!r}")
     if kernel is None or np.ndim(kernel.data) != 4:
         convs = [
-            la.name for la in model.layers
+            la.name
+            for la in model.layers
             if getattr(la, "kernel", None) is not None and np.ndim(la.kernel.data) == 4
-        ]  # fmt: skip
+        ]
         raise ValueError(
             f"{fn}: layer {layer!r} ({type(target).__name__}) has no 2-D convolution kernel; "
             f"choose one of {', '.join(convs) or '(none)'}"
@@ -178,14 +185,16 @@ def plot_filters(model, layer: str, method: str = "weights", max_filters: int = 
     w = np.asarray(kernel.data)  # (KH, KW, C, F)
     f = min(w.shape[3], max(1, max_filters))
     if method == "ascent":
-        return _plot_images(
-            _ascent(model, layer, f, steps, seed), f"{layer}: inputs that excite each filter most"
-        )
+        pictures, active = _ascent(model, layer, f, steps, seed)
+        labels = [f"filter {k}" + ("" if a else " (silent)") for k, a in enumerate(active)]
+        title = f"{layer}: inputs that excite each filter most"
+        return _plot_images(pictures, title, labels)
     kh, kw, cin, _ = w.shape
-    if cin in (1, 3):
-        pictures = [_normalise(w[:, :, :, k]) for k in range(f)]
-        pictures = [p[..., 0] if cin == 1 else p for p in pictures]
-        return _plot_images(pictures, f"{layer}: {f} of {w.shape[3]} kernels ({kh}x{kw}x{cin})")
+    title = f"{layer}: {f} of {w.shape[3]} kernels ({kh}x{kw}x{cin})"
+    if cin == 1:  # signed weights: red positive, blue negative, white 0
+        return _plot_images([w[:, :, 0, k] for k in range(f)], title, signed=True)
+    if cin == 3:
+        return _plot_images([_normalise(w[:, :, :, k]) for k in range(f)], title)
     channels = min(cin, 16)
     fig = style.new_figure(0.55 * channels + 1.2, 0.55 * f + 0.9)
     axes = np.atleast_2d(fig.subplots(f, channels))
@@ -204,7 +213,10 @@ def plot_filters(model, layer: str, method: str = "weights", max_filters: int = 
     return fig
 
 
-def _ascent(model, layer: str, filters: int, steps: int, seed: int) -> list[np.ndarray]:
+def _ascent(model, layer: str, filters: int, steps: int, seed: int):
+    """Per filter, the input after ``steps`` of normalised gradient ascent on its mean
+    activation; and whether the filter responds at all (a ReLU unit that is 0 on the
+    whole start image gets no gradient and is reported as silent)."""
     from cnnlab.autograd.tensor import Tensor
     from cnnlab.models.model import Model
 
@@ -213,6 +225,7 @@ def _ascent(model, layer: str, filters: int, steps: int, seed: int) -> list[np.n
     rng = np.random.default_rng(seed)
     start = (0.5 + 0.05 * rng.standard_normal((filters, *shape))).astype(np.float32)
     x = start.copy()
+    active = np.zeros(filters, dtype=bool)
     for _ in range(steps):  # all filters at once: sample k ascends filter k
         t = Tensor(x, requires_grad=True)
         y = probe(t)
@@ -223,13 +236,14 @@ def _ascent(model, layer: str, filters: int, steps: int, seed: int) -> list[np.n
         per_channel = y.mean(axis=axes) if axes else y
         (per_channel * Tensor(mask)).sum().backward()
         g = t.grad
+        active |= np.abs(g).reshape(filters, -1).max(axis=1) > 0
         g = g / (np.sqrt(np.mean(g**2, axis=tuple(range(1, g.ndim)), keepdims=True)) + 1e-8)
         x = np.clip(x + 0.05 * g, 0.0, 1.0).astype(np.float32)
     pictures = [_normalise(x[k]) for k in range(filters)]
-    return [p[..., 0] if p.shape[-1] == 1 else p[..., :3] for p in pictures]
+    return [p[..., 0] if p.shape[-1] == 1 else p[..., :3] for p in pictures], list(active)
 
 
-def _plot_images(pictures, title):
+def _plot_images(pictures, title, labels=None, signed=False):
     rows, cols = style.grid_shape(len(pictures), 8)
     fig = style.new_figure(1.15 * cols + 0.3, 1.25 * rows + 0.6)
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
@@ -237,10 +251,14 @@ def _plot_images(pictures, title):
         ax.axis("off")
         if k < len(pictures):
             p = pictures[k]
-            ax.imshow(
-                p, cmap="gray" if p.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest"
-            )
-            ax.set_title(f"filter {k}", fontsize=7, fontweight="normal")
+            if signed:
+                lo, hi = style.symmetric_limits(p)
+                ax.imshow(p, cmap="RdBu_r", vmin=lo, vmax=hi, interpolation="nearest")
+            else:
+                cmap = "gray" if p.ndim == 2 else None
+                ax.imshow(p, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            label = labels[k] if labels is not None else f"filter {k}"
+            ax.set_title(label, fontsize=7, fontweight="normal")
     fig.suptitle(title)
     return fig
 

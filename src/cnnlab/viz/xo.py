@@ -45,11 +45,13 @@ def plot_xo(example=None):
     legend = fig.add_subplot(grid[0, n_cols - 1])
     legend.axis("off")
     legend.text(
-        0, 0.5,
+        0,
+        0.5,
         "response = sum(patch * filter) / 9\npool: 2x2 max, padding 'same'\n"
         "then ReLU; vote: cosine\nsimilarity with X and O",
-        va="center", fontsize=8,
-    )  # fmt: skip
+        va="center",
+        fontsize=8,
+    )
     for row, name in enumerate(names, start=1):
         ax = fig.add_subplot(grid[row, 0])
         _matrix(ax, example.images[name], "gray_r", -1, 1, False, f"picture: {name}")

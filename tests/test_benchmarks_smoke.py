@@ -1,0 +1,35 @@
+"""The per-op benchmark runs end to end (1 repeat at batch 8), so it cannot rot.
+No timing is asserted: only that the table, the BLAS line and every row come out."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script, *args):
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_ops_benchmark_prints_the_table():
+    out = run("ops.py", "--quick")
+    assert "BLAS: " in out and "Machine: " in out
+    assert "| op (batch 8) | input | pass | cnnlab ms | torch ms | cnnlab / torch |" in out
+    for row in ("conv2d 3x3 32 + relu", "max_pool 2x2", "dense 1152->10", "softmax + sparse CE"):
+        assert f"| {row} |" in out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "ms" not in line]
+    assert len(rows) == 2 * 8 + 1  # forward and backward of 8 ops, and the step sum
+
+
+def test_conv2d_benchmark_runs_without_torch():
+    out = run("conv2d.py", "--quick", "--no-torch")
+    assert out.count("| conv2d 3x3") == 6 and "max_pool" not in out
