@@ -232,6 +232,13 @@ def _fallback_row(layer, name, class_name, state: State):
     return row, State(out, UNKNOWN, UNKNOWN, spatial=len(out) >= 2)
 
 
+def _article(number: str) -> str:
+    """ "an" before numbers spoken with a vowel sound (8, 11, 18, 80, 800...), else "a"."""
+    digits = number.split("x")[0]
+    eleven_or_eighteen = digits[:2] in ("11", "18") and len(digits) in (2, 5)
+    return "an" if digits.startswith("8") or eleven_or_eighteen else "a"
+
+
 def _notes(e: ModelExplanation) -> list[str]:
     notes = []
     spatial_in = e.input_shape[:-1] if len(e.input_shape) >= 2 else ()
@@ -246,7 +253,8 @@ def _notes(e: ModelExplanation) -> list[str]:
         seen = [min(r, s) for r, s in zip(last.rf, spatial_in, strict=True)]
         share = math.prod(seen) / math.prod(spatial_in)
         text = (
-            f"Each unit of {last.name} (the last convolution) sees a {_rf(last.rf)} window of "
+            f"Each unit of {last.name} (the last convolution) sees {_article(_rf(last.rf))} "
+            f"{_rf(last.rf)} window of "
             f"the {_shape(spatial_in)} input ({share:.1%} of its pixels)"
         )
         if any(r > s for r, s in zip(last.rf, spatial_in, strict=True)):
