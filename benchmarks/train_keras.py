@@ -24,7 +24,9 @@ def main() -> None:
     keras.utils.set_random_seed(0)
     x_train, y_train, x_test, y_test = mnist(args.kind, args.limit)
     if args.kind == "dense":
-        model = keras.Sequential([layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")])
+        model = keras.Sequential(
+            [layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
+        )
     else:
         inputs = keras.Input(shape=(28, 28, 1))
         x = layers.Conv2D(32, 3, activation="relu")(inputs)
@@ -37,7 +39,9 @@ def main() -> None:
     model.compile("rmsprop", "sparse_categorical_crossentropy", metrics=["accuracy"])
 
     class EpochTimer(keras.callbacks.Callback):
-        times: list = []
+        def __init__(self):
+            super().__init__()
+            self.times = []
 
         def on_epoch_begin(self, epoch, logs=None):
             self.start = time.perf_counter()
@@ -46,7 +50,14 @@ def main() -> None:
             self.times.append(time.perf_counter() - self.start)
 
     timer = EpochTimer()
-    model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[timer])
+    model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=0,
+        callbacks=[timer],
+    )
     model.predict(x_test[:256], batch_size=128, verbose=0)  # trace once
     with Timer() as infer:
         probabilities = model.predict(x_test, batch_size=128, verbose=0)

@@ -1,7 +1,6 @@
 """Shared test set-up: seeded, bounded hypothesis runs and the data location."""
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,10 +15,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("CNNLAB_HYPOTHESIS_PROFILE", "cnnlab"))
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Tests read MNIST from ../shared/data unless CNNLAB_DATA says otherwise.
-os.environ.setdefault("CNNLAB_DATA", str(REPO_ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture

@@ -2,30 +2,12 @@
 
 All take ndarrays, lists or Tensors and return a Tensor; each has a hand-written
 backward. Images are channels_last (N, H, W, C) unless ``data_format="channels_first"``.
+
+The ``linear`` activation lives in :mod:`cnnlab.ops.activation` (``get_activation("linear")``):
+the name ``linear`` here is the module of ``dense``.
 """
 
 from cnnlab.ops._arith import col2im, conv_output_size, im2col
-
-# Each group of ops adds its imports below, in its own section.
-# -- padding and convolution --
-from cnnlab.ops.conv import conv1d, conv2d
-from cnnlab.ops.depthwise import depthwise_conv2d, separable_conv2d
-from cnnlab.ops.padding import pad
-# -- teaching forms --
-from cnnlab.ops.local import locally_connected2d
-from cnnlab.ops.matrix import conv2d_matrix
-from cnnlab.ops.teaching import convolve1d, convolve2d, correlate1d, correlate2d
-# -- pooling --
-from cnnlab.ops.pooling import (
-    avg_pool,
-    global_avg_pool,
-    global_max_pool,
-    lp_pool,
-    max_pool,
-    min_pool,
-)
-from cnnlab.ops.stochastic_pool import stochastic_pool
-# -- activations, dense, dropout, losses --
 from cnnlab.ops.activation import (
     elu,
     get_activation,
@@ -36,13 +18,69 @@ from cnnlab.ops.activation import (
     softmax,
     tanh,
 )
+from cnnlab.ops.conv import conv1d, conv2d
+from cnnlab.ops.depthwise import depthwise_conv2d, separable_conv2d
 from cnnlab.ops.dropout import dropout
-from cnnlab.ops.linear import dense  # (the "linear" activation: cnnlab.ops.activation.linear)
+from cnnlab.ops.linear import dense
+from cnnlab.ops.local import locally_connected2d
 from cnnlab.ops.loss import (
     binary_crossentropy,
     categorical_crossentropy,
     mean_squared_error,
     sparse_categorical_crossentropy,
 )
+from cnnlab.ops.matrix import conv2d_matrix
+from cnnlab.ops.padding import pad
+from cnnlab.ops.pooling import (
+    avg_pool,
+    global_avg_pool,
+    global_max_pool,
+    lp_pool,
+    max_pool,
+    min_pool,
+)
+from cnnlab.ops.stochastic_pool import stochastic_pool
+from cnnlab.ops.teaching import convolve1d, convolve2d, correlate1d, correlate2d
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    # arithmetic
+    "col2im",
+    "conv2d_matrix",
+    "conv_output_size",
+    "im2col",
+    # padding and convolution
+    "conv1d",
+    "conv2d",
+    "depthwise_conv2d",
+    "locally_connected2d",
+    "pad",
+    "separable_conv2d",
+    # teaching forms
+    "convolve1d",
+    "convolve2d",
+    "correlate1d",
+    "correlate2d",
+    # pooling
+    "avg_pool",
+    "global_avg_pool",
+    "global_max_pool",
+    "lp_pool",
+    "max_pool",
+    "min_pool",
+    "stochastic_pool",
+    # activations, dense, dropout, losses
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "dense",
+    "dropout",
+    "elu",
+    "get_activation",
+    "leaky_relu",
+    "log_softmax",
+    "mean_squared_error",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "sparse_categorical_crossentropy",
+    "tanh",
+]
