@@ -9,6 +9,12 @@ import resource
 import statistics
 import sys
 import time
+from pathlib import Path
+
+# Like the tests, the benchmarks read MNIST from ../shared/data unless CNNLAB_DATA is set.
+_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if _SHARED_DATA.is_dir():
+    os.environ.setdefault("CNNLAB_DATA", str(_SHARED_DATA))
 
 
 def mnist(kind: str, limit: int | None = None):
@@ -33,6 +39,8 @@ def peak_rss_gb() -> float:
 
 def blas_description() -> str:
     """Which BLAS library and kernel NumPy runs (threadpoolctl), e.g. 'openblas SkylakeX x2'."""
+    import numpy  # noqa: F401 - load NumPy's BLAS so threadpoolctl can see it
+
     try:
         from threadpoolctl import threadpool_info
     except ImportError:

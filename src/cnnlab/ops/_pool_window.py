@@ -111,29 +111,21 @@ class PoolGeometry:
         input: (N, H, W, C).
         """
         n, c = x_shape[0], x_shape[3]
-        grad = self.gradient_buffer((n, *self.padded_hw, c), dtype, xp)
-        self.scatter_into(grad, parts, xp)
-        return self.crop(grad)
-
-    def scatter_into(self, grad, parts, xp) -> None:
-        """The loop of :meth:`scatter`, adding into ``grad`` (padded shape, from
-        :meth:`gradient_buffer`, or a batch share of it)."""
-        buffer = None
+        grad = self._gradient_buffer((n, *self.padded_hw, c), dtype, xp)
+        buffer = xp.empty((n, *self.out_hw, c), dtype=dtype) if self.overlapping else None
         for a, b in self.offsets():
             target = self.window_slice(grad, a, b)
             u, v = parts(a, b)
-            if not self.overlapping:  # disjoint windows: write in place, no temporary
+            if buffer is None:  # disjoint windows: write in place, no temporary
                 xp.multiply(u, v, out=target)
-                continue
-            if buffer is None:
-                buffer = xp.empty(target.shape, dtype=grad.dtype)
-            target += xp.multiply(u, v, out=buffer)
+            else:
+                target += xp.multiply(u, v, out=buffer)
+        return self.crop(grad)
 
-    def gradient_buffer(self, shape, dtype, xp):
+    def _gradient_buffer(self, shape, dtype, xp):
         """Zeros where no window will write. When the windows sit side by side
-        (strides == pool), :meth:`scatter_into` writes every cell they cover exactly
-        once, so only the cells past the last window (bottom rows, right columns) are
-        cleared."""
+        (strides == pool), :meth:`scatter` writes every cell they cover exactly once, so
+        only the cells past the last window (bottom rows, right columns) are cleared."""
         if self.strides != self.pool:
             return xp.zeros(shape, dtype=dtype)
         grad = xp.empty(shape, dtype=dtype)

@@ -22,7 +22,6 @@ import numbers
 from cnnlab.autograd import Function
 from cnnlab.autograd.basic import abs as tensor_abs
 from cnnlab.ops._arith import check_data_format
-from cnnlab.ops._parallel import over_batch
 from cnnlab.ops._pool_window import check_input, pool_geometry, spatial_shape
 
 
@@ -40,18 +39,10 @@ class MaxPoolFunction(Function):
         self.geom, self.mode, self.x_shape = geom, mode, geom.to_canonical(x).shape
         reduce = xp.maximum if mode == "max" else xp.minimum
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
-        n, c = padded.shape[0], padded.shape[3]
-        out = xp.empty((n, *geom.out_hw, c), dtype=padded.dtype)
-
-        def pool_rows(rows):  # the extreme of the slices of every window offset
-            first, *others = (geom.window_slice(padded[rows], a, b) for a, b in geom.offsets())
-            if not others:
-                out[rows] = first
-            for cells in others:
-                reduce(first, cells, out=out[rows])
-                first = out[rows]
-
-        over_batch(pool_rows, n, padded.size)
+        first, *others = (geom.window_slice(padded, a, b) for a, b in geom.offsets())
+        out = reduce(first, others[0]) if others else first.copy()
+        for cells in others[1:]:
+            reduce(out, cells, out=out)
         self.save_for_backward(padded, out)
         return geom.from_canonical(out)
 
@@ -61,28 +52,22 @@ class MaxPoolFunction(Function):
         g = geom.to_canonical(g)
         nan_out = xp.isnan(out)  # a NaN window sends its gradient to its first NaN
         nan_out = nan_out if nan_out.any() else None
-        grad = geom.gradient_buffer(padded.shape, g.dtype, xp)
+        state = {"taken": None}
 
-        def route_rows(rows):
-            taken = None
+        def first_hits(a, b):  # offsets arrive in row-major order: first hit wins
+            cells = geom.window_slice(padded, a, b)
+            hit = cells == out
+            if nan_out is not None:
+                hit |= xp.isnan(cells) & nan_out
+            if state["taken"] is None:
+                state["taken"] = hit.copy()
+            else:
+                hit &= ~state["taken"]
+                state["taken"] |= hit
+            return hit, g
 
-            def first_hits(a, b):  # offsets arrive in row-major order: first hit wins
-                nonlocal taken
-                cells = geom.window_slice(padded[rows], a, b)
-                hit = cells == out[rows]
-                if nan_out is not None:
-                    hit |= xp.isnan(cells) & nan_out[rows]
-                if taken is None:
-                    taken = hit.copy()
-                else:
-                    hit &= ~taken
-                    taken |= hit
-                return hit, g[rows]
-
-            geom.scatter_into(grad[rows], first_hits, xp)
-
-        over_batch(route_rows, padded.shape[0], padded.size)
-        return (geom.from_canonical(geom.crop(grad)),)
+        grad = geom.scatter(first_hits, self.x_shape, g.dtype, xp)
+        return (geom.from_canonical(grad),)
 
 
 class AvgPoolFunction(Function):

@@ -1,0 +1,99 @@
+"""One command, one run: cnnlab, PyTorch and (when installed) Keras/TensorFlow train the
+lecture's models on full MNIST one after the other, each in its own child process (so
+peak RSS is each framework's own), then print a Markdown table of epoch times,
+inference speed, peak memory and accuracy with cnnlab/peer ratios.
+
+    python benchmarks/run.py                       # 5 epochs of both models
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
+    python benchmarks/run.py --epochs 2 --limit 2000 --models dense   # quick
+
+Keras runs with ``--keras-python PATH`` (an interpreter that has TensorFlow), else with
+this interpreter when it can import keras, else it is reported as missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from _common import blas_description, machine, median_epoch
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_child(python: str, script: str, model: str, args) -> dict | str:
+    command = [python, str(HERE / script), model, "--epochs", str(args.epochs)]
+    if args.limit:
+        command += ["--limit", str(args.limit)]
+    print("$", " ".join(command), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=HERE)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    last = ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
+    return f"failed (exit {done.returncode}): {last}"
+
+
+def table(results: dict, epochs: int) -> str:
+    rows = [
+        "| framework | model | epoch (median of 2..) | inference images/s | peak RSS | "
+        "test accuracy | cnnlab epoch ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for model, by_framework in results.items():
+        ours = by_framework.get("cnnlab")
+        for name, result in by_framework.items():
+            if isinstance(result, str):
+                rows.append(f"| {name} | {model} | {result} | | | | |")
+                continue
+            epoch = median_epoch(result["epoch_times"])
+            ratio = (
+                f"{median_epoch(ours['epoch_times']) / epoch:.2f}x"
+                if isinstance(ours, dict) and name != "cnnlab"
+                else ""
+            )
+            rows.append(
+                f"| {result['framework']} | {model} | {epoch:.2f} s | "
+                f"{result['inference_images_per_s']:,.0f} | {result['peak_rss_gb']:.2f} GB | "
+                f"{result['test_accuracy']:.4f} | {ratio} |"
+            )
+    return "\n".join(rows) + f"\n\n{epochs} epochs, batch 128, RMSprop.\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=None, help="first N train/test images")
+    parser.add_argument("--models", nargs="+", default=["convnet", "dense"])
+    parser.add_argument("--keras-python", default=None, help="interpreter with TensorFlow")
+    parser.add_argument("--skip-torch", action="store_true")
+    args = parser.parse_args()
+    peers = {"cnnlab": (sys.executable, "train_cnnlab.py")}
+    if not args.skip_torch:
+        if importlib.util.find_spec("torch"):
+            peers["PyTorch"] = (sys.executable, "train_torch.py")
+        else:
+            print("PyTorch: not installed (pip install -e '.[bench]')")
+    keras_python = args.keras_python or (
+        sys.executable if importlib.util.find_spec("keras") else None
+    )
+    if keras_python:
+        peers["Keras"] = (keras_python, "train_keras.py")
+    else:
+        print("Keras/TensorFlow: not installed, skipped (pass --keras-python)")
+    results = {}
+    for model in args.models:
+        results[model] = {}
+        for name, (python, script) in peers.items():
+            results[model][name] = run_child(python, script, model, args)
+    print(f"\nMachine: {machine()}; NumPy BLAS: {blas_description()}\n")
+    print(table(results, args.epochs))
+    print("RAW " + json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

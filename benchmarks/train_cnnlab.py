@@ -1,0 +1,68 @@
+"""cnnlab: the lecture's models trained exactly as `cnnlab train` does, timed per epoch.
+
+Usage: python benchmarks/train_cnnlab.py {convnet,dense} [--epochs 5] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import cnnlab
+from _common import Timer, blas_description, emit, mnist, peak_rss_gb
+from cnnlab import keras, zoo
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time and peak RSS of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.times, self.rss = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+        self.rss.append(peak_rss_gb())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["convnet", "dense"])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    keras.utils.set_random_seed(0)
+    x_train, y_train, x_test, y_test = mnist(args.kind, args.limit)
+    model = zoo.build_model(args.kind)
+    model.compile("rmsprop", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=0,
+        callbacks=[timer],
+    )
+    with Timer() as infer:
+        probabilities = model.predict(x_test, batch_size=128, verbose=0)
+    emit(
+        {
+            "framework": f"cnnlab {cnnlab.__version__}",
+            "model": args.kind,
+            "epoch_times": timer.times,
+            "rss_after_epoch_gb": timer.rss,
+            "inference_images_per_s": len(x_test) / infer.seconds,
+            "test_accuracy": float((probabilities.argmax(1) == y_test).mean()),
+            "peak_rss_gb": peak_rss_gb(),
+            "blas": blas_description(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
