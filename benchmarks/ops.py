@@ -5,6 +5,11 @@ Every row is one op of a training step of the lecture's MNIST convnet at batch 1
 forward and backward apart: the median of ``--repeats`` runs after ``--warmup`` runs.
 Backward times the op's own backward only (gradients for the inputs that need one,
 as inside a network; the first convolution's input is data and needs none).
+cnnlab's convolutions fuse the ReLU (``conv2d(..., activation="relu")``); PyTorch's
+rows are ``relu(conv2d(...))``. The softmax + cross-entropy row is what Keras
+compiles (softmax output, loss from probabilities) for cnnlab and
+``F.cross_entropy`` on logits for PyTorch. The last row sums one training step's
+ops (every row but the standalone ReLU).
 
 Usage::
 
@@ -247,16 +252,20 @@ STEP_OPS = ("conv2d", "max_pool", "dense", "softmax_ce")  # one training step (r
 
 
 def run(cases, batch, warmup, repeats, with_torch):
-    rows = []
-    for case in cases:
-        times = {}
-        sides = [("cnnlab", case.build_cnnlab)] + ([("torch", case.build_torch)] * with_torch)
-        for side, build in sides:
+    """Time every case, all cnnlab rows first, then all PyTorch rows: each library's
+    idle threads (BLAS, OpenMP) keep spinning for a while after its last call, and
+    would slow the other down if the two alternated row by row."""
+    times = {id(case): {} for case in cases}
+    sides = ["cnnlab"] + ["torch"] * with_torch
+    for side in sides:
+        for case in cases:
+            build = case.build_cnnlab if side == "cnnlab" else case.build_torch
             forward, backward = build(batch)
             forward()  # a graph for backward's warm-up
-            times[side] = (_timed(forward, warmup, repeats), _timed(backward, warmup, repeats))
-        rows.append((case, times))
-    return rows
+            timed = (_timed(forward, warmup, repeats), _timed(backward, warmup, repeats))
+            times[id(case)][side] = timed
+        time.sleep(0.5)  # let this side's worker threads go to sleep
+    return [(case, times[id(case)]) for case in cases]
 
 
 def table(rows, batch) -> str:

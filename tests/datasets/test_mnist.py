@@ -156,3 +156,11 @@ def test_parsed_arrays_are_cached_in_memory(fake_data, monkeypatch):
     with pytest.raises(ValueError, match="checksum"):
         mnist.load_data()
     assert len(calls) == 1
+
+
+def test_keras_facade_points_to_cnnlab_datasets():
+    from cnnlab import keras
+    from cnnlab.datasets import fashion_mnist
+
+    assert keras.datasets.mnist.load_data is mnist.load_data
+    assert keras.datasets.fashion_mnist.load_data is fashion_mnist.load_data

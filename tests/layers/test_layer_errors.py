@@ -224,3 +224,24 @@ def test_output_of_uncalled_layer():
         "has no defined output."
     )):  # fmt: skip
         _ = layers.Dense(2, name="dense_e").output
+
+
+def test_several_inputs_to_a_one_input_layer():
+    data = [np.zeros((2, 4), "float32")] * 2
+    with pytest.raises(ValueError, match=msg('Layer "dense_m" expects 1 input(s), but it '
+                                             "received 2 input tensors.")):  # fmt: skip
+        layers.Dense(3, name="dense_m")(data)
+    with pytest.raises(ValueError, match=msg('Layer "dense_s" expects 1 input(s)')):
+        layers.Dense(3, name="dense_s")([keras.Input(shape=(4,)), keras.Input(shape=(4,))])
+
+
+def test_inputs_that_are_not_numbers():
+    with pytest.raises(TypeError, match=msg(
+        'Layer "dense_t": inputs must hold numbers (bool, int or float). Received an array '
+        "of dtype <U1 and shape (1, 2)"
+    )):  # fmt: skip
+        layers.Dense(3, name="dense_t")(np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match=msg('Layer "dense_r": inputs must be a rectangular')):
+        layers.Dense(3, name="dense_r")([[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match="dtype complex128"):
+        layers.Dense(3)(np.zeros((1, 2), complex))

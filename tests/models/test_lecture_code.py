@@ -124,3 +124,35 @@ def test_lecture_convnet():
     ]
     assert " Total params: 104,202 (407.04 KB)" in summary
     assert test_acc > 0.8 and np.isfinite(test_loss)
+
+
+def lecture_convnet_without_max_pool():
+    from cnnlab import keras
+    from cnnlab.keras import layers
+
+    input = keras.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(input)
+    x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(x)
+    x = layers.Conv2D(filters=128, kernel_size=3, activation="relu")(x)
+    x = layers.Flatten()(x)
+    output = layers.Dense(10, activation="softmax")(x)
+    model_without_max_pool = keras.Model(inputs=input, outputs=output)
+    return summary_lines(model_without_max_pool)  # lecture: model_without_max_pool.summary()
+
+
+def test_lecture_convnet_without_max_pool():
+    summary = lecture_convnet_without_max_pool()
+    body = [line.split("│")[1:4] for line in summary if line.startswith("│")]
+    assert [[cell.strip() for cell in row] for row in body] == [
+        ["input_layer (InputLayer)", "(None, 28, 28, 1)", "0"],
+        ["conv2d (Conv2D)", "(None, 26, 26, 32)", "320"],
+        ["conv2d_1 (Conv2D)", "(None, 24, 24, 64)", "18,496"],
+        ["conv2d_2 (Conv2D)", "(None, 22, 22, 128)", "73,856"],
+        ["flatten (Flatten)", "(None, 61952)", "0"],
+        ["dense (Dense)", "(None, 10)", "619,530"],
+    ]
+    assert summary[-3:] == [
+        " Total params: 712,202 (2.72 MB)",
+        " Trainable params: 712,202 (2.72 MB)",
+        " Non-trainable params: 0 (0.00 B)",
+    ]

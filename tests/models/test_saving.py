@@ -148,8 +148,10 @@ def _save_keras(model, tmp_path):
 
 def test_weight_file_suffixes_are_checked(tmp_path):
     model = _dense_model()
-    with pytest.raises(ValueError, match=r"must end in \.weights\.npz"):
-        save_weights(model, tmp_path / "w.h5")
+    with pytest.raises(ValueError, match=r"must end in \.weights\.npz \(cnnlab writes NumPy"):
+        save_weights(model, tmp_path / "w.weights.h5")  # Keras' name for HDF5 weights
+    with pytest.raises(ValueError, match=r"must end in \.weights\.npz\. Received"):
+        save_weights(model, tmp_path / "w.npz")
     with pytest.raises(ValueError, match=r"must end in \.weights\.npz or \.keras"):
         load_weights(model, tmp_path / "w.weights.h5")
     with pytest.raises(ValueError, match=r"must end in \.keras"):

@@ -112,6 +112,19 @@ def test_dense_model_numbers_before_and_after_lazy_build():
     assert " Total params: 407,050 (1.55 MB)\n Trainable params: 407,050 (1.55 MB)\n" in after
 
 
+def test_optimizer_params_appear_once_the_optimizer_is_built():
+    # Keras 3 adds the optimizer's state to the totals only after fit built it.
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3)])
+    model.compile(optimizer="rmsprop", loss="mse")
+    text = summary_text(model)
+    assert "Optimizer params" not in text and " Total params: 15 (60.00 B)\n" in text
+    model.fit(np.zeros((4, 4), "float32"), np.zeros((4, 3), "float32"), verbose=0)
+    text = summary_text(model)
+    # 15 velocities + the iteration count (int64) + the learning rate (float32)
+    assert " Optimizer params: 17 (72.00 B)\n" in text
+    assert " Total params: 32 (132.00 B)\n" in text
+
+
 def test_non_trainable_params_are_counted_apart():
     model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3),
                               layers.BatchNormalization()])  # fmt: skip

@@ -60,6 +60,9 @@ def test_conv_output_size_errors():
         conv_output_size(5, 3, stride=0)
     with pytest.raises(ValueError, match="padding must be a non-negative int"):
         conv_output_size(5, 3, padding=-1)
+    # A scalar argument: no talk of tuples.
+    with pytest.raises(TypeError, match=r"^conv_output_size: input_size must be an int\. Rec"):
+        conv_output_size(5.0, 3)
 
 
 # ---- padding ----------------------------------------------------------------------------
@@ -211,3 +214,13 @@ def test_im2col_col2im_errors():
         im2col(np.zeros((1, 4, 4, 1)), (5, 5))
     with pytest.raises(ValueError, match=r"col2im: cols must have shape \(9, 4\)"):
         col2im(np.zeros((9, 3)), (1, 4, 4, 1), (2, 2))
+    with pytest.raises(ValueError, match=r"col2im: input_shape must be .* a tuple of 4 ints"):
+        col2im(np.zeros((9, 4)), (4, 4, 1), (2, 2))
+
+
+def test_im2col_col2im_accept_nested_lists():
+    image = [[[[1.0], [2.0], [3.0]], [[3.0], [4.0], [5.0]], [[1.0], [0.0], [2.0]]]]
+    cols = im2col(image, (2, 2))
+    np.testing.assert_array_equal(cols @ [0.0, 1.0, 1.0, -1.0], [1, 2, 5, 3])
+    counts = col2im(np.ones((4, 4)).tolist(), (1, 3, 3, 1), (2, 2))
+    np.testing.assert_array_equal(counts[0, :, :, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])

@@ -9,7 +9,7 @@ import torch.nn.functional as F  # noqa: N812 - the usual alias
 
 from cnnlab import Tensor, gradcheck
 from cnnlab.ops import conv as conv_module
-from cnnlab.ops import conv1d, conv2d
+from cnnlab.ops import conv1d, conv2d, relu
 
 
 def torch_conv(x, k, b, strides, dilations, pads, relu):
@@ -103,3 +103,20 @@ def test_other_activations_run_after_the_convolution(rng):
 def test_unknown_activation_names_the_function():
     with pytest.raises(ValueError, match="conv2d: unknown activation 'rellu'"):
         conv2d(np.zeros((1, 3, 3, 1)), np.zeros((2, 2, 1, 1)), activation="rellu")
+
+
+def test_fused_relu_with_channels_first_matches_separate_relu(rng):
+    x = rng.standard_normal((2, 3, 6, 5))
+    k = rng.standard_normal((3, 3, 3, 4))
+
+    def both(fused):
+        xt, kt = Tensor(x, requires_grad=True), Tensor(k, requires_grad=True)
+        if fused:
+            y = conv2d(xt, kt, data_format="channels_first", activation="relu")
+        else:
+            y = relu(conv2d(xt, kt, data_format="channels_first"))
+        (y * Tensor(np.arange(y.size).reshape(y.shape) % 7)).sum().backward()
+        return y.numpy(), xt.grad, kt.grad
+
+    for fused, separate in zip(both(True), both(False), strict=True):
+        np.testing.assert_allclose(fused, separate, rtol=1e-12, atol=1e-12)

@@ -179,3 +179,8 @@ def test_bad_types():
         pad([1.0], 1, mode="constant", value="0")
     with pytest.raises(TypeError, match="pad: pad_width must be an int or a tuple"):
         pad([1.0], None)
+
+
+def test_zero_dimensional_input_is_named():
+    with pytest.raises(ValueError, match=r"^pad: x must have at least one axis to pad"):
+        pad(np.float64(3.0), 1)

@@ -345,3 +345,12 @@ def test_bad_arguments_name_the_teaching_function():
         convolve2d(np.ones((3, 3)), np.ones((2, 2)), strides=0)
     with pytest.raises(TypeError, match=r"^correlate1d: x must hold real numbers"):
         correlate1d(np.array(["a", "b"]), np.ones(1))
+
+
+def test_empty_arrays_are_named_not_a_numpy_reshape_error():
+    with pytest.raises(
+        ValueError, match=r"^correlate2d: kernel must not be empty\. Received shape \(0, 2\)"
+    ):
+        correlate2d(np.ones((3, 3)), np.ones((0, 2)))
+    with pytest.raises(ValueError, match=r"^convolve1d: x must not be empty"):
+        convolve1d([], [1.0])

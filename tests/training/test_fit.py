@@ -62,14 +62,17 @@ def test_evaluate_and_predict():
     np.testing.assert_array_equal(model.predict_on_batch(x[:5]), probs[:5])
 
 
-def test_evaluate_without_metrics_returns_a_scalar_and_sorted_order():
+def test_evaluate_without_metrics_returns_a_scalar_and_compile_order():
     x, y = _data(32)
     assert isinstance(_model(metrics=()).evaluate(x, y, verbose=0), float)
     model = _model(metrics=("sparse_top_k_categorical_accuracy", "accuracy"))
     values = model.evaluate(x, y, verbose=0)
     logs = model.evaluate(x, y, verbose=0, return_dict=True)
     assert list(logs) == ["accuracy", "loss", "sparse_top_k_categorical_accuracy"]
-    assert values == [logs["loss"], logs["accuracy"], logs["sparse_top_k_categorical_accuracy"]]
+    # The list follows compile(metrics=[...]) (Keras 3's `_flatten_metrics_in_order`),
+    # so `loss, top5, acc = model.evaluate(...)` unpacks as written.
+    assert logs["accuracy"] != logs["sparse_top_k_categorical_accuracy"]
+    assert values == [logs["loss"], logs["sparse_top_k_categorical_accuracy"], logs["accuracy"]]
 
 
 def test_seeded_runs_are_bit_identical():
@@ -271,6 +274,9 @@ def test_multi_output_model():
     ]
     logs = model.evaluate(x, [y, target], verbose=0, return_dict=True)
     assert logs["loss"] == pytest.approx(logs["classes_loss"] + 0.5 * logs["value_loss"], rel=1e-5)
+    # Keras 3's list order: loss, the compiled metrics, then the per-output losses
+    order = ["loss", "classes_accuracy", "value_mae", "classes_loss", "value_loss"]
+    assert model.evaluate(x, [y, target], verbose=0) == [logs[k] for k in order]
     probs, values = model.predict(x, verbose=0)
     assert probs.shape == (48, 4) and values.shape == (48, 1)
 

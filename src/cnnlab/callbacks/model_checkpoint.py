@@ -15,7 +15,7 @@ class ModelCheckpoint(Callback):
     ``filepath`` may hold ``str.format`` fields filled from the epoch number (1-based)
     and the logs, e.g. ``"model.{epoch:02d}-{val_loss:.2f}.keras"``. Whole models are
     written with ``model.save`` (the path must end in ``.keras``), weights with
-    ``model.save_weights``. Missing parent directories are created.
+    ``model.save_weights`` (the path must end in ``.weights.npz``). Missing parent directories are created.
 
     Args:
         filepath: path template.
@@ -39,6 +39,12 @@ class ModelCheckpoint(Callback):
                 "ModelCheckpoint: the filepath must end in '.keras' (the Keras model format) "
                 "when save_weights_only=False. "
                 f"Received: filepath={self.filepath!r}"
+            )
+        if save_weights_only and not self.filepath.endswith(".weights.npz"):
+            raise ValueError(
+                "ModelCheckpoint: the filepath must end in '.weights.npz' when "
+                "save_weights_only=True (cnnlab stores weights as NumPy arrays where Keras "
+                f"uses '.weights.h5'). Received: filepath={self.filepath!r}"
             )
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(

@@ -8,6 +8,7 @@ import html
 import numpy as np
 
 from cnnlab.explain import render
+from cnnlab.explain.conv import MAX_DETAILED
 from cnnlab.explain.geometry import padding_note
 
 
@@ -24,6 +25,31 @@ def pad_classes(shape, pads2):
     ]
 
 
+CORNER = 6  # a summarised matrix shows its top-left CORNER x CORNER cells
+
+
+def matrix_or_corner(m, decimals, detailed, classes=None, mask=None, caption=None) -> str:
+    """The whole matrix as a table, or, for one larger than ``MAX_DETAILED`` on a side
+    when not ``detailed``, its shape, range and top-left corner (pages stay small)."""
+    m2 = np.atleast_2d(m)
+    if detailed or max(m2.shape) <= MAX_DETAILED:
+        return render.html_matrix(m, decimals, classes=classes, mask=mask, caption=caption)
+    values = m2[~np.isnan(m2)] if mask is not None else m2
+    fmt = render.format_number
+    summary = (
+        f"{render.shape_text(np.shape(m))}, min {fmt(values.min(), decimals)}, max "
+        f"{fmt(values.max(), decimals)}, mean {fmt(values.mean(), decimals, integral=False)}; "
+        f"top-left {CORNER}x{CORNER} corner"
+    )
+    return render.html_matrix(
+        m2[:CORNER, :CORNER],
+        decimals,
+        classes=None if classes is None else [row[:CORNER] for row in classes[:CORNER]],
+        mask=None if mask is None else np.atleast_2d(mask)[:CORNER, :CORNER],
+        caption=f"{caption}: {summary}" if caption else summary,
+    )
+
+
 def conv_page(e, full: bool = False) -> str:
     """The page of a :class:`~cnnlab.explain.ConvExplanation` (see its ``to_html``)."""
     detailed = full or e.detailed
@@ -32,10 +58,10 @@ def conv_page(e, full: bool = False) -> str:
     pad_cls = pad_classes(padded2.shape, e._pads2)
     parts = [f"<p>{html.escape(e.parameters())}</p>"]
     parts.append("<h2>Input and kernel</h2>")
-    parts.append(render.html_matrix(e.input, d, caption="input"))
+    parts.append(matrix_or_corner(e.input, d, detailed, caption="input"))
     parts.append(render.html_matrix(e.applied_kernel, d, caption="kernel"))
     parts.append(f"<p>{html.escape(padding_note(e.padding, e.axes))}</p>")
-    parts.append(render.html_matrix(padded2, d, classes=pad_cls, caption="padded input"))
+    parts.append(matrix_or_corner(padded2, d, detailed, pad_cls, caption="padded input"))
     parts.append("<h2>Output size</h2><ul>")
     for ax in e.axes:
         parts.append(f"<li>{ax.name}: <code>{html.escape(ax.filled())}</code></li>")
@@ -43,8 +69,9 @@ def conv_page(e, full: bool = False) -> str:
     steps = list(e.steps()) if detailed else e._some_steps()
     if not detailed:
         parts.append(
-            f"<p>The padded input is {render.shape_text(e.padded)}; showing the first and "
-            "last steps only.</p>"
+            f"<p>The padded input is {render.shape_text(e.padded.shape)}, larger than "
+            f"{MAX_DETAILED}x{MAX_DETAILED}: showing the first and last steps only "
+            "(pass full=True / --full for every step).</p>"
         )
     out_shape = e.sums.shape
     for st in steps:
@@ -60,6 +87,9 @@ def conv_page(e, full: bool = False) -> str:
         parts.append(f"<div><b>out[{', '.join(map(str, st.index))}] = {value}</b></div>")
         if detailed:
             parts.append(render.html_matrix(padded2, d, classes=classes, caption="window"))
+        else:
+            parts.append(render.html_matrix(st.window, d, caption="window"))
+            parts.append(render.html_matrix(e.applied_kernel, d, caption="kernel"))
         parts.append(render.html_matrix(st.products, d, caption="products"))
         if detailed:
             parts.append(
@@ -68,7 +98,7 @@ def conv_page(e, full: bool = False) -> str:
         expr = render.sum_expression(st.products, d)
         parts.append(f'<div class="sum">sum: {html.escape(expr)} = {value}</div></div>')
     parts.append("<h2>Output</h2>")
-    parts.append(render.html_matrix(e.output, d))
+    parts.append(matrix_or_corner(e.output, d, detailed))
     return render.html_page(e.title(), "\n".join(parts))
 
 
@@ -79,25 +109,38 @@ def pool_page(e, full: bool = False) -> str:
     mask = np.isnan(e.padded)
     base = pad_classes(e.padded.shape, e.pads)
     parts = [f"<p>{html.escape(e.parameters())}</p>"]
-    parts.append(render.html_matrix(e.input, d, caption="input"))
-    parts.append(render.html_matrix(e.padded, d, classes=base, mask=mask, caption="padded"))
+    parts.append(matrix_or_corner(e.input, d, detailed, caption="input"))
+    parts.append(matrix_or_corner(e.padded, d, detailed, base, mask, caption="padded"))
     parts.append("<h2>Output size</h2><ul>")
     parts += [f"<li>{ax.name}: <code>{html.escape(ax.filled())}</code></li>" for ax in e.axes]
     parts.append("</ul><h2>Window by window</h2>")
+    if not detailed:
+        parts.append(
+            f"<p>The padded input is {render.shape_text(e.padded.shape)}, larger than "
+            f"{MAX_DETAILED}x{MAX_DETAILED}: showing the first and last windows only "
+            "(pass full=True / --full for every window).</p>"
+        )
     for st in list(e.steps()) if detailed else e._some_steps():
-        classes = [row[:] for row in base]
-        for r in st.rows:
-            for c in st.cols:
-                classes[r][c] = (classes[r][c] + " win").strip()
-        if st.winner is not None:
-            classes[st.winner[0]][st.winner[1]] = "won"
         value = render.format_number(st.output, d)
         parts.append('<div class="step">')
         parts.append(f"<div><b>out[{', '.join(map(str, st.index))}] = {value}</b></div>")
-        parts.append(render.html_matrix(e.padded, d, classes=classes, mask=mask))
+        if detailed:  # the window on the whole padded input
+            classes = [row[:] for row in base]
+            for r in st.rows:
+                for c in st.cols:
+                    classes[r][c] = (classes[r][c] + " win").strip()
+            if st.winner is not None:
+                classes[st.winner[0]][st.winner[1]] = "won"
+            parts.append(render.html_matrix(e.padded, d, classes=classes, mask=mask))
+        else:  # the window alone
+            window_mask = np.isnan(st.window)
+            classes = [["pad" if m else "win" for m in row] for row in window_mask]
+            if st.winner is not None:
+                classes[st.winner[0] - st.rows[0]][st.winner[1] - st.cols[0]] = "won"
+            parts.append(render.html_matrix(st.window, d, classes=classes, mask=window_mask))
         parts.append(f'<div class="sum">{html.escape(st.expression)}</div></div>')
-    parts.append("<h2>Output</h2>" + render.html_matrix(e.output, d))
+    parts.append("<h2>Output</h2>" + matrix_or_corner(e.output, d, detailed))
     return render.html_page(e.title(), "\n".join(parts))
 
 
-__all__ = ["conv_page", "pad_classes", "pool_page"]
+__all__ = ["conv_page", "matrix_or_corner", "pad_classes", "pool_page"]

@@ -316,7 +316,18 @@ class Layer:
             if x.dtype.kind == "f" and x.dtype != self.dtype:
                 return x.astype(self.dtype)
             return x
-        return Tensor(x, dtype=self.dtype)
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f'Layer "{self.name}": inputs must be a rectangular array of numbers ({err})'
+            ) from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f'Layer "{self.name}": inputs must hold numbers (bool, int or float). '
+                f"Received an array of dtype {array.dtype} and shape {array.shape}"
+            )
+        return Tensor(array, dtype=self.dtype)
 
     def _symbolic_call(self, inputs, kwargs):
         shapes = map_structure(lambda t: t.shape, inputs)
@@ -346,6 +357,11 @@ class Layer:
             return
         specs = self.input_spec if isinstance(self.input_spec, list) else [self.input_spec]
         leaves = _shape_leaves(shapes)
+        if len(leaves) != len(specs):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(specs)} input(s), but it received '
+                f"{len(leaves)} input tensors."
+            )
         for i, (spec, shape) in enumerate(zip(specs, leaves, strict=False)):
             spec.check(shape, self.name, i)
 

@@ -28,6 +28,7 @@ class CompileState:
                 "compile: metrics must be a list (or a dict for several outputs). "
                 f"Received: metrics={metrics!r}"
             )
+        _check_identifiers(loss, metrics, weighted_metrics)
         self.loss = loss
         self.loss_weights = loss_weights
         self.metric_ids = metrics
@@ -164,6 +165,28 @@ class CompileState:
                 config.get("weighted_metrics"), metrics_module.deserialize
             ),
         }
+
+
+def _leaves(spec) -> list:
+    """The identifiers inside a compile argument (a list, list of lists or dict)."""
+    if spec is None:
+        return []
+    if isinstance(spec, dict) and "class_name" not in spec:
+        return [leaf for value in spec.values() for leaf in _leaves(value)]
+    if isinstance(spec, list | tuple):
+        return [leaf for value in spec for leaf in _leaves(value)]
+    return [spec]
+
+
+def _check_identifiers(loss, metrics, weighted_metrics) -> None:
+    """Fail in ``compile`` (not at the first batch of ``fit``) on an unknown loss or
+    metric name; ``"accuracy"``/``"acc"`` are resolved later from the data."""
+    for leaf in _leaves(loss):
+        losses_module.get(leaf)
+    for leaf in _leaves(metrics) + _leaves(weighted_metrics):
+        if isinstance(leaf, str) and leaf.lower() in ("accuracy", "acc"):
+            continue
+        metrics_module.get(leaf)
 
 
 def _per_output(spec, count, names, what):

@@ -192,8 +192,9 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     """
     path = Path(filepath)
     if not path.name.endswith(WEIGHTS_SUFFIX):
+        hint = " (cnnlab writes NumPy .npz, not HDF5)" if path.suffix == ".h5" else ""
         raise ValueError(
-            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}. "
+            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint}. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):

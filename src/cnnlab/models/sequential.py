@@ -115,6 +115,13 @@ class Sequential(Model):
         """Build every layer for ``input_shape`` (batch axis included, may be ``None``)."""
         if input_shape is None:
             raise ValueError(f"Sequential model '{self.name}': build() needs an input_shape.")
+        if input_shape and all(isinstance(s, list | tuple) for s in input_shape):
+            if len(input_shape) != 1:  # a list of shapes: one per input
+                raise ValueError(
+                    f'Layer "{self.name}" expects 1 input(s), but it received '
+                    f"{len(input_shape)} input tensors (shapes {list(input_shape)})."
+                )
+            input_shape = input_shape[0]
         input_shape = tuple(input_shape)
         self._forget_graph()
         if not isinstance(self._stack[0] if self._stack else None, InputLayer):
@@ -131,6 +138,14 @@ class Sequential(Model):
 
     # ---- calling -----------------------------------------------------------------------
     def call(self, inputs, training=False):
+        if isinstance(inputs, list | tuple):
+            if len(inputs) != 1:
+                raise ValueError(
+                    f'Layer "{self.name}" expects 1 input(s), but it received {len(inputs)} '
+                    "input tensors. A Sequential model has one input; use the functional API "
+                    "(keras.Model) for several."
+                )
+            inputs = inputs[0]
         x = inputs
         for layer in self.layers:
             x = layer(x, training=training)

@@ -295,7 +295,8 @@ def summary_lines(model, line_length=None, positions=None, expand_nested=False,
 
 def _optimizer_variables(model) -> list:
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None or isinstance(optimizer, str):
+    # Keras 3 counts the optimizer's state only once it is built (by the first fit).
+    if optimizer is None or isinstance(optimizer, str) or not getattr(optimizer, "built", True):
         return []
     variables = getattr(optimizer, "variables", None)
     if callable(variables):

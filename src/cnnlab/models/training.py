@@ -348,9 +348,9 @@ class TrainingMixin:
         """The loss and metrics on ``(x, y)``, computed in batches without a graph.
 
         Returns:
-            ``[loss, metric, ...]`` (``loss`` first, then the other names sorted, like
-            Keras 3), the loss alone when there is nothing else, or a dict when
-            ``return_dict``.
+            ``[loss, metric, ...]`` (the loss, then the metrics in the order given to
+            ``compile``, as Keras 3), the loss alone when there is nothing else, or a
+            dict when ``return_dict``.
         """
         fn = "evaluate"
         self._check_compiled(fn)
@@ -369,7 +369,14 @@ class TrainingMixin:
         return logs if return_dict else self._in_order(logs)
 
     def _in_order(self, logs):
-        values = [logs["loss"]] + [logs[k] for k in sorted(logs) if k != "loss"]
+        """Keras 3's order: the loss, the compiled metrics in the order given to
+        ``compile``, the per-output losses, then any other log, sorted by name."""
+        state = self._compile_state
+        names = ["loss", *(m.name for _, m, _ in state.metrics)]
+        names += [t.name for t in state.output_loss_trackers]
+        names = [n for n in dict.fromkeys(names) if n in logs]
+        names += sorted(k for k in logs if k not in names)
+        values = [logs[k] for k in names]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

@@ -29,23 +29,20 @@ def normalize_tuple(value, n: int, name: str, fn: str, minimum: int = 1) -> tupl
         TypeError: ``value`` is not an int or a sequence of ints.
         ValueError: wrong length or a value below ``minimum``.
     """
+    rule = f"{name} must be an int" + (f" or a tuple of {n} ints" if n > 1 else "")
     if isinstance(value, bool):
-        raise TypeError(f"{fn}: {name} must be an int or a tuple of {n} ints. Received: {value!r}")
+        raise TypeError(f"{fn}: {rule}. Received: {value!r}")
     if isinstance(value, int | np.integer):
         values = (int(value),) * n
     else:
         try:
             values = tuple(value)
         except TypeError:
-            raise TypeError(
-                f"{fn}: {name} must be an int or a tuple of {n} ints. Received: {value!r}"
-            ) from None
+            raise TypeError(f"{fn}: {rule}. Received: {value!r}") from None
         if len(values) != n or not all(
             isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values
         ):
-            raise ValueError(
-                f"{fn}: {name} must be an int or a tuple of {n} ints. Received: {value!r}"
-            )
+            raise ValueError(f"{fn}: {rule}. Received: {value!r}")
         values = tuple(int(v) for v in values)
     if any(v < minimum for v in values):
         raise ValueError(f"{fn}: {name} must be >= {minimum}. Received: {name}={value!r}")
@@ -222,6 +219,20 @@ def im2col(x, kernel_hw, strides=(1, 1), dilations=(1, 1)):
     Returns:
         (N * OH * OW, KH * KW * C) array, rows ordered (n, i, j), columns (a, b, c), so a
         Keras kernel (KH, KW, C, F) reshaped to (KH*KW*C, F) multiplies it directly.
+
+    Example:
+        The lecture's 3x3 image: four 2x2 windows, one per row. Multiplying by the
+        flattened kernel ``[[0, 1], [1, -1]]`` gives the convolution ``[[1, 2], [5, 3]]``:
+
+        >>> x = np.array([[1, 2, 3], [3, 4, 5], [1, 0, 2]], dtype=float).reshape(1, 3, 3, 1)
+        >>> cols = im2col(x, (2, 2))
+        >>> cols
+        array([[1., 2., 3., 4.],
+               [2., 3., 4., 5.],
+               [3., 4., 1., 0.],
+               [4., 5., 0., 2.]])
+        >>> cols @ np.array([0.0, 1.0, 1.0, -1.0])
+        array([1., 2., 5., 3.])
     """
     kernel_hw = normalize_tuple(kernel_hw, 2, "kernel_hw", "im2col")
     strides = normalize_tuple(strides, 2, "strides", "im2col")
@@ -245,17 +256,28 @@ def col2im(cols, input_shape, kernel_hw, strides=(1, 1), dilations=(1, 1)):
 
     Returns:
         (N, H, W, C) array.
+
+    Example:
+        Each pixel receives one entry per window that covers it, so ones count the
+        windows: the centre of a 3x3 image lies in all four 2x2 windows.
+
+        >>> col2im(np.ones((4, 4)), (1, 3, 3, 1), (2, 2))[0, :, :, 0]
+        array([[1., 2., 1.],
+               [2., 4., 2.],
+               [1., 2., 1.]])
     """
-    kernel_hw = normalize_tuple(kernel_hw, 2, "kernel_hw", "col2im")
-    strides = normalize_tuple(strides, 2, "strides", "col2im")
-    dilations = normalize_tuple(dilations, 2, "dilations", "col2im")
-    n, h, w, c = input_shape
+    fn = "col2im"
+    kernel_hw = normalize_tuple(kernel_hw, 2, "kernel_hw", fn)
+    strides = normalize_tuple(strides, 2, "strides", fn)
+    dilations = normalize_tuple(dilations, 2, "dilations", fn)
+    n, h, w, c = normalize_tuple(input_shape, 4, "input_shape", fn, minimum=0)
+    xp = get_array_module(cols)
+    cols = xp.asarray(cols)
     out_hw = _valid_out_hw((h, w), kernel_hw, strides, dilations, "col2im")
     kh, kw = kernel_hw
     expected = (n * out_hw[0] * out_hw[1], kh * kw * c)
     if tuple(cols.shape) != expected:
         raise ValueError(f"col2im: cols must have shape {expected}. Received: {cols.shape}")
-    xp = get_array_module(cols)
     patches = cols.reshape(n, out_hw[0], out_hw[1], kh, kw, c)
     image = xp.zeros((n, h, w, c), dtype=cols.dtype)
     sh, sw = strides

@@ -170,8 +170,8 @@ def pad(x, pad_width, mode: str = "zeros", value: float = 0.0) -> Tensor:
         ``(d_0 + before_0 + after_0, ..., d_{n-1} + before_{n-1} + after_{n-1})``.
 
     Raises:
-        ValueError: unknown ``mode``; a bad ``pad_width``; ``reflect`` with a pad not
-            smaller than its axis; ``circular`` with a pad larger than its axis.
+        ValueError: unknown ``mode``; a 0-d ``x``; a bad ``pad_width``; ``reflect`` with a
+            pad not smaller than its axis; ``circular`` with a pad larger than its axis.
         TypeError: ``x`` does not hold real numbers.
 
     Example:
@@ -183,6 +183,8 @@ def pad(x, pad_width, mode: str = "zeros", value: float = 0.0) -> Tensor:
     fn = "pad"
     check_padding_mode(mode, fn)
     x = as_float_tensor(x, "x", fn)
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: x must have at least one axis to pad. Received shape ()")
     pad_width = normalize_pad_width(pad_width, x.ndim, fn)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{fn}: value must be a number. Received: {value!r}")

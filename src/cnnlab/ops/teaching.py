@@ -53,6 +53,9 @@ def _check_ndim(x, kernel, ndim: int, fn: str):
         raise ValueError(
             f"{fn}: kernel must be a {ndim}-D array {k_layout}. Received shape {kernel.shape}"
         )
+    for name, array in (("x", x), ("kernel", kernel)):
+        if array.size == 0:
+            raise ValueError(f"{fn}: {name} must not be empty. Received shape {array.shape}")
     return x, kernel
 
 

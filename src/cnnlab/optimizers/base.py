@@ -230,7 +230,9 @@ class Optimizer:
             if id(v) not in self._index:
                 raise ValueError(
                     f"Unknown variable {getattr(v, 'path', v)!r}: this optimizer was built for "
-                    "other variables. Create a new optimizer for a new set of variables."
+                    "other variables. Create a new optimizer for a new set of variables. If "
+                    "you set `trainable = True` on layers after training began (fine-tuning), "
+                    "call model.compile(...) again with a new optimizer, as Keras requires."
                 )
             if g is not None:
                 data = _array(v)

@@ -24,6 +24,7 @@ from cnnlab.viz import style
 from cnnlab.viz.files import atomic_write, check_output_path
 
 CELL_INCHES = 0.42
+DPI = 110  # a cell is 46 px: the small kernel weights in the window corners stay legible
 MAX_FRAMES = 150
 FORMATS = (".gif", ".html")
 
@@ -72,7 +73,7 @@ def _draw_grid(ax, texts, faces, title, subs=None, outline=None, bold=None, edge
                     subs[r][c],
                     ha="right",
                     va="bottom",
-                    fontsize=6.5,
+                    fontsize=7,
                     color=style.RESULT,
                 )
     if outline is not None:
@@ -125,7 +126,7 @@ def _pad_faces(shape, pads2, window_cells=()):
 
 
 @style.styled
-def conv_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> list[np.ndarray]:
+def conv_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = DPI) -> list[np.ndarray]:
     """RGB frames (uint8, all the same size) of a :class:`~cnnlab.explain.ConvExplanation`."""
     e = explanation
     d = e.decimals
@@ -186,7 +187,7 @@ def conv_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> lis
 
 
 @style.styled
-def pool_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = 80) -> list[np.ndarray]:
+def pool_frames(explanation, max_frames: int = MAX_FRAMES, dpi: int = DPI) -> list[np.ndarray]:
     """RGB frames of a :class:`~cnnlab.explain.PoolExplanation`."""
     e = explanation
     d = e.decimals
@@ -374,7 +375,7 @@ def animate_conv(
     overwrite: bool = False,
     frame_ms: int = 900,
     max_frames: int = MAX_FRAMES,
-    dpi: int = 80,
+    dpi: int = DPI,
     **conv_args,
 ) -> Path:
     """Animate :func:`cnnlab.explain.explain_conv` ``(x, kernel, **conv_args)`` into
@@ -400,7 +401,7 @@ def animate_pool(
     overwrite: bool = False,
     frame_ms: int = 900,
     max_frames: int = MAX_FRAMES,
-    dpi: int = 80,
+    dpi: int = DPI,
     **pool_args,
 ) -> Path:
     """Animate :func:`cnnlab.explain.explain_pool` ``(x, **pool_args)`` into ``out``."""

@@ -33,12 +33,18 @@ def plot_xo(example=None):
     names = list(example.images)
     filters = list(example.filters)
     n_cols = 2 + 2 * len(filters)
-    fig = style.new_figure(2.0 * n_cols, 2.1 * (len(names) + 1))
-    ratios = [1.0] + [1.0, 0.75] * len(filters) + [1.1]
-    grid = fig.add_gridspec(len(names) + 1, n_cols, width_ratios=ratios)
+    # The 7x7 response maps carry two-decimal labels: give them the widest columns and
+    # rows tall enough that a cell is about a third of an inch (labels stay legible).
+    ratios = [0.9] + [1.45, 0.85] * len(filters) + [1.1]
+    fig = style.new_figure(16.0, 2.2 + 2.85 * len(names))
+    grid = fig.add_gridspec(
+        len(names) + 1, n_cols, width_ratios=ratios, height_ratios=[2.2] + [2.85] * len(names)
+    )
     head = fig.add_subplot(grid[0, 0])
     head.axis("off")
-    head.text(0.5, 0.5, "3x3 filters\n(+1 / -1)", ha="center", va="center", fontsize=10)
+    head.text(
+        0.5, 0.5, "3x3 filters\nblack +1, white -1", ha="center", va="center", fontsize=10
+    )
     for k, fname in enumerate(filters):
         ax = fig.add_subplot(grid[0, 1 + 2 * k])
         _matrix(ax, example.filters[fname], "gray_r", -1, 1, False, fname)
@@ -50,16 +56,16 @@ def plot_xo(example=None):
         "response = sum(patch * filter) / 9\npool: 2x2 max, padding 'same'\n"
         "then ReLU; vote: cosine\nsimilarity with X and O",
         va="center",
-        fontsize=8,
+        fontsize=9,
     )
     for row, name in enumerate(names, start=1):
         ax = fig.add_subplot(grid[row, 0])
         _matrix(ax, example.images[name], "gray_r", -1, 1, False, f"picture: {name}")
         for k, fname in enumerate(filters):
             ax = fig.add_subplot(grid[row, 1 + 2 * k])
-            _matrix(ax, example.maps[name][fname], "RdBu_r", -1, 1, True, "response / 9", 5.2)
+            _matrix(ax, example.maps[name][fname], "RdBu_r", -1, 1, True, "response / 9", 7.5)
             ax = fig.add_subplot(grid[row, 2 + 2 * k])
-            _matrix(ax, example.rectified[name][fname], "RdBu_r", -1, 1, True, "pool + ReLU", 6)
+            _matrix(ax, example.rectified[name][fname], "RdBu_r", -1, 1, True, "pool + ReLU", 8)
         ax = fig.add_subplot(grid[row, n_cols - 1])
         scores = example.scores[name]
         labels = list(scores)
