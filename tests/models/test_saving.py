@@ -197,9 +197,17 @@ def test_pickled_objects_are_never_loaded(tmp_path):
     buffer = io.BytesIO()
     np.savez(buffer, **{"dense/kernel": np.array([_Payload()], dtype=object)})
     _rewrite(path, **{"model.weights.npz": buffer.getvalue()})
-    with pytest.raises(ValueError, match="weight arrays cannot be read"):
+    with pytest.raises(ValueError, match=r"weight arrays cannot be read \(it holds Python "
+                                         r"objects, and cnnlab never unpickles\)"):  # fmt: skip
         load_model(path)
     assert _PICKLE_RAN == []
+
+
+def test_garbage_weights_file_is_not_taken_for_a_pickle(tmp_path):
+    # NumPy reads non-zip bytes as "pickled data" and suggests allow_pickle=True: never relay that
+    (tmp_path / "w.weights.npz").write_bytes(b"garbage, not arrays")
+    with pytest.raises(ValueError, match=r"not a \.npz file of weight arrays \(no zip header\)"):
+        _dense_model().load_weights(tmp_path / "w.weights.npz")
 
 
 def test_member_names_are_never_used_as_paths(tmp_path):
@@ -352,3 +360,11 @@ def test_overwrite_false_and_unbuilt_models(tmp_path):
         save_model(lazy, tmp_path / "lazy.keras")
     with pytest.raises(ValueError, match="not built yet"):
         save_weights(lazy, tmp_path / "lazy.weights.npz")
+
+
+def test_keras_saving_facade(tmp_path):
+    model = _dense_model()
+    keras.saving.save_model(model, tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    for a, b in zip(restored.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

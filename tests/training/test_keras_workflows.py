@@ -131,3 +131,62 @@ def test_validation_split_holds_out_the_last_samples_before_shuffling():
     assert split == explicit and not any(_changed(w_split, w_explicit))
     first, _ = fit(x=x[5:], y=y[5:], validation_data=(x[:5], y[:5]))
     assert first["val_loss"] != split["val_loss"]
+
+
+def test_bad_targets_weights_and_arguments_are_named():
+    x, y = np.random.default_rng(5).random((10, 4)).astype(np.float32), np.arange(10) % 3
+    binary = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
+    binary.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    binary.fit(x, np.linspace(0.0, 1.0, 10), verbose=0)  # probabilities are fine
+    with pytest.raises(ValueError, match=r"binary_crossentropy needs targets in \[0, 1\].*"
+                                         r"Received 2 at index 2"):  # fmt: skip
+        binary.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match=r"Received -1 at index 0"):
+        binary.evaluate(x, (y % 2) * 2 - 1, verbose=0)
+
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(num_samples,\).*"
+                                         r"Received: sample_weight.shape=\(10, 2\)"):  # fmt: skip
+        model.fit(x, y, sample_weight=np.ones((10, 2)), verbose=0)
+    model.fit(x, y, sample_weight=np.ones((10, 1)), verbose=0)
+    with pytest.raises(TypeError, match=r"class_weight must be a dict \{class index: weight\}"):
+        model.fit(x, y, class_weight=[1.0, 2.0, 3.0], verbose=0)
+    with pytest.raises(ValueError, match=r"initial_epoch must be >= 0\. Received: -1"):
+        model.fit(x, y, epochs=2, initial_epoch=-1, verbose=0)
+    with pytest.raises(ValueError, match=r'Layer "sequential.*" expects 1 input\(s\), but it '
+                                         r"received 2 input tensors"):  # fmt: skip
+        model.fit([x, x], y, verbose=0)
+
+
+class _Spy(keras.Layer):
+    """Records the first feature of every training batch it sees (the sample ids)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = []
+
+    def call(self, inputs, training=False):
+        if training:
+            self.seen.append(inputs.numpy()[:, 0].astype(int).tolist())
+        return inputs
+
+
+def _spy_fit(shuffle, epochs=2):
+    keras.utils.set_random_seed(6)
+    spy = _Spy()
+    model = keras.Sequential([keras.Input(shape=(2,)), spy, layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.stack([np.arange(10), np.ones(10)], axis=1).astype(np.float32)
+    model.fit(x, np.arange(10) % 2, epochs=epochs, batch_size=4, shuffle=shuffle, verbose=0)
+    return spy.seen
+
+
+def test_shuffle_reorders_every_epoch_and_false_keeps_the_order():
+    assert _spy_fit(shuffle=False) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]] * 2
+    seen = _spy_fit(shuffle=True)
+    first = [i for batch in seen[:3] for i in batch]
+    second = [i for batch in seen[3:] for i in batch]
+    assert sorted(first) == sorted(second) == list(range(10))  # each sample once per epoch
+    assert first != list(range(10)) and first != second
+    assert _spy_fit(shuffle=True) == seen  # seeded

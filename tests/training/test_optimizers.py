@@ -325,3 +325,5 @@ def test_bad_arguments():
         Adam(use_ema=True)
     with pytest.raises(TypeError, match="unexpected argument 'lr'"):
         Adam(lr=0.1)
+    with pytest.warns(UserWarning, match=r"`decay` is no longer supported .* is ignored"):
+        Adam(decay=1e-6)  # Keras 2 code: Keras 3 warns and ignores it too

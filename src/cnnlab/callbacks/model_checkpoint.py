@@ -15,7 +15,8 @@ class ModelCheckpoint(Callback):
     ``filepath`` may hold ``str.format`` fields filled from the epoch number (1-based)
     and the logs, e.g. ``"model.{epoch:02d}-{val_loss:.2f}.keras"``. Whole models are
     written with ``model.save`` (the path must end in ``.keras``), weights with
-    ``model.save_weights`` (the path must end in ``.weights.npz``). Missing parent directories are created.
+    ``model.save_weights`` (the path must end in ``.weights.npz``). Missing parent
+    directories are created.
 
     Args:
         filepath: path template.

@@ -100,7 +100,10 @@ def filter_command(
         check_output_path(out, overwrite, (".png", ".jpg", ".jpeg"), fn="filter")
         values = load_kernel(kernel, "filter")
         if values.ndim != 2:
-            raise ValueError(f"filter: the kernel must be 2-D. Received shape {values.shape}")
+            raise ValueError(
+                "filter: the kernel must be 2-D; write a row as [[1,0,-1]] and a column as "
+                f"[[1],[0],[-1]]. Received shape {values.shape}"
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             picture = load_image(image, grayscale=grayscale)

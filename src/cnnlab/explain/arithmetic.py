@@ -203,7 +203,7 @@ def layer_row(name: str, class_name: str, config: dict, state: State) -> tuple[L
             rf, jump, spatial = None, None, False
         else:
             rf, jump, spatial = state.rf, state.jump, state.spatial
-        summary = f"{units} units"
+        summary = f"{units} unit{_s(units)}"
         row = LayerRow(
             name,
             class_name,
@@ -294,7 +294,7 @@ def _conv_row(name, class_name, c, state: State, fn):
         params, pf = _formula([[*k, per_group, filters]] + ([[filters]] if bias else []))
         macs, mf = _formula([[*k, per_group, *out, filters]])
         out_c = filters
-        summary = f"{'x'.join(map(str, kernel))}, {filters} filters"
+        summary = f"{'x'.join(map(str, kernel))}, {filters} filter{_s(filters)}"
     elif class_name == "DepthwiseConv2D":
         m = int(c.get("depth_multiplier", 1))
         m_ = None if m == 1 else m  # the lecture writes 3*3*3, not 3*3*3*1
@@ -315,7 +315,7 @@ def _conv_row(name, class_name, c, state: State, fn):
         out_c = filters
         params, pf = _formula([[*out, *k, cin, filters]] + ([[*out, filters]] if bias else []))
         macs, mf = _formula([[*out, *k, cin, filters]])
-        summary = f"{'x'.join(map(str, kernel))}, {filters} filters, unshared"
+        summary = f"{'x'.join(map(str, kernel))}, {filters} filter{_s(filters)}, unshared"
     if strides != (1,) * rank:
         summary += f", stride {'x'.join(map(str, strides))}"
     if dilation != (1,) * rank:

@@ -75,26 +75,26 @@ def conv_page(e, full: bool = False) -> str:
         )
     out_shape = e.sums.shape
     for st in steps:
-        i, j = (0, st.index[0]) if e.ndim == 1 else st.index
-        classes = [row[:] for row in pad_cls]
-        for r in st.rows:
-            for c in st.cols:
-                classes[r][c] = (classes[r][c] + " win").strip()
-        out_cls = [["" for _ in range(out_shape[1])] for _ in range(out_shape[0])]
-        out_cls[i][j] = "out"
         value = render.format_number(st.output, d)
         parts.append('<div class="step">')
         parts.append(f"<div><b>out[{', '.join(map(str, st.index))}] = {value}</b></div>")
-        if detailed:
+        if e.detailed:  # small: the window on the whole padded input, the output filling in
+            classes = [row[:] for row in pad_cls]
+            for r in st.rows:
+                for c in st.cols:
+                    classes[r][c] = (classes[r][c] + " win").strip()
+            i, j = (0, st.index[0]) if e.ndim == 1 else st.index
+            out_cls = [["" for _ in range(out_shape[1])] for _ in range(out_shape[0])]
+            out_cls[i][j] = "out"
             parts.append(render.html_matrix(padded2, d, classes=classes, caption="window"))
-        else:
-            parts.append(render.html_matrix(st.window, d, caption="window"))
-            parts.append(render.html_matrix(e.applied_kernel, d, caption="kernel"))
-        parts.append(render.html_matrix(st.products, d, caption="products"))
-        if detailed:
+            parts.append(render.html_matrix(st.products, d, caption="products"))
             parts.append(
                 render.html_matrix(np.atleast_2d(e.output), d, classes=out_cls, caption="output")
             )
+        else:  # large: the window, the kernel and their products only
+            parts.append(render.html_matrix(st.window, d, caption="window"))
+            parts.append(render.html_matrix(e.applied_kernel, d, caption="kernel"))
+            parts.append(render.html_matrix(st.products, d, caption="products"))
         expr = render.sum_expression(st.products, d)
         parts.append(f'<div class="sum">sum: {html.escape(expr)} = {value}</div></div>')
     parts.append("<h2>Output</h2>")
@@ -124,7 +124,7 @@ def pool_page(e, full: bool = False) -> str:
         value = render.format_number(st.output, d)
         parts.append('<div class="step">')
         parts.append(f"<div><b>out[{', '.join(map(str, st.index))}] = {value}</b></div>")
-        if detailed:  # the window on the whole padded input
+        if e.detailed:  # small enough to show the window on the whole padded input
             classes = [row[:] for row in base]
             for r in st.rows:
                 for c in st.cols:

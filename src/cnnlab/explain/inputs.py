@@ -48,6 +48,11 @@ def parse_matrix(text: str, name: str = "input", fn: str = "parse_matrix") -> np
         rows = None
     elif all(isinstance(v, list | tuple) for v in value):
         rows = [list(r) for r in value]
+        if any(isinstance(v, list | tuple) for row in rows for v in row):
+            raise ValueError(
+                f"{fn}: {name} must be 1-D or 2-D (a list of numbers or a list of rows); "
+                f"it has more levels of brackets. Received: {text!r}"
+            )
         for i, row in enumerate(rows):
             if not row or not all(is_number(v) for v in row):
                 raise ValueError(

@@ -32,6 +32,7 @@ from cnnlab.keras import (
     models,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from cnnlab.layers import Input, InputSpec, KerasTensor, Layer, Variable
@@ -41,5 +42,5 @@ __all__ = [
     "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
     "__version__", "activations", "backend", "callbacks", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "regularizers", "utils",
+    "regularizers", "saving", "utils",
 ]  # fmt: skip

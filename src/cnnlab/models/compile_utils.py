@@ -81,6 +81,8 @@ class CompileState:
     def check_sparse_labels(self, y_true: list, y_pred: list, fn: str) -> None:
         """Check every label of each sparse cross-entropy output against its class count."""
         for i, loss in enumerate(self.losses):
+            if getattr(loss, "fn", None) is losses_module.binary_crossentropy:
+                _check_binary_targets(y_true[i], fn)
             if getattr(loss, "fn", None) is not losses_module.sparse_categorical_crossentropy:
                 continue
             labels = y_true[i]
@@ -165,6 +167,17 @@ class CompileState:
                 config.get("weighted_metrics"), metrics_module.deserialize
             ),
         }
+
+
+def _check_binary_targets(labels, fn: str) -> None:
+    """binary_crossentropy's targets are probabilities: 0/1 labels or values in [0, 1]."""
+    bad = ~((labels >= 0) & (labels <= 1))  # also catches NaN
+    if np.any(bad):
+        position = int(np.argmax(np.ravel(bad)))
+        raise ValueError(
+            f"{fn}: binary_crossentropy needs targets in [0, 1] (0/1 labels or "
+            f"probabilities). Received {np.ravel(labels)[position].item()!r} at index {position}"
+        )
 
 
 def _leaves(spec) -> list:

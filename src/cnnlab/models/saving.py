@@ -207,11 +207,16 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
 # ---- reading ----------------------------------------------------------------------------
 def _read_npz(data: bytes, where: str) -> list[tuple[str, np.ndarray]]:
     """The arrays of an ``.npz`` held in memory, in stored order; never unpickles."""
+    if not data.startswith(b"PK"):  # NumPy would guess "pickled data" and suggest unpickling
+        raise ValueError(f"{where}: not a .npz file of weight arrays (no zip header).")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return [(key, npz[key]) for key in npz.files]
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
-        raise ValueError(f"{where}: the weight arrays cannot be read ({err}).") from err
+        reason = str(err)
+        if "pickle" in reason:
+            reason = "it holds Python objects, and cnnlab never unpickles"
+        raise ValueError(f"{where}: the weight arrays cannot be read ({reason}).") from err
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:

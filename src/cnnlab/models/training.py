@@ -191,7 +191,7 @@ class TrainingMixin:
         if need_y and y is None:
             raise ValueError(f"{fn}: y is required (the targets). Received: y=None")
         if sample_weight is not None:
-            sample_weight = data.as_targets(sample_weight, np.dtype("float32"), fn)
+            sample_weight = data.as_sample_weights(sample_weight, fn)
         n = data.num_samples(fn, x=x, y=y, sample_weight=sample_weight)
         return x, y, sample_weight, n
 
@@ -247,6 +247,7 @@ class TrainingMixin:
         epochs = data.check_positive_int(epochs, "epochs", fn)
         steps_per_epoch = data.check_positive_int(steps_per_epoch, "steps_per_epoch", fn, True)
         verbose = _verbose(verbose, fn)
+        initial_epoch = data.check_initial_epoch(initial_epoch, fn)
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         if class_weight is not None:
             if sample_weight is not None:

@@ -75,6 +75,24 @@ def as_targets(y, dtype, fn: str):
     return array
 
 
+def as_sample_weights(sample_weight, fn: str) -> np.ndarray:
+    """One float32 weight per sample, ``(N,)`` (``(N, 1)`` is accepted and flattened)."""
+    weights = as_targets(sample_weight, np.dtype("float32"), fn)
+    if not isinstance(weights, np.ndarray):
+        raise TypeError(
+            f"{fn}: sample_weight must be one array of shape (num_samples,), shared by all "
+            f"outputs. Received: {type(sample_weight).__name__}"
+        )
+    if weights.ndim == 2 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    if weights.ndim != 1:
+        raise ValueError(
+            f"{fn}: sample_weight must have shape (num_samples,): one weight per sample. "
+            f"Received: sample_weight.shape={weights.shape}"
+        )
+    return weights
+
+
 def flat(data) -> list:
     if data is None:
         return []
@@ -128,6 +146,11 @@ def split_validation(arrays: list, validation_split: float, n: int, fn: str):
 
 def class_weights_to_sample_weights(y, class_weight: dict, fn: str) -> np.ndarray:
     """One weight per sample from ``{class index: weight}`` (integer or one-hot labels)."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            f"{fn}: class_weight must be a dict {{class index: weight}}. "
+            f"Received: {type(class_weight).__name__} {class_weight!r}"
+        )
     if isinstance(y, list):
         raise ValueError(f"{fn}: class_weight is only supported for models with one output")
     labels = y
@@ -159,4 +182,12 @@ def check_positive_int(value, name: str, fn: str, allow_none=False):
         return None
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{fn}: {name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_initial_epoch(value, fn: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{fn}: initial_epoch must be an int. Received: {value!r}")
+    if value < 0:
+        raise ValueError(f"{fn}: initial_epoch must be >= 0. Received: {value}")
     return int(value)

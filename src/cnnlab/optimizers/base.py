@@ -19,6 +19,7 @@ float32 arrays.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -57,7 +58,13 @@ class Optimizer:
         global_clipnorm=None, name=None, **kwargs,
     ):  # fmt: skip
         cls = type(self).__name__
-        kwargs.pop("decay", None)  # removed in Keras 3 (ignored there too)
+        if kwargs.pop("decay", None):  # removed in Keras 3, which warns and ignores it too
+            warnings.warn(
+                f"{cls}: the argument `decay` is no longer supported (as in Keras 3) and is "
+                "ignored. Use a learning-rate schedule, e.g. "
+                "keras.optimizers.schedules.InverseTimeDecay, for the old behaviour.",
+                stacklevel=2,
+            )
         for key, value in kwargs.items():
             if key not in _KERAS_ONLY_DEFAULTS:
                 raise TypeError(f"{cls}: unexpected argument {key!r}")
