@@ -50,6 +50,10 @@ def test_dtype_rules():
         Tensor([1], dtype="int32")
     with pytest.raises(TypeError, match="must be numeric"):
         Tensor(["a", "b"])
+    with pytest.raises(TypeError, match="must be numeric"):  # not a bare NumPy ValueError
+        Tensor(["a", "b"], dtype="float64")
+    with pytest.raises(TypeError, match="must be array-like numbers"):
+        Tensor([[1.0], [2.0, 3.0]], dtype="float32")
     with pytest.raises(TypeError, match="only floating tensors can require grad"):
         Tensor(np.array([True]), requires_grad=True)
 

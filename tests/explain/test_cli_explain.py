@@ -89,7 +89,7 @@ def test_bad_arguments_fail_cleanly(tmp_path):
     out = tmp_path / "x.txt"
     cases = [
         (["--input", "[[1,2],[3]]", "--kernel", K], "ragged"),
-        (["--input", X, "--kernel", "[[[1,2]]]"], "must be a non-empty list of numbers"),
+        (["--input", X, "--kernel", "[[[1,2]]]"], "kernel must be 1-D or 2-D"),
         (["--input", X, "--kernel", "[1, 2]"], "as many axes as the input"),
         (["--input", X, "--kernel", "blur3"], "unknown kernel name 'blur3'"),
         (["--input", "nothere.npy", "--kernel", K], "file not found"),

@@ -152,6 +152,11 @@ def test_dilation_lists_the_rows_it_skips():
     assert "O = floor((5 + 2*0 - 2*(2-1) - 1) / 1) + 1 = 3" in e.to_text()
 
 
+def test_same_padding_with_dilation_spells_out_the_window_span():
+    text = explain_conv("[1,2,3,4,5,6]", "[1,-1]", strides=2, padding="same", dilation_rate=2)
+    assert "total = max((ceil(6/2) - 1)*2 + 2*(2-1) + 1 - 6, 0) = 1" in text.to_text()
+
+
 def test_stride_that_skips_the_last_row_says_so():
     text = explain_conv(ISSUE_X, ISSUE_K, strides=2).to_text()
     assert "the last 1 row(s) of the padded input are never reached" in text
@@ -164,6 +169,19 @@ def test_large_inputs_are_summarised_unless_full():
     assert "larger than 12x12" in text and "top-left corner" in text
     assert text.count("out[") == 3
     assert e.to_text(full=True).count("out[") == 19 * 19
+
+
+def test_html_of_a_large_input_is_summarised_and_stays_small():
+    """A photo-sized input must not become a page holding every matrix in full (a
+    300x450 image once gave a 7.6 MB page): corners and the window of each step only."""
+    x = np.arange(60.0 * 70).reshape(60, 70)
+    page = explain_conv(x, "sobel-x", padding="same").to_html()
+    assert "top-left 6x6 corner" in page and "showing the first and last steps" in page
+    assert page.count('class="step"') == 3
+    assert len(page) < 20_000
+    full = explain_conv(x[:20, :20], "sobel-x").to_html(full=True)
+    assert full.count('class="step"') == 18 * 18
+    assert len(full) < 600_000  # every step, but not the whole 20x20 input per step
 
 
 def test_markdown_and_html():
@@ -193,7 +211,7 @@ def test_kernel_by_name_and_inputs_from_files(tmp_path):
     ("x", "kernel", "message"),
     [
         ("[[1,2],[3]]", "[[1]]", "ragged: row 0 has 2 values but row 1 has 1"),
-        ("[[1,2],[3,4]]", "[[[1]]]", "every row of kernel must be a non-empty list of numbers"),
+        ("[[1,2],[3,4]]", "[[[1]]]", "kernel must be 1-D or 2-D"),
         ("[[1,2],[3,4]]", "[1, 2]", "the kernel must have as many axes as the input"),
         ("[[1,2],[3,4]]", "sobelx", "unknown kernel name 'sobelx'"),
         ("[[1,2],[3,4]]", "[[1,2,3]]", "does not fit"),

@@ -69,6 +69,14 @@ def test_strides_dilation_and_other_layers():
     assert dense.params_formula == "16*10 + 10 = 170"
 
 
+def test_one_filter_and_one_unit_are_singular():
+    text = explain_model(
+        input_shape=(9, 9, 1), layers="Conv2D(1, 3), Conv2D(2, 3), Flatten(), Dense(1)"
+    ).to_text()
+    assert "Conv2D 3x3, 1 filter " in text and "Conv2D 3x3, 2 filters" in text
+    assert "Dense 1 unit " in text and "1 filters" not in text
+
+
 def test_saved_model_file(tmp_path):
     from cnnlab.models.saving import save_model
 
@@ -99,7 +107,13 @@ def test_layer_list_errors():
         parse_layers("Conv2D(32, 3")
     with pytest.raises(ValueError, match="layers need an input_shape"):
         explain_model(layers="Dense(10)")
-    with pytest.raises(ValueError, match="does not fit an input of 2"):
+    with pytest.raises(
+        ValueError,
+        match=r'layer "conv2d" \(Conv2D\): a 3x3 window does not fit its 2x2 input with padding '
+        r"'valid' \(input shape \(2, 2, 1\)\)",
+    ):
         explain_model(input_shape=(2, 2, 1), layers="Conv2D(4, 3)")
+    with pytest.raises(ValueError, match=r'layer "max_pooling2d_1" .* 2x2 window .* 1x1 input'):
+        explain_model(input_shape=(3, 3, 1), layers="MaxPooling2D(2), MaxPooling2D(2)")
     with pytest.raises(FileNotFoundError, match="no model named 'convnet2'"):
         explain_model("convnet2")

@@ -100,3 +100,23 @@ def test_markdown_html_and_errors():
         explain_pool(X4, "median")
     with pytest.raises(ValueError, match="larger than the padded input"):
         explain_pool("[[1]]", "max", 2)
+
+
+def test_html_of_a_large_input_is_summarised_and_stays_small():
+    x = np.arange(50.0 * 40).reshape(50, 40)
+    page = explain_pool(x, pool="max", padding="same").to_html()
+    assert "top-left 6x6 corner" in page and page.count('class="step"') == 3
+    assert page.count('class="won"') == 3  # each shown window still marks its winner
+    assert len(page) < 15_000
+
+
+def test_the_padding_legend_says_what_padding_does():
+    x = "[[1,2,3],[4,5,6],[7,8,9]]"
+    counted = explain_pool(x, pool="avg", padding=1, count_include_pad=True).to_text()
+    assert "(· = padding, counted as 0 in the mean)" in counted
+    assert "never counts" not in counted
+    skipped = explain_pool(x, pool="avg", padding=1).to_text()
+    assert "(· = padding, never counts)" in skipped
+    assert "(· = padding, never wins)" in explain_pool(x, pool="max", padding="same").to_text()
+    markdown = explain_pool(x, pool="avg", padding=1, count_include_pad=True).to_markdown()
+    assert "counted as 0 in the mean" in markdown

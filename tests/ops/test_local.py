@@ -184,3 +184,19 @@ def test_bias_and_input_are_checked():
         locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((1, 8, 1)), (4, 2))
     with pytest.raises(ValueError, match=r"data_format must be"):
         locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), 2, data_format="NHWC")
+
+
+def test_kernel_size_is_read_off_the_kernel_when_unambiguous(rng):
+    x = rng.standard_normal((2, 5, 4, 2))
+    kernel = rng.standard_normal((2 * 3, 2 * 2 * 2, 3))  # 2x2 windows, stride (2, 1)
+    inferred = locally_connected2d(x, kernel, strides=(2, 1)).numpy()
+    np.testing.assert_array_equal(
+        inferred, locally_connected2d(x, kernel, (2, 2), strides=(2, 1)).numpy()
+    )
+    np.testing.assert_allclose(inferred, loop_reference(x, kernel, (2, 2), strides=(2, 1)))
+    with pytest.raises(
+        ValueError, match=r"the window sizes \[\(1, 2\), \(2, 1\)\] all fit\); pass"
+    ):
+        locally_connected2d(np.ones((1, 4, 4, 1)), np.ones((12, 2, 1)))
+    with pytest.raises(ValueError, match=r"\(no window size fits\); pass kernel_size"):
+        locally_connected2d(np.ones((1, 4, 4, 1)), np.ones((5, 4, 1)))

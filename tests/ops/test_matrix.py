@@ -102,3 +102,5 @@ def test_errors():
         conv2d_matrix((0, 3), np.ones((1, 1)))
     with pytest.raises(TypeError, match=r"conv2d_matrix: kernel2d must hold real numbers"):
         conv2d_matrix((3, 3), np.array([["a"]]))
+    with pytest.raises(TypeError, match=r"conv2d_matrix: kernel2d must be an array of real numb"):
+        conv2d_matrix((3, 3), [[1, 2], [3]])  # ragged: not a bare NumPy error

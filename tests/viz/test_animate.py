@@ -35,6 +35,13 @@ def test_frames_follow_the_window():
     assert len(frames) == 10 and len({f.shape for f in frames}) == 1
 
 
+def test_frames_are_sharp_enough_to_read_the_kernel_weights():
+    """Each cell is about 46 px (0.42 in at 110 dpi): the small "x w" labels in the
+    window's corners stay legible (at 80 dpi they were 5 px blurs)."""
+    frames = conv_frames(explain_conv(X, K))  # tallest grid: the 3x3 input
+    assert frames[0].shape[0] >= (3 * 0.42 + 0.9) * 105
+
+
 def test_html_is_self_contained(tmp_path):
     path = animate_conv(
         "[1,2,3,4,5]", "[-1,0,2,0,-1]", tmp_path / "conv.html", padding=2, padding_mode="circular"

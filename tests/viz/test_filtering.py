@@ -73,8 +73,9 @@ def test_filter_command_errors(tmp_path):
     runner = CliRunner()
     out = tmp_path / "x.png"
     for args, message in [
-        (["testcard", "--kernel", "[[[1]]]"], "must be a non-empty list of numbers"),
+        (["testcard", "--kernel", "[[[1]]]"], "kernel must be 1-D or 2-D"),
         (["testcard", "--kernel", "embos"], "unknown kernel name 'embos'"),
+        (["testcard", "--kernel", "[1,0,-1]"], "write a row as [[1,0,-1]]"),
         (["testcard", "--kernel", "[[1],[2,3]]"], "ragged"),
         (["nothere.png", "--kernel", "sharpen"], "image file not found"),
         (["testcard", "--kernel", "sharpen", "--padding-mode", "mirror"], "Invalid value"),

@@ -1,6 +1,7 @@
 """Feature maps and filters of a (tiny) model, the training curves and the XO picture."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -63,6 +64,33 @@ def test_filters_as_weights_and_by_gradient_ascent(tiny_model, tmp_path):
     assert all(p.std() > 20 for p in (first, deeper, ascent))
     with pytest.raises(ValueError, match="has no 2-D convolution kernel; choose one of c1, c2"):
         plot_filters(tiny_model, "p1")
+
+
+def _texts(fig):
+    return [t for ax in fig.axes for t in ax.texts]
+
+
+def test_first_layer_kernels_print_their_weights(tiny_model):
+    fig = plot_filters(tiny_model, "c1")
+    weights = tiny_model.get_layer("c1").kernel.data[:, :, 0, 0]
+    shown = [t.get_text() for t in fig.axes[0].texts]
+    assert shown == [f"{w:.2f}".replace("-0.00", "0.00") for w in weights.ravel()]
+    assert "red > 0, blue < 0" in fig._suptitle.get_text()
+
+
+def test_xo_numbers_are_large_enough_to_read():
+    """The 7x7 response maps carry two-decimal labels; at 5 pt (the first version) they
+    were unreadable in the saved PNG."""
+    from cnnlab.viz.xo import plot_xo
+
+    fig = plot_xo()
+    sizes = [t.get_fontsize() for t in _texts(fig) if re.fullmatch(r"-?\d\.\d\d", t.get_text())]
+    assert len(sizes) == 3 * 3 * (49 + 16) + 3 * 2  # maps, pooled maps and vote labels
+    assert min(sizes) >= 7
+    # and, once laid out, a response-map cell is about a third of an inch wide
+    figure_to_rgb(fig)
+    response = next(ax for ax in fig.axes if ax.get_title() == "response / 9")
+    assert response.get_position().width * fig.get_figwidth() / 7 >= 0.3
 
 
 def test_history_curves(tmp_path):

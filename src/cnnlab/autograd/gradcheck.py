@@ -73,6 +73,19 @@ def gradcheck(
 
     Returns:
         GradcheckResult: truthy when the check passed; ``str()`` gives a report.
+
+    Raises:
+        AssertionError: the check failed and ``raise_exception`` is true; the message
+            is the report (worst relative error, which input, which element).
+
+    Example:
+        >>> from cnnlab import gradcheck, ops
+        >>> result = gradcheck(lambda x, k: ops.correlate2d(x, k), [[1, 2, 3], [3, 4, 5]],
+        ...                    [[0.5, -1.0]])
+        >>> result.ok, result.max_relative_error < 1e-8
+        (True, True)
+        >>> print(result)  # doctest: +ELLIPSIS
+        gradcheck passed: worst relative error ... at input ..., position (...) (analytic ...)
     """
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be callable. Received: {type(fn).__name__}")

@@ -46,19 +46,20 @@ def _to_array(data, dtype):
         dtype = np.dtype(dtype)
         if dtype.kind not in "fb":
             raise TypeError(f"Tensor: dtype must be a floating dtype or bool. Received: {dtype}")
-        return xp.asarray(data, dtype=dtype)
     try:
         array = xp.asarray(data)
     except (ValueError, TypeError) as err:
         raise TypeError(
             f"Tensor: data must be array-like numbers. Received: {type(data).__name__} ({err})"
         ) from err
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor: data must be numeric. Received an array of dtype {array.dtype}")
+    if dtype is not None:
+        return array.astype(dtype, copy=False)
     if array.dtype == np.float64 and not hasattr(data, "dtype"):
         return array.astype(DEFAULT_FLOAT)  # Python floats/lists: float32, as in Keras and torch
     if array.dtype == np.float64 or array.dtype == np.float32 or array.dtype == np.bool_:
         return array
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"Tensor: data must be numeric. Received an array of dtype {array.dtype}")
     return array.astype(DEFAULT_FLOAT)
 
 

@@ -96,6 +96,11 @@ def _product(factors) -> str:
     return "*".join(str(f) for f in factors)
 
 
+def _s(n: int) -> str:
+    """Plural ending: ``1 filter``, ``32 filters``."""
+    return "" if n == 1 else "s"
+
+
 def _fmt(n: int) -> str:
     return f"{n:,}"
 
@@ -135,10 +140,18 @@ def _rank(class_name: str, config: dict) -> int:
 def _spatial_step(state: State, kernel, strides, dilation, padding, fn: str):
     """Output spatial sizes and the new receptive field for a sliding window."""
     sizes = state.spatial_shape
-    out = tuple(
-        conv_output_size(i, k, s, _pad_arg(padding, a), d)
-        for a, (i, k, s, d) in enumerate(zip(sizes, kernel, strides, dilation, strict=True))
-    )
+    try:
+        out = tuple(
+            conv_output_size(i, k, s, _pad_arg(padding, a), d)
+            for a, (i, k, s, d) in enumerate(zip(sizes, kernel, strides, dilation, strict=True))
+        )
+    except ValueError:  # name the layer and its input, not the helper
+        spans = zip(kernel, dilation, strict=True)
+        window = "x".join(str(effective_kernel_size(k, d)) for k, d in spans)
+        raise ValueError(
+            f"{fn}: a {window} window does not fit its {'x'.join(map(str, sizes))} input with "
+            f"padding {padding!r} (input shape {state.shape})"
+        ) from None
     if state.rf is None:
         return out, None, None
     rf = tuple(

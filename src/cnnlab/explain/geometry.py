@@ -88,10 +88,12 @@ def padding_note(padding, axes) -> str:
         width = max(len(ax.name) for ax in axes) + 1
         for ax in axes:
             total = ax.pad_before + ax.pad_after
-            i, s = ax.input_size, ax.stride
+            i, s, k, d = ax.input_size, ax.stride, ax.kernel_size, ax.dilation
+            # the window's span: K, or D*(K-1) + 1 for a dilated kernel
+            window = f"{d}*({k}-1) + 1" if ax.dilated and d > 1 else f"{ax.effective_kernel}"
             parts.append(
                 f"{(ax.name + ':').ljust(width)} total = max((ceil({i}/{s}) - 1)*{s} + "
-                f"{ax.effective_kernel} - {i}, 0) = {total} -> {ax.pad_before} before, "
+                f"{window} - {i}, 0) = {total} -> {ax.pad_before} before, "
                 f"{ax.pad_after} after"
             )
         return (

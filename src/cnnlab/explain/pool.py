@@ -187,7 +187,7 @@ class PoolExplanation:
         lines += ["Input:", *self._matrix(self.input, detailed), ""]
         lines += [padding_note(self.padding, self.axes)]
         if np.any(self.kinds != INPUT):
-            lines += [f"Padded input ({render.PAD_MARK} = padding, never wins and never counts):"]
+            lines += [f"Padded input ({render.PAD_MARK} = {self._padding_role()}):"]
             lines += self._matrix(self._shown_padded(), detailed, mask=np.isnan(self.padded))
         lines += ["", "Output size:"]
         width = max(len(ax.name) for ax in self.axes) + 1
@@ -225,6 +225,17 @@ class PoolExplanation:
         lines += self._matrix(self.output, detailed)
         return "\n".join(lines) + "\n"
 
+    def _padding_role(self) -> str:
+        """What the padding cells do in this pooling."""
+        if self.pool == "avg" and self.count_include_pad:
+            role = "padding, counted as 0 in the mean"
+            if np.any(self.kinds == OVERFLOW):
+                role += "; cells past the edge (ceil mode) never count"
+            return role
+        if self.pool in ("max", "min", "stochastic"):
+            return "padding, never wins"
+        return "padding, never counts"
+
     def _input_position(self, padded_rc):
         (top, _), (left, _) = self.pads
         r, c = padded_rc[0] - top, padded_rc[1] - left
@@ -251,7 +262,7 @@ class PoolExplanation:
         out += ["**Input**", "", render.markdown_code(self._matrix(self.input, detailed)), ""]
         if np.any(self.kinds != INPUT):
             mask = np.isnan(self.padded)
-            out += ["**Padded input** (`·` = padding)", ""]
+            out += [f"**Padded input** (`{render.PAD_MARK}` = {self._padding_role()})", ""]
             out += [render.markdown_code(self._matrix(self._shown_padded(), detailed, mask)), ""]
         out += ["**Output size**", ""]
         out += [f"- {ax.name}: `{ax.formula()}` -> `{ax.filled()}`" for ax in self.axes]

@@ -10,7 +10,8 @@ import numbers
 
 import numpy as np
 
-from cnnlab.autograd import Function, Tensor, as_tensor
+from cnnlab.autograd import Function, Tensor
+from cnnlab.ops.padding import as_float_tensor
 from cnnlab.utils.random import get_generator
 
 
@@ -29,7 +30,9 @@ class DropoutFunction(Function):
         return (g * mask,)
 
 
-def _generator(seed, fn):
+def generator(seed, fn: str):
+    """The random generator for ``seed``: None -> cnnlab's global one, an int -> a fresh
+    seeded one, a Generator -> itself (advanced by each call)."""
     if seed is None:
         return get_generator()  # cnnlab's global generator: repeatable after set_random_seed
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
@@ -90,12 +93,12 @@ def dropout(x, rate: float, training: bool = False, seed=None, noise_shape=None)
         raise TypeError(f"{fn}: rate must be a number in [0, 1). Received: {rate!r}")
     if not 0 <= rate < 1:
         raise ValueError(f"{fn}: rate must be in [0, 1). Received: rate={rate!r}")
-    rng = _generator(seed, fn)
-    x = as_tensor(x)
+    rng = generator(seed, fn)
+    x = as_float_tensor(x, "x", fn)
     if not training or rate == 0:
         return x
     shape = _noise_shape(noise_shape, x.shape, fn)
-    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    dtype = x.dtype
     keep = rng.random(shape, dtype=dtype) >= dtype.type(rate)
     mask = keep * dtype.type(1 / (1 - rate))
     return DropoutFunction.apply(x, mask=mask)

@@ -70,10 +70,36 @@ class LocallyConnected2dFunction(Function):
         return g_x, g_kernel
 
 
+def _infer_kernel_size(hw, channels, kernel_shape, strides, fn):
+    """The ``(KH, KW)`` whose windows give ``kernel_shape[:2] == (OH*OW, KH*KW*C)``.
+
+    The kernel stores only the products, so several sizes can fit (on a square input a
+    1x2 and a 2x1 window give as many positions); then ``kernel_size`` must be given.
+    """
+    positions, features = kernel_shape[0], kernel_shape[1]
+    fits = []
+    if features % channels == 0:
+        area = features // channels
+        for kh in range(1, min(area, hw[0]) + 1):
+            kw = area // kh
+            if kh * kw != area or kw > hw[1]:
+                continue
+            oh, ow = (hw[0] - kh) // strides[0] + 1, (hw[1] - kw) // strides[1] + 1
+            if oh * ow == positions:
+                fits.append((kh, kw))
+    if len(fits) == 1:
+        return fits[0]
+    found = "no window size fits" if not fits else f"the window sizes {fits} all fit"
+    raise ValueError(
+        f"{fn}: cannot tell the window size from a kernel of shape {tuple(kernel_shape)} on "
+        f"a {hw[0]}x{hw[1]}x{channels} input ({found}); pass kernel_size=(KH, KW)"
+    )
+
+
 def locally_connected2d(
     x,
     kernel,
-    kernel_size,
+    kernel_size=None,
     bias=None,
     strides=1,
     padding="valid",
@@ -88,8 +114,9 @@ def locally_connected2d(
     Args:
         x: (N, H, W, C) input, or (N, C, H, W) with ``data_format="channels_first"``.
         kernel: (OH*OW, KH*KW*C, F) weights, one (KH*KW*C, F) matrix per position.
-        kernel_size: ``(KH, KW)`` or an int; it cannot be read off the kernel, whose
-            second axis only holds the product ``KH*KW*C``.
+        kernel_size: ``(KH, KW)`` or an int. ``None`` infers it from the kernel's shape
+            (its axes hold only the products ``OH*OW`` and ``KH*KW*C``), which fails
+            with a ValueError when several window sizes fit.
         bias: optional (OH, OW, F), one bias per position and filter.
         strides: ``(SH, SW)`` or an int.
         padding: only ``"valid"``, as in Keras 2.
@@ -114,9 +141,10 @@ def locally_connected2d(
         >>> locally_connected2d(x, kernel, kernel_size=2).numpy()[0, :, :, 0]
         array([[ 8., 12.],
                [20.,  0.]])
+        >>> locally_connected2d(x, kernel).shape  # only 2x2 windows give 4 positions
+        (1, 2, 2, 1)
     """
     fn = "locally_connected2d"
-    kernel_size = normalize_tuple(kernel_size, 2, "kernel_size", fn)
     strides = normalize_tuple(strides, 2, "strides", fn)
     check_data_format(data_format, fn)
     if not isinstance(padding, str) or padding.lower() != "valid":
@@ -132,6 +160,13 @@ def locally_connected2d(
     if data_format == "channels_first":
         x = x.transpose(0, 2, 3, 1)
     _, h, w, c = x.shape
+    if kernel_size is None:
+        if kernel.ndim != 3:
+            raise ValueError(
+                f"{fn}: kernel must be 3-D (OH*OW, KH*KW*C, filters). Received: {kernel.shape}"
+            )
+        kernel_size = _infer_kernel_size((h, w), c, kernel.shape, strides, fn)
+    kernel_size = normalize_tuple(kernel_size, 2, "kernel_size", fn)
     kh, kw = kernel_size
     if kh > h or kw > w:
         raise ValueError(f"{fn}: a {kh}x{kw} window does not fit a {h}x{w} input (padding 'valid')")

@@ -86,7 +86,10 @@ def conv2d_matrix(
     """
     fn = "conv2d_matrix"
     h, w = normalize_tuple(input_hw, 2, "input_hw", fn)
-    kernel = np.asarray(kernel2d.data if isinstance(kernel2d, Tensor) else kernel2d)
+    try:
+        kernel = np.asarray(kernel2d.data if isinstance(kernel2d, Tensor) else kernel2d)
+    except (ValueError, TypeError) as err:
+        raise TypeError(f"{fn}: kernel2d must be an array of real numbers ({err})") from None
     if kernel.dtype.kind not in "iuf":
         raise TypeError(f"{fn}: kernel2d must hold real numbers. Received dtype {kernel.dtype}")
     if kernel.ndim != 2:

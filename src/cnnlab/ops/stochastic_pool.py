@@ -20,7 +20,7 @@ import numpy as np
 
 from cnnlab.autograd import Function
 from cnnlab.ops._pool_window import check_input, pool_geometry
-from cnnlab.utils.random import get_generator
+from cnnlab.ops.dropout import generator
 
 
 class StochasticPoolFunction(Function):
@@ -116,14 +116,15 @@ def stochastic_pool(
         pool_size, strides, padding, data_format: as :func:`cnnlab.ops.max_pool`
             (padding cells are never drawn and do not count in the uniform case).
         training: draw (True) or take the expectation (False).
-        seed: an int, a ``np.random.Generator`` or None (cnnlab's global generator,
-            see ``set_random_seed``) for the draws.
+        seed: an int, a ``np.random.Generator`` (advanced by each call) or None
+            (cnnlab's global generator, see ``set_random_seed``) for the draws.
 
     Returns:
         Tensor of the shape :func:`cnnlab.ops.max_pool` gives, same dtype as ``x``.
 
     Raises:
         ValueError: ``x`` has a negative entry (apply a ReLU first), or as ``max_pool``.
+        TypeError: ``training`` is not a bool or ``seed`` has the wrong type.
 
     Example:
         >>> import numpy as np
@@ -144,5 +145,5 @@ def stochastic_pool(
             f"{fn}: activations must be non-negative (apply a ReLU first). "
             f"Received a minimum of {float(x.data.min())}"
         )
-    rng = (get_generator() if seed is None else np.random.default_rng(seed)) if training else None
+    rng = generator(seed, fn) if training else None
     return StochasticPoolFunction.apply(x, geom=geom, training=training, rng=rng)

@@ -129,7 +129,7 @@ def plot_feature_maps(maps, image=None, max_channels: int = MAX_CHANNELS, cols: 
             ax.axis("off")
             if c < m.shape[-1]:
                 ax.imshow(m[..., c], cmap="viridis", interpolation="nearest", aspect="auto")
-                ax.set_title(f"ch {c}", fontsize=7, fontweight="normal", pad=2)
+                ax.set_title(f"ch {c}", fontsize=8, fontweight="normal", pad=2)
         shown = "" if m.shape[-1] == full_shape[-1] else f", first {m.shape[-1]} channels"
         sub.suptitle(
             f"{name}: {'x'.join(map(str, full_shape))}{shown}", fontsize=10, fontweight="bold"
@@ -192,6 +192,7 @@ def plot_filters(
     kh, kw, cin, _ = w.shape
     title = f"{layer}: {f} of {w.shape[3]} kernels ({kh}x{kw}x{cin})"
     if cin == 1:  # signed weights: red positive, blue negative, white 0
+        title += "; red > 0, blue < 0"
         return _plot_images([w[:, :, 0, k] for k in range(f)], title, signed=True)
     if cin == 3:
         return _plot_images([_normalise(w[:, :, :, k]) for k in range(f)], title)
@@ -209,7 +210,10 @@ def plot_filters(
                 ax.set_title(f"in {c}", fontsize=7, fontweight="normal")
             if c == 0:
                 ax.set_ylabel(f"f {r}", fontsize=7, rotation=0, labelpad=12)
-    fig.suptitle(f"{layer}: {kh}x{kw} kernels, {f} filters x {channels} of {cin} input channels")
+    fig.suptitle(
+        f"{layer}: {kh}x{kw} kernels, {f} filters x {channels} of {cin} input channels\n"
+        "one colour scale for all: red > 0, blue < 0, white 0"
+    )
     return fig
 
 
@@ -243,6 +247,14 @@ def _ascent(model, layer: str, filters: int, steps: int, seed: int):
     return [p[..., 0] if p.shape[-1] == 1 else p[..., :3] for p in pictures], list(active)
 
 
+def _annotate(ax, values, vmax):
+    size = 7 if max(values.shape) <= 3 else 5.5
+    for (r, c), v in np.ndenumerate(values):
+        color = "white" if abs(v) > 0.6 * vmax else style.INK
+        text = f"{v:.2f}".replace("-0.00", "0.00")
+        ax.text(c, r, text, ha="center", va="center", fontsize=size, color=color)
+
+
 def _plot_images(pictures, title, labels=None, signed=False):
     rows, cols = style.grid_shape(len(pictures), 8)
     fig = style.new_figure(1.15 * cols + 0.3, 1.25 * rows + 0.6)
@@ -254,6 +266,8 @@ def _plot_images(pictures, title, labels=None, signed=False):
             if signed:
                 lo, hi = style.symmetric_limits(p)
                 ax.imshow(p, cmap="RdBu_r", vmin=lo, vmax=hi, interpolation="nearest")
+                if p.size <= 25:  # small kernels: print the weights, as on a blackboard
+                    _annotate(ax, p, hi)
             else:
                 cmap = "gray" if p.ndim == 2 else None
                 ax.imshow(p, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")

@@ -42,9 +42,7 @@ def plot_xo(example=None):
     )
     head = fig.add_subplot(grid[0, 0])
     head.axis("off")
-    head.text(
-        0.5, 0.5, "3x3 filters\nblack +1, white -1", ha="center", va="center", fontsize=10
-    )
+    head.text(0.5, 0.5, "3x3 filters\nblack +1, white -1", ha="center", va="center", fontsize=10)
     for k, fname in enumerate(filters):
         ax = fig.add_subplot(grid[0, 1 + 2 * k])
         _matrix(ax, example.filters[fname], "gray_r", -1, 1, False, fname)
