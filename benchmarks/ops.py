@@ -90,6 +90,7 @@ def _cnnlab_case(make_output, grad_shape=None):
     state = {}
 
     def forward():
+        state.pop("out", None)  # as in training: the last step's graph is gone
         state["out"] = make_output()
 
     def backward():
@@ -169,6 +170,7 @@ def _torch_case(torch, make_output, needs):
     state = {}
 
     def forward():
+        state.pop("out", None)  # as in training: the last step's graph is gone
         state["out"] = make_output()
 
     def backward():

@@ -73,7 +73,7 @@ def test_matches_loop_reference_and_keras_order(rng, case):
     x = rng.standard_normal(shape)
     kernel, out_hw = _kernel_for(case, rng)
     bias = rng.standard_normal((*out_hw, f))
-    y = locally_connected2d(x, kernel, ksize, bias=bias, strides=strides)
+    y = locally_connected2d(x, kernel, kernel_size=ksize, bias=bias, strides=strides)
     assert y.shape == (shape[0], *out_hw, f)
     np.testing.assert_allclose(
         y.numpy(), loop_reference(x, kernel, ksize, bias, strides), rtol=1e-10, atol=1e-12
@@ -86,7 +86,7 @@ def test_channels_first_follows_keras_flattening(rng):
     x = rng.standard_normal((2, 3, 5, 4))  # (N, C, H, W)
     kernel = rng.standard_normal((3 * 2, 3 * 3 * 3, 2))  # OH=3, OW=2 for a 3x3 window
     bias = rng.standard_normal((3, 2, 2))
-    y = locally_connected2d(x, kernel, (3, 3), bias=bias, data_format="channels_first")
+    y = locally_connected2d(x, kernel, kernel_size=(3, 3), bias=bias, data_format="channels_first")
     keras = keras_local_conv(x, kernel, (3, 3), (1, 1), (3, 2), "channels_first")
     assert y.shape == (2, 2, 3, 2)
     np.testing.assert_allclose(y.numpy(), keras + bias.transpose(2, 0, 1), rtol=1e-10)
@@ -98,7 +98,7 @@ def test_equal_kernels_everywhere_is_conv2d(rng):
     out_hw = ((7 - 3) // 2 + 1, (6 - 2) // 2 + 1)
     shared = np.broadcast_to(k.reshape(1, 3 * 2 * 3, 4), (out_hw[0] * out_hw[1], 18, 4))
     np.testing.assert_allclose(
-        locally_connected2d(x, shared.copy(), (3, 2), strides=2).numpy(),
+        locally_connected2d(x, shared.copy(), kernel_size=(3, 2), strides=2).numpy(),
         conv2d(x, k, strides=2).numpy(),
         rtol=1e-10,
     )
@@ -109,15 +109,22 @@ def test_gradcheck(rng):
     kernel = rng.standard_normal((2 * 3, 2 * 3 * 2, 3))  # 2x3 window, strides (2, 1) -> 2x3
     bias = rng.standard_normal((2, 3, 3))
     gradcheck(
-        lambda a, k, b: locally_connected2d(a, k, (2, 3), bias=b, strides=(2, 1)), x, kernel, bias
+        lambda a, k, b: locally_connected2d(a, k, kernel_size=(2, 3), bias=b, strides=(2, 1)),
+        x,
+        kernel,
+        bias,
     )
-    gradcheck(lambda a, k: locally_connected2d(a, k, (2, 3), strides=(2, 1)), x, kernel)
+    gradcheck(lambda a, k: locally_connected2d(a, k, kernel_size=(2, 3), strides=(2, 1)), x, kernel)
 
 
 def test_gradcheck_channels_first(rng):
     x = rng.standard_normal((1, 2, 4, 3))
     kernel = rng.standard_normal((3 * 2, 2 * 2 * 2, 2))
-    gradcheck(lambda a, k: locally_connected2d(a, k, 2, data_format="channels_first"), x, kernel)
+    gradcheck(
+        lambda a, k: locally_connected2d(a, k, kernel_size=2, data_format="channels_first"),
+        x,
+        kernel,
+    )
 
 
 def test_matches_torch_unfold_forward_and_backward(rng):
@@ -130,7 +137,7 @@ def test_matches_torch_unfold_forward_and_backward(rng):
     g = rng.standard_normal((n, oh, ow, f))
 
     xt, kt, bt = (Tensor(a, requires_grad=True) for a in (x, kernel, bias))
-    locally_connected2d(xt, kt, (kh, kw), bias=bt, strides=s).backward(g)
+    locally_connected2d(xt, kt, kernel_size=(kh, kw), bias=bt, strides=s).backward(g)
 
     tx, tk, tb = (torch.tensor(a, requires_grad=True) for a in (x, kernel, bias))
     cols = torch.nn.functional.unfold(tx.permute(0, 3, 1, 2), (kh, kw), stride=s)  # (N, C*KH*KW, P)
@@ -146,7 +153,7 @@ def test_float32_stays_float32(rng):
     x = rng.standard_normal((1, 4, 4, 2)).astype(np.float32)
     kernel = Tensor(rng.standard_normal((9, 8, 3)).astype(np.float32), requires_grad=True)
     bias = np.zeros((3, 3, 3), np.float32)
-    y = locally_connected2d(x, kernel, 2, bias=bias)
+    y = locally_connected2d(x, kernel, kernel_size=2, bias=bias)
     assert y.dtype == np.float32
     y.sum().backward()
     assert kernel.grad.dtype == np.float32
@@ -157,8 +164,12 @@ def test_float32_stays_float32(rng):
 # ---- errors ----------------------------------------------------------------------------------
 def test_only_valid_padding():
     with pytest.raises(ValueError, match=r"locally_connected2d: only padding='valid'.*'same'"):
-        locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((9, 4, 1)), 2, padding="same")
-    y = locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), 2, padding="VALID")
+        locally_connected2d(
+            np.ones((1, 3, 3, 1)), np.ones((9, 4, 1)), kernel_size=2, padding="same"
+        )
+    y = locally_connected2d(
+        np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), kernel_size=2, padding="VALID"
+    )
     assert y.shape == (1, 2, 2, 1)
 
 
@@ -168,22 +179,26 @@ def test_kernel_shape_is_checked():
         match=r"kernel must have shape \(OH\*OW, KH\*KW\*C, filters\) = \(4, 8, filters\).*"
         r"Received: \(4, 4, 1\)",
     ):
-        locally_connected2d(np.ones((1, 3, 3, 2)), np.ones((4, 4, 1)), 2)
+        locally_connected2d(np.ones((1, 3, 3, 2)), np.ones((4, 4, 1)), kernel_size=2)
     with pytest.raises(ValueError, match=r"Received: \(4, 8\)"):
-        locally_connected2d(np.ones((1, 3, 3, 2)), np.ones((4, 8)), 2)
+        locally_connected2d(np.ones((1, 3, 3, 2)), np.ones((4, 8)), kernel_size=2)
 
 
 def test_bias_and_input_are_checked():
     with pytest.raises(ValueError, match=r"bias must have shape \(OH, OW, filters\) = \(2, 2, 1\)"):
-        locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), 2, bias=np.ones(1))
+        locally_connected2d(
+            np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), kernel_size=2, bias=np.ones(1)
+        )
     with pytest.raises(
         ValueError, match=r"x must be a 4-D \(N, H, W, C\) array\. Received shape \(3, 3\)"
     ):
-        locally_connected2d(np.ones((3, 3)), np.ones((4, 4, 1)), 2)
+        locally_connected2d(np.ones((3, 3)), np.ones((4, 4, 1)), kernel_size=2)
     with pytest.raises(ValueError, match=r"a 4x2 window does not fit a 3x3 input"):
-        locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((1, 8, 1)), (4, 2))
+        locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((1, 8, 1)), kernel_size=(4, 2))
     with pytest.raises(ValueError, match=r"data_format must be"):
-        locally_connected2d(np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), 2, data_format="NHWC")
+        locally_connected2d(
+            np.ones((1, 3, 3, 1)), np.ones((4, 4, 1)), kernel_size=2, data_format="NHWC"
+        )
 
 
 def test_kernel_size_is_read_off_the_kernel_when_unambiguous(rng):
@@ -191,7 +206,7 @@ def test_kernel_size_is_read_off_the_kernel_when_unambiguous(rng):
     kernel = rng.standard_normal((2 * 3, 2 * 2 * 2, 3))  # 2x2 windows, stride (2, 1)
     inferred = locally_connected2d(x, kernel, strides=(2, 1)).numpy()
     np.testing.assert_array_equal(
-        inferred, locally_connected2d(x, kernel, (2, 2), strides=(2, 1)).numpy()
+        inferred, locally_connected2d(x, kernel, kernel_size=(2, 2), strides=(2, 1)).numpy()
     )
     np.testing.assert_allclose(inferred, loop_reference(x, kernel, (2, 2), strides=(2, 1)))
     with pytest.raises(

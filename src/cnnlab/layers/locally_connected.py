@@ -65,8 +65,8 @@ class LocallyConnected2D(BaseConv):
 
     def _convolve(self, x):
         return ops.locally_connected2d(
-            x, self.kernel, self.kernel_size, self.bias, strides=self.strides,
-            padding="valid", data_format=self.data_format,
+            x, self.kernel, self.bias, strides=self.strides, padding="valid",
+            data_format=self.data_format, kernel_size=self.kernel_size,
         )  # fmt: skip
 
     def get_config(self):

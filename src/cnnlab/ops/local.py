@@ -99,11 +99,11 @@ def _infer_kernel_size(hw, channels, kernel_shape, strides, fn):
 def locally_connected2d(
     x,
     kernel,
-    kernel_size=None,
     bias=None,
     strides=1,
     padding="valid",
     data_format="channels_last",
+    kernel_size=None,
 ) -> Tensor:
     """2-D convolution with unshared weights: one kernel per output position.
 
