@@ -7,7 +7,10 @@ averages over the batch. ``y_true`` is a constant (no gradient flows into it).
 From probabilities, cross-entropies do what Keras does: normalise the predictions
 to sum to 1 along the class axis (categorical only), clip them to
 ``[eps, 1 - eps]`` with ``eps = 1e-7`` and take the log. From logits they use a
-log-sum-exp that stays finite for any logit.
+log-sum-exp that stays finite for any logit. When the probabilities come straight
+from ``softmax`` (Keras' ``Dense(10, activation="softmax")``), the categorical
+cross-entropies differentiate to the logits in one step (``p - onehot``), skipping
+softmax's own backward; values and gradients are those of the two steps.
 """
 
 from __future__ import annotations
