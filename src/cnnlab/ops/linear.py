@@ -35,9 +35,12 @@ class DenseFunction(Function):
         g2 = g.reshape(-1, kernel.shape[1])
         if out is not None:
             g2 = g2 * (out > 0)
-        grads = ((g2 @ kernel.T).reshape(self.x_shape), x2.T @ g2)
+        needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
+        dx = (g2 @ kernel.T).reshape(self.x_shape) if needs[0] else None
+        grads = (dx, x2.T @ g2 if needs[1] else None)
         if self.has_bias:
-            grads += (g2.sum(axis=0),)
+            # 1^T @ G sums the rows in one pass (faster than G.sum(axis=0) on a tall G)
+            grads += (self.xp.ones(g2.shape[0], dtype=g2.dtype) @ g2 if needs[2] else None,)
         return grads
 
 

@@ -90,6 +90,7 @@ class Optimizer:
         self._variables = []
         self._index = {}
         self._slots = {}
+        self._scratch_buffers = {}
         self._exclude_ids = set()
         self._exclude_names = ()
 
@@ -136,6 +137,15 @@ class Optimizer:
     def _slot_names(self) -> list[str]:
         """Names of the per-variable state arrays, in their saving order."""
         return []
+
+    def _scratch(self, var, count: int) -> list[np.ndarray]:
+        """``count`` work arrays shaped like ``var``, kept between steps (not state: they
+        are never saved), so updates run in place without allocating temporaries."""
+        buffers = self._scratch_buffers.get(id(var))
+        if buffers is None or len(buffers) < count or buffers[0].shape != var.shape:
+            buffers = [np.empty_like(var) for _ in range(count)]
+            self._scratch_buffers[id(var)] = buffers
+        return buffers[:count]
 
     def build(self, var_list) -> None:
         """Create the zero-filled state arrays for ``var_list`` (done on the first update)."""

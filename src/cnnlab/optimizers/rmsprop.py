@@ -64,16 +64,23 @@ class RMSprop(Optimizer):
     def update_step(self, grad, var, slots, lr):
         rho = self.rho
         v = slots["velocity"]
+        # Two scratch buffers per variable, reused every step: the same arithmetic as the
+        # formulas above, in the same order, without allocating temporaries.
+        square, step = self._scratch(var, 2)
         v *= rho
-        v += (1 - rho) * (grad * grad)
+        np.multiply(grad, grad, out=square)
+        square *= 1 - rho
+        v += square
         if self.centered:
             a = slots["average_gradient"]
             a *= rho
             a += (1 - rho) * grad
-            denominator = v - a * a + self.epsilon
+            denominator = np.subtract(v, a * a, out=square)
+            denominator += self.epsilon
         else:
-            denominator = v + self.epsilon
-        step = lr * grad / np.sqrt(denominator)
+            denominator = np.add(v, self.epsilon, out=square)
+        np.multiply(grad, lr, out=step)
+        step /= np.sqrt(denominator, out=denominator)
         if self.momentum > 0:
             m = slots["momentum"]
             m *= self.momentum
