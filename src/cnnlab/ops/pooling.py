@@ -31,42 +31,30 @@ class MaxPoolFunction(Function):
     Padding is ``-inf`` for max and ``+inf`` for min, so it never wins. NaN propagates
     (``np.maximum``). Backward routes each window's gradient to ONE cell: the first
     extreme cell in row-major window order (top row first, left to right), which is
-    PyTorch's choice on ties.
+    PyTorch's choice on ties; in a window holding NaN, its first NaN cell. Forward
+    records that cell's offset index per window (``geom.extreme``), so backward is one
+    strided write per offset: ``grad[offset k] = g * (winner == k)``.
     """
 
     def forward(self, x, geom, mode):
-        xp = self.xp
-        self.geom, self.mode, self.x_shape = geom, mode, geom.to_canonical(x).shape
-        reduce = xp.maximum if mode == "max" else xp.minimum
+        self.geom, self.x_shape = geom, geom.to_canonical(x).shape
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
-        first, *others = (geom.window_slice(padded, a, b) for a, b in geom.offsets())
-        out = reduce(first, others[0]) if others else first.copy()
-        for cells in others[1:]:
-            reduce(out, cells, out=out)
-        self.save_for_backward(padded, out)
+        locate = all(self.needs_input_grad)  # no winner needed when x takes no gradient
+        out, winner = geom.extreme(padded, mode, locate)
+        self.save_for_backward(winner)
         return geom.from_canonical(out)
 
     def backward(self, g):
         xp, geom = self.xp, self.geom
-        padded, out = self.saved_arrays
+        (winner,) = self.saved_arrays
         g = geom.to_canonical(g)
-        nan_out = xp.isnan(out)  # a NaN window sends its gradient to its first NaN
-        nan_out = nan_out if nan_out.any() else None
-        state = {"taken": None}
+        hit = xp.empty(winner.shape, dtype=bool)
+        kw = geom.pool[1]
 
-        def first_hits(a, b):  # offsets arrive in row-major order: first hit wins
-            cells = geom.window_slice(padded, a, b)
-            hit = cells == out
-            if nan_out is not None:
-                hit |= xp.isnan(cells) & nan_out
-            if state["taken"] is None:
-                state["taken"] = hit.copy()
-            else:
-                hit &= ~state["taken"]
-                state["taken"] |= hit
-            return hit, g
+        def share(a, b):  # g where offset (a, b) holds the window's winner, else 0
+            return g, xp.equal(winner, a * kw + b, out=hit)
 
-        grad = geom.scatter(first_hits, self.x_shape, g.dtype, xp)
+        grad = geom.scatter(share, self.x_shape, g.dtype, xp)
         return (geom.from_canonical(grad),)
 
 
