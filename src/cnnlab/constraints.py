@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
+from cnnlab.utils.registry import Configurable, deserialize_object, get_object, serialize_object
 
 EPSILON = 1e-7
 
@@ -21,7 +21,7 @@ def _norms(w, axis):
     return np.sqrt((w * w).sum(axis=axis, keepdims=True))
 
 
-class Constraint:
+class Constraint(Configurable):
     """Base class: ``__call__(w) -> w`` (identity) and ``get_config``."""
 
     def __call__(self, w):
@@ -29,14 +29,6 @@ class Constraint:
 
     def get_config(self) -> dict:
         return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxNorm(Constraint):

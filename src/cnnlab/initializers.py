@@ -26,7 +26,7 @@ import numpy as np
 
 from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
 from cnnlab.utils.random import get_generator
-from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
+from cnnlab.utils.registry import Configurable, deserialize_object, get_object, serialize_object
 
 # Standard deviation of a standard normal truncated to [-2, 2]
 # (scipy.stats.truncnorm.std(a=-2, b=2)).
@@ -77,7 +77,7 @@ def _truncated_normal(rng, shape, mean, stddev):
     return mean + stddev * z
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
 
     def __call__(self, shape, dtype=None):  # pragma: no cover - abstract
@@ -85,14 +85,6 @@ class Initializer:
 
     def get_config(self) -> dict:
         return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Constant(Initializer):

@@ -163,10 +163,6 @@ class LossFunctionWrapper(Loss):
     def get_config(self):
         return {**super().get_config(), **self._fn_kwargs}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Cross-entropy with integer labels (the lecture's loss)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 
 from cnnlab.autograd import as_tensor
-from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
+from cnnlab.utils.registry import Configurable, deserialize_object, get_object, serialize_object
 
 
 def _factor(value, name, cls):
@@ -25,7 +25,7 @@ def _factor(value, name, cls):
     return float(value)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: ``__call__(weight) -> scalar Tensor`` and ``get_config``."""
 
     def __call__(self, x):
@@ -33,14 +33,6 @@ class Regularizer:
 
     def get_config(self) -> dict:
         return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):

@@ -14,6 +14,7 @@ import click
 
 FORMATS = ("text", "markdown", "html")
 PADDING_MODES = ("zeros", "constant", "replicate", "reflect", "symmetric", "circular")
+POOL_MODES = ("max", "avg", "min", "lp", "stochastic")  # cnnlab.explain.pool.POOLS
 
 
 @contextlib.contextmanager
@@ -150,7 +151,7 @@ def conv(
 @click.option("--input", "input_", required=True, help="Matrix, or .npy/.csv/image file.")
 @click.option(
     "--pool",
-    type=click.Choice(("max", "avg", "min", "lp", "stochastic")),
+    type=click.Choice(POOL_MODES),
     default="max",
     show_default=True,
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from cnnlab.cli.explain import PADDING_MODES, parse_ints, parse_padding, user_errors
+from cnnlab.cli.explain import PADDING_MODES, POOL_MODES, parse_ints, parse_padding, user_errors
 
 MODEL_NAMES = ("dense", "convnet", "convnet-nopool")
 
@@ -264,7 +264,7 @@ def animate_conv_command(
 @click.option("--input", "input_", required=True, help="Matrix, or .npy/.csv/image file.")
 @click.option(
     "--pool",
-    type=click.Choice(("max", "avg", "min", "lp", "stochastic")),
+    type=click.Choice(POOL_MODES),
     default="max",
     show_default=True,
 )

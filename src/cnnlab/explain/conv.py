@@ -15,7 +15,7 @@ import numpy as np
 
 from cnnlab import ops
 from cnnlab.explain import render
-from cnnlab.explain.geometry import AxisArithmetic, axis_names, padding_note
+from cnnlab.explain.geometry import AxisArithmetic, axis_names, output_size_lines, padding_note
 from cnnlab.explain.inputs import load_array, load_kernel
 from cnnlab.ops._arith import normalize_tuple, resolve_padding, window_view
 
@@ -154,17 +154,7 @@ class ConvExplanation:
             lines += self._summary_or_matrix(self.padded, detailed)
         else:
             lines += ["Padded input: the input itself (no padding)."]
-        lines += ["", "Output size:"]
-        width = max(len(ax.name) for ax in self.axes) + 1
-        for ax in self.axes:
-            lines.append(f"  {(ax.name + ':').ljust(width)} {ax.formula()}")
-            lines.append(f"  {' ' * width} {ax.filled()}")
-        for ax in self.axes:
-            if ax.leftover:
-                lines.append(
-                    f"  (stride {ax.stride}: the last {ax.leftover} {ax.unit}(s) of the padded "
-                    "input are never reached by the window)"
-                )
+        lines += ["", "Output size:", *output_size_lines(self.axes)]
         n = self.sums.size
         lines += ["", f"Step by step ({n} output cell{'s' if n != 1 else ''}):", ""]
         steps = list(self.steps()) if detailed else self._some_steps()

@@ -109,4 +109,21 @@ def padding_note(padding, axes) -> str:
     )
 
 
-__all__ = ["AxisArithmetic", "axis_names", "padding_note"]
+def output_size_lines(axes) -> list[str]:
+    """The text report's "Output size:" lines: each axis' formula, then filled in, then a
+    note for each axis whose last padded cells the strided window never reaches."""
+    lines = []
+    width = max(len(ax.name) for ax in axes) + 1
+    for ax in axes:
+        lines.append(f"  {(ax.name + ':').ljust(width)} {ax.formula()}")
+        lines.append(f"  {' ' * width} {ax.filled()}")
+    for ax in axes:
+        if ax.leftover:
+            lines.append(
+                f"  (stride {ax.stride}: the last {ax.leftover} {ax.unit}(s) of the padded "
+                "input are never reached by the window)"
+            )
+    return lines
+
+
+__all__ = ["AxisArithmetic", "axis_names", "output_size_lines", "padding_note"]

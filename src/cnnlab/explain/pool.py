@@ -15,7 +15,7 @@ import numpy as np
 from cnnlab import ops
 from cnnlab.explain import render
 from cnnlab.explain.conv import MAX_DETAILED
-from cnnlab.explain.geometry import AxisArithmetic, axis_names, padding_note
+from cnnlab.explain.geometry import AxisArithmetic, axis_names, output_size_lines, padding_note
 from cnnlab.explain.inputs import load_array
 from cnnlab.ops._arith import window_view
 from cnnlab.ops._pool_window import pool_geometry
@@ -189,17 +189,7 @@ class PoolExplanation:
         if np.any(self.kinds != INPUT):
             lines += [f"Padded input ({render.PAD_MARK} = {self._padding_role()}):"]
             lines += self._matrix(self._shown_padded(), detailed, mask=np.isnan(self.padded))
-        lines += ["", "Output size:"]
-        width = max(len(ax.name) for ax in self.axes) + 1
-        for ax in self.axes:
-            lines.append(f"  {(ax.name + ':').ljust(width)} {ax.formula()}")
-            lines.append(f"  {' ' * width} {ax.filled()}")
-        for ax in self.axes:
-            if ax.leftover:
-                lines.append(
-                    f"  (stride {ax.stride}: the last {ax.leftover} {ax.unit}(s) of the padded "
-                    "input are never reached by the window)"
-                )
+        lines += ["", "Output size:", *output_size_lines(self.axes)]
         n_out = np.atleast_2d(self.output).size
         plural = "s" if n_out != 1 else ""
         lines += ["", f"Window by window ({n_out} output cell{plural}):", ""]

@@ -64,41 +64,24 @@ def _flip(kernel: Tensor) -> Tensor:
     return basic.getitem(kernel, (slice(None, None, -1),) * kernel.ndim)
 
 
-def _correlate2d(x, kernel, strides, padding, padding_mode, pad_value, dilation_rate, fn, flip):
-    x, kernel = _check_ndim(x, kernel, 2, fn)
+def _correlate(x, kernel, ndim, strides, padding, padding_mode, pad_value, dilation_rate, fn, flip):
+    """One ``ndim``-D signal and kernel as a batch of one with one channel, through
+    :func:`~cnnlab.ops.conv1d` (``ndim=1``) or :func:`~cnnlab.ops.conv2d` (``ndim=2``)."""
+    x, kernel = _check_ndim(x, kernel, ndim, fn)
     if flip:
         kernel = _flip(kernel)
-    (h, w), (kh, kw) = x.shape, kernel.shape
     y = _run(
-        conv2d,
+        conv1d if ndim == 1 else conv2d,
         fn,
-        basic.reshape(x, (1, h, w, 1)),
-        basic.reshape(kernel, (kh, kw, 1, 1)),
+        basic.reshape(x, (1, *x.shape, 1)),  # (1, L, 1) or (1, H, W, 1)
+        basic.reshape(kernel, (*kernel.shape, 1, 1)),  # (K, 1, 1) or (KH, KW, 1, 1)
         strides=strides,
         padding=padding,
         dilation_rate=dilation_rate,
         padding_mode=padding_mode,
         pad_value=pad_value,
     )
-    return basic.reshape(y, y.shape[1:3])
-
-
-def _correlate1d(x, kernel, strides, padding, padding_mode, pad_value, dilation_rate, fn, flip):
-    x, kernel = _check_ndim(x, kernel, 1, fn)
-    if flip:
-        kernel = _flip(kernel)
-    y = _run(
-        conv1d,
-        fn,
-        basic.reshape(x, (1, x.shape[0], 1)),
-        basic.reshape(kernel, (kernel.shape[0], 1, 1)),
-        strides=strides,
-        padding=padding,
-        dilation_rate=dilation_rate,
-        padding_mode=padding_mode,
-        pad_value=pad_value,
-    )
-    return basic.reshape(y, (y.shape[1],))
+    return basic.reshape(y, y.shape[1:-1])
 
 
 def correlate2d(
@@ -153,8 +136,8 @@ def correlate2d(
                [5., 8., 7.],
                [5., 3., 3.]], dtype=float32)
     """
-    return _correlate2d(
-        x, kernel, strides, padding, padding_mode, pad_value, dilation_rate, "correlate2d", False
+    return _correlate(
+        x, kernel, 2, strides, padding, padding_mode, pad_value, dilation_rate, "correlate2d", False
     )
 
 
@@ -199,8 +182,8 @@ def convolve2d(
         array([[4., 5.],
                [2., 1.]], dtype=float32)
     """
-    return _correlate2d(
-        x, kernel, strides, padding, padding_mode, pad_value, dilation_rate, "convolve2d", True
+    return _correlate(
+        x, kernel, 2, strides, padding, padding_mode, pad_value, dilation_rate, "convolve2d", True
     )
 
 
@@ -242,8 +225,8 @@ def correlate1d(
         >>> correlate1d([1, 2, 4, 7, 11], [1, 1], strides=2).numpy()
         array([ 3., 11.], dtype=float32)
     """
-    return _correlate1d(
-        x, kernel, strides, padding, padding_mode, pad_value, dilation_rate, "correlate1d", False
+    return _correlate(
+        x, kernel, 1, strides, padding, padding_mode, pad_value, dilation_rate, "correlate1d", False
     )
 
 
@@ -283,8 +266,8 @@ def convolve1d(
         >>> convolve1d([1, 2], [3, 1], padding="full").numpy()
         array([3., 7., 2.], dtype=float32)
     """
-    return _correlate1d(
-        x, kernel, strides, padding, padding_mode, pad_value, dilation_rate, "convolve1d", True
+    return _correlate(
+        x, kernel, 1, strides, padding, padding_mode, pad_value, dilation_rate, "convolve1d", True
     )
 
 

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from cnnlab.utils.registry import deserialize_object, serialize_object
+from cnnlab.utils.registry import Configurable, deserialize_object, serialize_object
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: subclasses implement ``__call__(step) -> float`` and ``get_config``."""
 
     def __call__(self, step):  # pragma: no cover - abstract
@@ -26,14 +26,6 @@ class LearningRateSchedule:
         raise NotImplementedError(
             f"Learning rate schedule '{type(self).__name__}' must override get_config()."
         )
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _positive_steps(value, name, cls):
@@ -47,7 +39,33 @@ def _result(value):
     return float(value) if np.ndim(value) == 0 else value
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StepDecay(LearningRateSchedule):
+    """Shared by :class:`ExponentialDecay` and :class:`InverseTimeDecay`: the same
+    arguments and config, and the progress ``p = step / decay_steps`` (floored with
+    ``staircase=True``) that their formulas use."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive_steps(decay_steps, "decay_steps", type(self).__name__)
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = name
+
+    def _progress(self, step):
+        p = np.asarray(step, dtype=np.float64) / self.decay_steps
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_StepDecay):
     """``lr(step) = initial_learning_rate * decay_rate ** (step / decay_steps)``.
 
     With ``staircase=True`` the exponent is ``floor(step / decay_steps)``.
@@ -63,29 +81,14 @@ class ExponentialDecay(LearningRateSchedule):
         self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
         name="ExponentialDecay",
     ):  # fmt: skip
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = _positive_steps(decay_steps, "decay_steps", type(self).__name__)
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = np.asarray(step, dtype=np.float64) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
+        p = self._progress(step)
         return _result(self.initial_learning_rate * np.power(self.decay_rate, p))
 
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps)``.
 
     With ``staircase=True``, ``step / decay_steps`` is floored.
@@ -99,26 +102,11 @@ class InverseTimeDecay(LearningRateSchedule):
         self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
         name="InverseTimeDecay",
     ):  # fmt: skip
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = _positive_steps(decay_steps, "decay_steps", type(self).__name__)
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def __call__(self, step):
-        p = np.asarray(step, dtype=np.float64) / self.decay_steps
-        if self.staircase:
-            p = np.floor(p)
+        p = self._progress(step)
         return _result(self.initial_learning_rate / (1.0 + self.decay_rate * p))
-
-    def get_config(self):
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

@@ -10,6 +10,20 @@ an object that is already callable / an instance.
 from __future__ import annotations
 
 
+class Configurable:
+    """The base of initializers, regularizers, constraints and learning-rate schedules:
+    ``from_config(config)`` is ``cls(**config)`` and the repr is ``Name(key=value, ...)``
+    built from ``get_config()``."""
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
 def serialize_object(obj, module: str) -> dict:
     """Keras 3's serialised form: ``{"module", "class_name", "config", "registered_name"}``."""
     return {
