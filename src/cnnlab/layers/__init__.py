@@ -14,14 +14,9 @@ from cnnlab.layers.base import (
     get_layer_class,
     serialize_layer,
 )
-from cnnlab.layers.conv import (
-    BaseConv,
-    Conv1D,
-    Conv2D,
-    DepthwiseConv2D,
-    SeparableConv2D,
-)
+from cnnlab.layers.conv import BaseConv, Conv1D, Conv2D
 from cnnlab.layers.core import Dense, Dropout, Rescaling
+from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
 from cnnlab.layers.input_layer import Input, InputLayer
 from cnnlab.layers.locally_connected import LocallyConnected2D
 from cnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
