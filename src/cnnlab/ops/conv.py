@@ -33,6 +33,7 @@ from cnnlab.autograd import basic
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.backend import get_array_module
+from cnnlab.ops import _accel
 from cnnlab.ops._arith import (
     check_data_format,
     check_padding_mode,
@@ -96,7 +97,10 @@ class Conv2dFunction(Function):
         needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
         g = g.astype(kernel.dtype, copy=False)
         if self.activation == "relu":
-            g = g * (out > 0)
+            if _accel.ENABLED and _accel.accepts(g, out) and g.shape == out.shape:
+                g = _accel.relu_mask(g, out)  # the same product, compiled
+            else:
+                g = g * (out > 0)
         if groups > 1:
             dx, dk = self._grouped_backward(g, x, kernel)
         else:
@@ -199,6 +203,8 @@ def fold(dy, kernel, x_shape, strides, dilations, out_hw):
     """col2im of ``dy @ kernel^T`` without building it: ``dx`` (N, H, W, C) of the padded
     input, where offset ``(a, b)`` of every window adds ``dy @ kernel[a, b]^T`` to the
     cells it read (the adjoint of :func:`unfold`). ``dy`` is ``(N*OH*OW, F)``."""
+    if _accel.ENABLED and _accel.accepts(dy, kernel):  # the same sums, compiled
+        return _accel.fold(dy, kernel, x_shape, strides, dilations, out_hw)
     xp = get_array_module(dy)
     kh, kw, c, _ = kernel.shape
     n, (oh, ow) = x_shape[0], out_hw

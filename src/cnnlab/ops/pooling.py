@@ -21,6 +21,7 @@ import numbers
 
 from cnnlab.autograd import Function
 from cnnlab.autograd.basic import abs as tensor_abs
+from cnnlab.ops import _accel
 from cnnlab.ops._arith import check_data_format
 from cnnlab.ops._pool_window import check_input, pool_geometry, spatial_shape
 
@@ -40,7 +41,11 @@ class MaxPoolFunction(Function):
         self.geom, self.x_shape = geom, geom.to_canonical(x).shape
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
         locate = all(self.needs_input_grad)  # no winner needed when x takes no gradient
-        out, winner = geom.extreme(padded, mode, locate)
+        if _accel.ENABLED and mode == "max" and _compiled_pool(geom, padded):
+            out, winner = _accel.max_pool_forward(padded, geom.pool)
+            winner = winner if locate else None
+        else:
+            out, winner = geom.extreme(padded, mode, locate)
         self.save_for_backward(winner)
         return geom.from_canonical(out)
 
@@ -48,6 +53,9 @@ class MaxPoolFunction(Function):
         xp, geom = self.xp, self.geom
         (winner,) = self.saved_arrays
         g = geom.to_canonical(g)
+        if _accel.ENABLED and _compiled_pool(geom, g):
+            grad = _accel.max_pool_backward(g, winner, geom.pool, self.x_shape)
+            return (geom.from_canonical(grad),)
         hit = xp.empty(winner.shape, dtype=bool)
         kw = geom.pool[1]
 
@@ -56,6 +64,17 @@ class MaxPoolFunction(Function):
 
         grad = geom.scatter(share, self.x_shape, g.dtype, xp)
         return (geom.from_canonical(grad),)
+
+
+def _compiled_pool(geom, array) -> bool:
+    """Does ``_accel``'s max-pool kernel cover this call? Side-by-side windows (strides
+    == pool_size) over an unpadded channels_last float array, at most 256 cells each."""
+    return (
+        geom.strides == geom.pool
+        and not geom.needs_padding
+        and geom.pool[0] * geom.pool[1] <= 256
+        and _accel.accepts(array)
+    )
 
 
 class AvgPoolFunction(Function):

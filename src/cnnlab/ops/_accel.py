@@ -1,0 +1,170 @@
+"""Optional compiled kernels (numba) for the memory-bound passes of a training step.
+
+The NumPy code in ``conv.py`` and ``pooling.py`` is the reference: it is what the
+lecture reads, and what runs without numba. A few of its passes are single-core sweeps
+over large arrays (the GEMMs around them already use every core); this module holds
+the same loops written out element by element, compiled and run in parallel over the
+batch. Each op calls them from ONE branch::
+
+    if _accel.ENABLED and <the kernel covers this case>:
+        ...compiled kernel...
+    else:
+        ...NumPy reference...
+
+and the kernels give the same results: max pooling bit for bit (values, NaN, signed
+zeros, and the cell each gradient goes to: same tie and NaN rules), the ReLU mask bit
+for bit, col2im up to float rounding (one matrix product instead of KH*KW).
+
+``ENABLED`` is decided once, at import: numba importable and the environment variable
+``CNNLAB_ACCELERATOR`` not set to ``"numpy"`` (set it to compare against, or debug, the
+reference path). Kernels compile on first use (cached on disk by numba).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # the NumPy-only install
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("CNNLAB_ACCELERATOR", "").lower() != "numpy"
+
+FLOATS = (np.dtype("float32"), np.dtype("float64"))
+# :func:`fold` builds ``dcols`` for this many bytes of images at a time (the lecture's
+# convnet: one chunk per batch; large images: a few, to bound memory).
+FOLD_CHUNK_BYTES = 32 * 2**20
+
+
+def accepts(*arrays) -> bool:
+    """True when every array is a C-contiguous float32/float64 NumPy array of one dtype."""
+    first = arrays[0]
+    return all(
+        isinstance(a, np.ndarray)
+        and a.dtype == first.dtype
+        and a.dtype in FLOATS
+        and a.flags.c_contiguous
+        for a in arrays
+    )
+
+
+if ENABLED and numba.config.THREADING_LAYER == "default":
+    # numba's own pool: its idle threads sleep. OpenMP's spin for milliseconds after
+    # every kernel and slow down the BLAS threads of the matrix product that follows
+    # (lecture convnet step, 2 cores: NumPy 80 ms, numba+omp 100 ms, numba+workqueue
+    # 61 ms). workqueue must not be entered from two threads at once; the kernels hold
+    # the GIL, so it never is. Set NUMBA_THREADING_LAYER to choose another layer.
+    numba.config.THREADING_LAYER = "workqueue"
+
+if numba is not None:
+    _jit = numba.njit(cache=True, parallel=True, fastmath=False)
+    prange = numba.prange
+
+    @_jit
+    def _max_pool_forward(x, kh, kw, out, winner):
+        """``out[n,i,j,c] = max_{a,b} x[n, i*KH + a, j*KW + b, c]`` over side-by-side
+        KHxKW windows, ``winner`` = the row-major offset ``a*KW + b`` of its FIRST
+        maximal cell; a window holding NaN gives the first NaN (value and offset)."""
+        n_, oh, ow, c_ = out.shape
+        for n in prange(n_):
+            for i in range(oh):
+                for j in range(ow):
+                    best, win = out[n, i, j], winner[n, i, j]
+                    best[:] = x[n, i * kh, j * kw]
+                    win[:] = 0
+                    for k in range(1, kh * kw):
+                        row = x[n, i * kh + k // kw, j * kw + k % kw]
+                        for c in range(c_):
+                            v, b = row[c], best[c]
+                            if b == b and not v < b:  # best not NaN; v NaN, larger or tied
+                                best[c] = v  # a tie takes v, as np.maximum (for -0.0/0.0)
+                                if not v <= b:  # NaN or larger: v's cell wins
+                                    win[c] = k
+
+    @_jit
+    def _max_pool_backward(g, winner, kh, kw, grad):
+        """``g * (winner == k)`` to offset ``k`` of each window (``g`` to the winner cell,
+        a signed 0 to the rest, as NumPy's product), 0 past the last window."""
+        n_, oh, ow, c_ = g.shape
+        h = grad.shape[1]
+        one, zero = grad.dtype.type(1), grad.dtype.type(0)
+        for n in prange(n_):
+            for i in range(oh):
+                for j in range(ow):
+                    for k in range(kh * kw):
+                        cell = grad[n, i * kh + k // kw, j * kw + k % kw]
+                        for c in range(c_):
+                            hit = one if winner[n, i, j, c] == k else zero
+                            cell[c] = g[n, i, j, c] * hit
+            for y in range(oh * kh, h):  # rows and columns no window reaches
+                grad[n, y] = zero
+            for y in range(oh * kh):
+                grad[n, y, ow * kw :] = zero
+
+    @_jit
+    def _col2im_rows(dcols, oh, ow, kh, kw, sh, sw, dh, dw, dx):
+        """``dx[n, i*SH + a*DH, j*SW + b*DW, c] += dcols[(n, i, j), (a, b, c)]``: each
+        window's row of ``dcols`` added back to the cells it read."""
+        n_, _, _, c_ = dx.shape
+        for n in prange(n_):
+            for i in range(oh):
+                for j in range(ow):
+                    row = dcols[(n * oh + i) * ow + j]
+                    for a in range(kh):
+                        for b in range(kw):
+                            cell = dx[n, i * sh + a * dh, j * sw + b * dw]
+                            base = (a * kw + b) * c_
+                            for c in range(c_):
+                                cell[c] += row[base + c]
+
+    @_jit
+    def _relu_mask(g, out, result):
+        """``result = g * (out > 0)`` (flat arrays), the multiply kept for NaN/sign."""
+        one, zero = g.dtype.type(1), g.dtype.type(0)
+        for t in prange(g.size):
+            result[t] = g[t] * (one if out[t] > 0 else zero)
+
+
+def max_pool_forward(x, pool_hw):
+    """Side-by-side (stride = pool, no padding) max pool of ``x`` (N, H, W, C).
+
+    Returns ``(out, winner)`` as ``PoolGeometry.extreme(x, "max", locate=True)``.
+    """
+    kh, kw = pool_hw
+    n, h, w, c = x.shape
+    out = np.empty((n, h // kh, w // kw, c), dtype=x.dtype)
+    winner = np.empty(out.shape, dtype=np.uint8)
+    _max_pool_forward(x, kh, kw, out, winner)
+    return out, winner
+
+
+def max_pool_backward(g, winner, pool_hw, x_shape):
+    """The gradient (``x_shape``) of :func:`max_pool_forward`: ``g`` to each winner."""
+    grad = np.empty(x_shape, dtype=g.dtype)
+    _max_pool_backward(g, winner, pool_hw[0], pool_hw[1], grad)
+    return grad
+
+
+def fold(dy, kernel, x_shape, strides, dilations, out_hw):
+    """``conv.fold``: ``dcols = dy @ kernel^T`` as one matrix product per chunk of
+    images (``dcols`` of at most ``FOLD_CHUNK_BYTES``), each chunk's windows added back
+    by a parallel col2im."""
+    kh, kw, c, f = kernel.shape
+    kernel_t = kernel.reshape(-1, f).T  # (F, KH*KW*C): dcols rows are (a, b, c)
+    rows = out_hw[0] * out_hw[1]  # windows per image
+    step = max(1, FOLD_CHUNK_BYTES // (rows * kh * kw * c * dy.itemsize))
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    for start in range(0, x_shape[0], step):
+        dcols = dy[start * rows : (start + step) * rows] @ kernel_t
+        _col2im_rows(dcols, *out_hw, kh, kw, *strides, *dilations, dx[start : start + step])
+    return dx
+
+
+def relu_mask(g, out):
+    """``g * (out > 0)`` in one parallel pass."""
+    result = np.empty_like(g)
+    _relu_mask(g.reshape(-1), out.reshape(-1), result.reshape(-1))
+    return result

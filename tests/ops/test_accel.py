@@ -1,0 +1,183 @@
+"""The compiled kernels of ``cnnlab.ops._accel`` against the NumPy reference path.
+
+Each test runs the same public op twice, with ``_accel.ENABLED`` forced on and off,
+whatever ``CNNLAB_ACCELERATOR`` says, and compares: max pooling bit for bit (values,
+NaN, and which cell gets each gradient), the ReLU mask bit for bit (signs of zero
+included), col2im to float rounding.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "numba", reason="numba is not installed: the compiled kernels are optional (cnnlab[fast])"
+)
+
+from cnnlab import Tensor, no_grad
+from cnnlab.ops import _accel, conv2d, max_pool, min_pool
+from cnnlab.ops.conv import fold
+
+
+def both_paths(monkeypatch, run):
+    """``run()`` with the compiled kernels, then with NumPy only."""
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(_accel, "ENABLED", enabled)
+        results.append(run())
+    return results
+
+
+def pool_run(pool, x, g, **kwargs):
+    def run():
+        xt = Tensor(x, requires_grad=True)
+        y = pool(xt, **kwargs)
+        y.backward(g)
+        with no_grad():
+            inference = pool(x, **kwargs).numpy()
+        return y.numpy(), xt.grad, inference
+
+    return run
+
+
+def tricky(rng, shape, dtype):
+    """Small integers (ties everywhere), some NaN, infinities and signed zeros."""
+    x = rng.integers(-2, 3, shape).astype(dtype)
+    x[rng.random(shape) < 0.1] = np.nan  # some windows hold two NaNs or more
+    x[rng.random(shape) < 0.05] = np.inf
+    x[rng.random(shape) < 0.05] = -np.inf
+    x[rng.random(shape) < 0.1] = -0.0
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, pool_size",
+    [((3, 9, 11, 5), 2), ((2, 12, 12, 4), 3), ((2, 7, 9, 3), (2, 3)), ((2, 4, 4, 2), 1)],
+)
+def test_max_pool_matches_numpy_bit_for_bit(monkeypatch, rng, shape, pool_size, dtype):
+    x = tricky(rng, shape, dtype)
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    out_shape = (shape[0], shape[1] // kh, shape[2] // kw, shape[3])
+    g = rng.standard_normal(out_shape).astype(dtype)
+    fast, ref = both_paths(monkeypatch, pool_run(max_pool, x, g, pool_size=pool_size))
+    for a, b in zip(fast, ref, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))  # -0.0 kept as in NumPy
+    assert np.isnan(ref[0]).any() and (ref[1] != 0).sum() == g.size  # the data was tricky
+
+
+def test_max_pool_kernel_records_first_winner(rng):
+    """The kernel's winner index itself, not only the gradient it routes."""
+    from cnnlab.ops._pool_window import pool_geometry
+
+    x = tricky(rng, (2, 10, 10, 3), np.float32)
+    geom = pool_geometry(x.shape, 2, None, "valid", "channels_last", False, "max_pool")
+    out, winner = _accel.max_pool_forward(x, (2, 2))
+    ref_out, ref_winner = geom.extreme(x, "max", locate=True)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(winner, ref_winner)
+    assert winner.dtype == ref_winner.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    "pool, kwargs",
+    [
+        (max_pool, {"pool_size": 2, "padding": "same"}),  # padded: NumPy path
+        (max_pool, {"pool_size": 3, "strides": 2}),  # overlapping: NumPy path
+        (max_pool, {"pool_size": 2, "data_format": "channels_first"}),  # transposed view
+        (min_pool, {"pool_size": 2}),  # min forward in NumPy, backward compiled
+    ],
+)
+def test_pools_the_kernel_does_not_cover_still_agree(monkeypatch, rng, pool, kwargs):
+    x = tricky(rng, (2, 9, 9, 3), np.float32)
+    with no_grad():
+        shape = pool(x, **kwargs).shape
+    g = rng.standard_normal(shape).astype(np.float32)
+    fast, ref = both_paths(monkeypatch, pool_run(pool, x, g, **kwargs))
+    for a, b in zip(fast, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_max_pool_1d_matches_numpy(monkeypatch, rng):
+    x = tricky(rng, (3, 17, 4), np.float64)
+    g = rng.standard_normal((3, 8, 4))
+    fast, ref = both_paths(monkeypatch, pool_run(max_pool, x, g, pool_size=2))
+    for a, b in zip(fast, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_mask_matches_numpy_bit_for_bit(rng, dtype):
+    g = rng.standard_normal((4, 6, 6, 5)).astype(dtype)
+    g[rng.random(g.shape) < 0.1] = np.nan
+    out = np.maximum(rng.standard_normal(g.shape), 0).astype(dtype)  # many zeros
+    out[rng.random(g.shape) < 0.1] = np.nan
+    fast, ref = _accel.relu_mask(g, out), g * (out > 0)
+    assert fast.dtype == dtype
+    np.testing.assert_array_equal(fast, ref)
+    np.testing.assert_array_equal(np.signbit(fast), np.signbit(ref))  # -g * 0 is -0.0
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize(
+    "x_shape, kernel_hw, strides, dilations",
+    [
+        ((3, 13, 13, 6), (3, 3), (1, 1), (1, 1)),
+        ((2, 11, 9, 4), (2, 3), (2, 1), (1, 1)),
+        ((2, 12, 12, 5), (3, 3), (1, 2), (2, 2)),
+        ((2, 6, 7, 3), (1, 1), (1, 1), (1, 1)),
+    ],
+)
+def test_fold_matches_numpy(monkeypatch, rng, x_shape, kernel_hw, strides, dilations, dtype, rtol):
+    n, h, w, c = x_shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel_hw, strides, dilations
+    out_hw = ((h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1)
+    dy = rng.standard_normal((n * out_hw[0] * out_hw[1], 7)).astype(dtype)
+    kernel = rng.standard_normal((kh, kw, c, 7)).astype(dtype)
+    args = (dy, kernel, x_shape, strides, dilations, out_hw)
+    monkeypatch.setattr(_accel, "FOLD_CHUNK_BYTES", 1)  # one image per chunk
+    fast, ref = both_paths(monkeypatch, lambda: fold(*args))
+    assert fast.dtype == ref.dtype == dtype
+    np.testing.assert_allclose(fast, ref, rtol=rtol, atol=rtol)
+    monkeypatch.setattr(_accel, "FOLD_CHUNK_BYTES", 2**30)  # the whole batch at once
+    np.testing.assert_allclose(_accel.fold(*args), ref, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"activation": "relu"},
+        {"activation": "relu", "padding": "same", "strides": 2},
+        {"padding": "valid", "dilation_rate": 2},
+    ],
+)
+def test_conv2d_gradients_match_numpy(monkeypatch, rng, kwargs):
+    x = rng.standard_normal((2, 9, 9, 4)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
+    bias = rng.standard_normal(6).astype(np.float32)
+
+    def run():
+        tensors = [Tensor(a, requires_grad=True) for a in (x, kernel, bias)]
+        y = conv2d(*tensors, **kwargs)
+        y.backward(np.random.default_rng(1).standard_normal(y.shape).astype(np.float32))
+        return [y.numpy()] + [t.grad for t in tensors]
+
+    fast, ref = both_paths(monkeypatch, run)
+    for a, b in zip(fast, ref, strict=True):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("setting, enabled", [("numpy", False), ("NumPy", False), ("", True)])
+def test_environment_variable_chooses_the_path(setting, enabled):
+    env = {**os.environ, "CNNLAB_ACCELERATOR": setting}
+    code = "from cnnlab.ops import _accel; print(_accel.ENABLED)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(enabled)
