@@ -21,6 +21,7 @@ import numpy as np
 
 from cnnlab import optimizers as optimizers_module
 from cnnlab.autograd import no_grad
+from cnnlab.backend import keep_freed_memory
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
 from cnnlab.utils.random import get_generator
@@ -240,6 +241,7 @@ class TrainingMixin:
                 ``TerminateOnNaN`` callback is given).
         """
         fn = "fit"
+        keep_freed_memory()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
@@ -354,6 +356,7 @@ class TrainingMixin:
             dict when ``return_dict``.
         """
         fn = "evaluate"
+        keep_freed_memory()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
@@ -384,6 +387,7 @@ class TrainingMixin:
         """The model's outputs for ``x``, computed in batches with ``training=False`` and
         no graph: a float32 array (a list of arrays for several outputs)."""
         fn = "predict"
+        keep_freed_memory()
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
