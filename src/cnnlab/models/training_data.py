@@ -145,7 +145,9 @@ def split_validation(arrays: list, validation_split: float, n: int, fn: str):
 
 
 def class_weights_to_sample_weights(y, class_weight: dict, fn: str) -> np.ndarray:
-    """One weight per sample from ``{class index: weight}`` (integer or one-hot labels)."""
+    """One weight per sample from ``{class index: weight}`` (integer or one-hot labels).
+
+    Classes missing from ``class_weight`` weigh 1.0, as in Keras 3."""
     if not isinstance(class_weight, dict):
         raise TypeError(
             f"{fn}: class_weight must be a dict {{class index: weight}}. "
@@ -158,13 +160,18 @@ def class_weights_to_sample_weights(y, class_weight: dict, fn: str) -> np.ndarra
         labels = np.argmax(labels, axis=-1)
     labels = labels.reshape(len(labels), -1)[:, 0] if labels.ndim > 1 else labels
     labels = np.round(labels).astype(np.int64)
-    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
-    if missing:
-        raise ValueError(
-            f"{fn}: class_weight has no entry for class(es) {missing}. "
-            f"Received class_weight keys: {sorted(class_weight)}"
-        )
-    table = np.zeros(max(int(k) for k in class_weight) + 1, dtype=np.float32)
+    keys = []
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, int | np.integer) or key < 0:
+            raise ValueError(
+                f"{fn}: class_weight keys must be class indices (ints >= 0). Received: {key!r}"
+            )
+        if isinstance(weight, bool) or not isinstance(weight, int | float | np.number):
+            raise TypeError(
+                f"{fn}: class_weight values must be numbers. Received: {key!r}: {weight!r}"
+            )
+        keys.append(int(key))
+    table = np.ones(max(max(keys, default=0), int(labels.max(initial=0))) + 1, dtype=np.float32)
     for key, weight in class_weight.items():
         table[int(key)] = weight
     return table[labels]
