@@ -12,8 +12,9 @@ batch. Each op calls them from ONE branch::
         ...NumPy reference...
 
 and the kernels give the same results: max pooling bit for bit (values, NaN, signed
-zeros, and the cell each gradient goes to: same tie and NaN rules), the ReLU mask bit
-for bit, col2im up to float rounding (one matrix product instead of KH*KW).
+zeros, and the cell each gradient goes to: same tie and NaN rules), the ReLU mask and
+the RMSprop update bit for bit, col2im up to float rounding (one matrix product
+instead of KH*KW).
 
 ``ENABLED`` is decided once, at import: numba importable and the environment variable
 ``CNNLAB_ACCELERATOR`` not set to ``"numpy"`` (set it to compare against, or debug, the
@@ -126,6 +127,28 @@ if numba is not None:
         one, zero = g.dtype.type(1), g.dtype.type(0)
         for t in prange(g.size):
             result[t] = g[t] * (one if out[t] > 0 else zero)
+
+    @_jit
+    def _rmsprop_step(var, grad, velocity, lr, rho, one_minus_rho, epsilon):
+        """RMSprop (no momentum, not centered) in one pass, in the NumPy path's order:
+        ``v = v*rho + (g*g)*(1-rho)``; ``var -= (g*lr) / sqrt(v + eps)``; all in the
+        arrays' dtype (the scalars come in that dtype too)."""
+        for t in prange(var.size):
+            g = grad[t]
+            v = velocity[t] * rho + (g * g) * one_minus_rho
+            velocity[t] = v
+            var[t] -= (g * lr) / np.sqrt(v + epsilon)
+
+
+def rmsprop_step(var, grad, velocity, lr, rho, epsilon):
+    """``RMSprop.update_step`` for flat-able C-contiguous arrays of one float dtype:
+    one parallel pass instead of six NumPy sweeps. ``var`` and ``velocity`` change in
+    place; the scalars are cast to the arrays' dtype exactly as NumPy casts them."""
+    dtype = var.dtype.type
+    _rmsprop_step(
+        var.reshape(-1), grad.reshape(-1), velocity.reshape(-1),
+        dtype(lr), dtype(rho), dtype(1 - rho), dtype(epsilon),
+    )  # fmt: skip
 
 
 def max_pool_forward(x, pool_hw):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlab.ops import _accel
 from cnnlab.optimizers.base import Optimizer
 
 
@@ -64,6 +65,14 @@ class RMSprop(Optimizer):
     def update_step(self, grad, var, slots, lr):
         rho = self.rho
         v = slots["velocity"]
+        if (
+            _accel.ENABLED
+            and not self.centered
+            and self.momentum == 0
+            and _accel.accepts(var, grad, v)
+        ):
+            _accel.rmsprop_step(var, grad, v, lr, rho, self.epsilon)  # one compiled pass
+            return
         # Two scratch buffers per variable, reused every step: the same arithmetic as the
         # formulas above, in the same order, without allocating temporaries.
         square, step = self._scratch(var, 2)
