@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -80,3 +81,13 @@ def emit(result: dict) -> None:
     """Print one JSON line that run.py collects."""
     print("RESULT " + json.dumps(result), flush=True)
     sys.stdout.flush()
+
+
+def training_arguments(description: str) -> argparse.Namespace:
+    """The command line every training script shares: model, epochs, subset, batch size."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("kind", choices=["convnet", "dense"])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=None, help="first N train/test images")
+    parser.add_argument("--batch-size", type=int, default=128)
+    return parser.parse_args()

@@ -5,11 +5,10 @@ Usage: python benchmarks/train_cnnlab.py {convnet,dense} [--epochs 5] [--limit N
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import cnnlab
-from _common import Timer, blas_description, emit, mnist, peak_rss_gb
+from _common import Timer, blas_description, emit, mnist, peak_rss_gb, training_arguments
 from cnnlab import keras, zoo
 
 
@@ -29,12 +28,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["convnet", "dense"])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
+    args = training_arguments(__doc__)
     keras.utils.set_random_seed(0)
     x_train, y_train, x_test, y_test = mnist(args.kind, args.limit)
     model = zoo.build_model(args.kind)

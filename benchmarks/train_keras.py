@@ -5,19 +5,13 @@ Usage: python benchmarks/train_keras.py {convnet,dense} [--epochs 5] [--limit N]
 
 from __future__ import annotations
 
-import argparse
 import time
 
-from _common import Timer, emit, mnist, peak_rss_gb
+from _common import Timer, emit, mnist, peak_rss_gb, training_arguments
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["convnet", "dense"])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
+    args = training_arguments(__doc__)
     import keras
     from keras import layers
 

@@ -6,14 +6,13 @@ Usage: python benchmarks/train_torch.py {convnet,dense} [--epochs 5] [--limit N]
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from _common import Timer, emit, mnist, peak_rss_gb
+from _common import Timer, emit, mnist, peak_rss_gb, training_arguments
 
 
 def build(kind: str) -> nn.Module:
@@ -34,12 +33,7 @@ def build(kind: str) -> nn.Module:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["convnet", "dense"])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
+    args = training_arguments(__doc__)
     torch.manual_seed(0)
     torch.set_num_threads(2)
     x_train, y_train, x_test, y_test = mnist(args.kind, args.limit)
