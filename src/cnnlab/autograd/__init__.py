@@ -1,8 +1,8 @@
-"""Automatic differentiation: Tensor, Function, no_grad, gradcheck."""
+"""Automatic differentiation: Tensor, Function, grad, no_grad, gradcheck."""
 
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.gradcheck import GradcheckResult, gradcheck
-from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled, no_grad
+from cnnlab.autograd.tensor import Tensor, as_tensor, grad, is_grad_enabled, no_grad
 
 __all__ = [
     "Function",
@@ -10,6 +10,7 @@ __all__ = [
     "Tensor",
     "as_tensor",
     "gradcheck",
+    "grad",
     "is_grad_enabled",
     "no_grad",
 ]

@@ -188,12 +188,22 @@ class Tensor:
                     f"backward: grad must have the tensor's shape {self.shape}. "
                     f"Received: {grad.shape}"
                 )
+        self._backpropagate(grad, retain_graph)
+
+    def _backpropagate(self, grad, retain_graph: bool, leaf_grads: dict | None = None) -> None:
+        """The chain rule from ``self`` (its gradient ``grad``) down to the leaves: into
+        their ``.grad``, or, given ``leaf_grads``, into that dict (``id(leaf) -> array``)
+        without touching any tensor (what :func:`grad` needs)."""
         grads = {id(self): grad}
         for node in reversed(self._topological_order()):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if node._ctx is None or node._retains_grad:
+            if leaf_grads is not None:
+                if node._ctx is None:
+                    key = id(node)
+                    leaf_grads[key] = g.copy() if key not in leaf_grads else leaf_grads[key] + g
+            elif node._ctx is None or node._retains_grad:
                 # copy: g may be shared with another input (Add) or be a view (Reshape)
                 node.grad = g.copy() if node.grad is None else node.grad + g
             if node._ctx is None:
@@ -357,3 +367,42 @@ def as_tensor(x, dtype=None) -> Tensor:
         # A Python number adopts the other operand's dtype through NumPy's promotion.
         return Tensor._from_array(np.asarray(x, dtype=DEFAULT_FLOAT))
     return Tensor(x, dtype=dtype)
+
+
+def grad(output: Tensor, inputs, retain_graph: bool = False) -> list:
+    """``d output / d leaf`` for each leaf tensor in ``inputs``, returned as arrays.
+
+    The same chain rule as ``output.backward()``, but no ``.grad`` is read or written:
+    two graphs built from the same weights (the shards of one batch, in two threads)
+    can be differentiated at once. An input that ``output`` does not depend on gets
+    ``None``.
+
+    Args:
+        output: a Tensor of one element that requires grad (a loss).
+        inputs: a list of leaf Tensors (weights, or inputs made with requires_grad=True).
+        retain_graph: keep the graph for another backward pass.
+
+    Example:
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> grad(loss, [w])
+        [array([2., 4.], dtype=float32)]
+        >>> w.grad is None
+        True
+    """
+    if not isinstance(output, Tensor) or not output.requires_grad or output.data.size != 1:
+        raise ValueError(
+            "grad: output must be a one-element Tensor that requires grad. Received: "
+            + (f"shape {output.shape}" if isinstance(output, Tensor) else type(output).__name__)
+        )
+    inputs = list(inputs)
+    for i, leaf in enumerate(inputs):
+        if not isinstance(leaf, Tensor) or leaf._ctx is not None:
+            raise ValueError(
+                f"grad: inputs must be leaf Tensors (not results of an operation). "
+                f"Received a non-leaf at position {i}: {type(leaf).__name__}"
+            )
+    leaf_grads: dict = {}
+    seed = get_array_module(output.data).ones_like(output.data)
+    output._backpropagate(seed, retain_graph, leaf_grads)
+    return [leaf_grads.get(id(leaf)) for leaf in inputs]

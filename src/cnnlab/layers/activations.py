@@ -11,6 +11,8 @@ from cnnlab.layers.core import activation_name
 
 
 class _Elementwise(Layer):
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
@@ -123,6 +125,9 @@ class Softmax(_Elementwise):
 
     def call(self, inputs):
         return ops.softmax(inputs, axis=self.axis)
+
+    def treats_examples_apart(self, training: bool) -> bool:
+        return self.axis != 0 and super().treats_examples_apart(training)  # 0: across examples
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -59,9 +59,23 @@ class Layer:
         batch_size: optional fixed batch size for ``input_shape``.
     """
 
+    # Does a call treat each example of the batch on its own, so that a batch cut into
+    # shards, each run apart (``cnnlab.parallel``) and the outputs stacked again, gives
+    # the same result? ``per_example`` for inference calls; ``per_example_in_training``
+    # for training calls, which must also draw no random numbers and change no state.
+    # Built-in layers declare it; a custom layer is assumed not to (the safe answer).
+    per_example = False
+    per_example_in_training = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _LAYER_CLASSES.setdefault(cls.__name__, cls)
+
+    def treats_examples_apart(self, training: bool) -> bool:
+        """True when calling the layer on a batch equals calling it on any split of the
+        batch and concatenating the results (see ``per_example``)."""
+        own = self.per_example_in_training if training else self.per_example
+        return bool(own) and self.activity_regularizer is None  # its penalty is per batch
 
     def __init__(
         self,

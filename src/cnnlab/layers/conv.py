@@ -75,6 +75,8 @@ def conv_output_spatial(layer, input_shape, kernel_size, strides, padding, dilat
 class BaseConv(Layer):
     """Shared arguments of the convolution layers (see :class:`Conv2D`)."""
 
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     rank = 2
     _weight_names = ("kernel", "bias")
 

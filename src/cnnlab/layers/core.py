@@ -105,6 +105,8 @@ class Dense(Layer):
         401920
     """
 
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     def __init__(
         self,
         units,
@@ -176,6 +178,9 @@ class Dropout(Layer):
         array([[1., 1., 1., 1.]], dtype=float32)
     """
 
+    per_example = True  # see Layer.per_example
+    per_example_in_training = False  # random masks
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
@@ -216,6 +221,8 @@ class Rescaling(Layer):
         >>> layers.Rescaling(1 / 255)([[0.0, 255.0]]).numpy()
         array([[0., 1.]], dtype=float32)
     """
+
+    per_example = per_example_in_training = True  # see Layer.per_example
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)

@@ -17,6 +17,8 @@ class InputLayer(Layer):
         name: default ``input_layer``, ``input_layer_1``, ...
     """
 
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     def __init__(
         self,
         shape=None,

@@ -17,6 +17,8 @@ def _same_shape(a, b) -> bool:
 class _Merge(Layer):
     """Base of the elementwise merges: every input must have the same shape."""
 
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     _takes_list = True
 
     def _check_list(self, input_shape):

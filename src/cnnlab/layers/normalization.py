@@ -44,6 +44,9 @@ class BatchNormalization(Layer):
         array([0.02], dtype=float32)
     """
 
+    per_example = True  # see Layer.per_example
+    per_example_in_training = False  # batch statistics
+
     def __init__(
         self,
         axis=-1,

@@ -30,6 +30,8 @@ class BasePooling(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     rank = 2
     pool_mode = "max"
 
@@ -197,6 +199,9 @@ class StochasticPooling2D(BasePooling):
         array([2.5], dtype=float32)
     """
 
+    per_example = True  # see Layer.per_example
+    per_example_in_training = False  # random draws
+
     rank, pool_mode = 2, "stochastic"
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, seed=None,
@@ -221,6 +226,7 @@ class StochasticPooling2D(BasePooling):
 
 # ---- global pooling ---------------------------------------------------------------------
 class _GlobalPooling(Layer):
+    per_example = per_example_in_training = True  # see Layer.per_example
     rank = 2
     pool_mode = "max"
 

@@ -28,6 +28,8 @@ class Flatten(Layer):
         (None, 1152)
     """
 
+    per_example = per_example_in_training = True  # see Layer.per_example
+
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = standardize_data_format(data_format)
@@ -54,6 +56,8 @@ class Reshape(Layer):
         >>> layers.Reshape((28, 28, 1)).compute_output_shape((None, 784))
         (None, 28, 28, 1)
     """
+
+    per_example = per_example_in_training = True  # see Layer.per_example
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -104,6 +108,7 @@ class Reshape(Layer):
 
 
 class _ZeroPadding(Layer):
+    per_example = per_example_in_training = True  # see Layer.per_example
     rank = 2
 
     def __init__(self, padding=1, data_format=None, **kwargs):

@@ -206,6 +206,19 @@ class Model(TrainingMixin, Layer):
         """The model's layers in execution order (functional models include InputLayers)."""
         return list(self._layers) if self._is_graph else list(self._sublayers)
 
+    def treats_examples_apart(self, training: bool) -> bool:
+        """A model built from layers (functional or Sequential, ``call`` not overridden)
+        treats examples apart when each of its layers does."""
+        from cnnlab.models.sequential import Sequential
+
+        built_in_call = type(self).call in (Model.call, Sequential.call)
+        return (
+            built_in_call
+            and (self._is_graph or isinstance(self, Sequential))
+            and self.activity_regularizer is None
+            and all(layer.treats_examples_apart(training) for layer in self.layers)
+        )
+
     def get_layer(self, name=None, index=None) -> Layer:
         """The layer called ``name`` (or at position ``index`` of ``layers``)."""
         if index is not None and name is not None:

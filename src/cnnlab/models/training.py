@@ -20,8 +20,10 @@ import math
 import numpy as np
 
 from cnnlab import optimizers as optimizers_module
+from cnnlab import parallel
 from cnnlab.autograd import no_grad
 from cnnlab.backend import keep_freed_memory
+from cnnlab.models import sharded_steps
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
 from cnnlab.utils.random import get_generator
@@ -148,33 +150,57 @@ class TrainingMixin:
         out = self(x, training=training)
         return list(out) if isinstance(out, list | tuple) else [out]
 
-    def _train_step(self, x, y, sample_weight, where=None):
+    def _train_step(self, x, y, sample_weight, where=None, pool=None):
         """One update. ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error
-        raised before the weights change."""
+        raised before the weights change. With a ``pool`` (``cnnlab.parallel``) the
+        batch runs as shards on every core when the losses allow it."""
         state = self._compile_state
         y_true = data.flat(y)
         weights = self.trainable_weights
         for w in weights:
             w.grad = None
-        y_pred = self._forward(x, training=True)
-        self._build_compiled(y_true, y_pred)
-        loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
+        pieces = self._shards(pool, y_true)
+        if pieces and sharded_steps.losses_split_over_batch(state):
+            loss, parts, y_pred, grads = sharded_steps.train_step(
+                self, pool, pieces, x, y_true, sample_weight
+            )
+        else:
+            y_pred = self._forward(x, training=True)
+            self._build_compiled(y_true, y_pred)
+            loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
+            if loss.requires_grad:
+                loss.backward()
+            grads = [w.grad for w in weights]
         value = float(loss.data)
         if where is not None and not math.isfinite(value):
             raise _bad_loss_error(value, *where)
-        if loss.requires_grad:
-            loss.backward()
-            grads = [(w.grad, w) for w in weights]
-            if any(g is not None for g, _ in grads):
-                self.optimizer.apply_gradients(grads)
+        if any(g is not None for g in grads):
+            self.optimizer.apply_gradients(list(zip(grads, weights, strict=True)))
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
-    def _test_step(self, x, y, sample_weight):
+    @staticmethod
+    def _shards(pool, y_true):
+        """The shard slices of a batch, or None to run it whole."""
+        if pool is None or not y_true:
+            return None
+        pieces = pool.slices(len(y_true[0]))
+        return pieces if len(pieces) > 1 else None
+
+    def _predict_batch(self, x, pool=None):
+        """The inference outputs of one batch (a list of Tensors), on shards if a pool
+        is given."""
+        pieces = None if pool is None else pool.slices(data.num_samples("predict", x=x))
+        with no_grad():
+            if pieces and len(pieces) > 1:
+                return sharded_steps.forward(self, pool, pieces, x)
+            return self._forward(x, training=False)
+
+    def _test_step(self, x, y, sample_weight, pool=None):
         state = self._compile_state
         y_true = data.flat(y)
+        y_pred = self._predict_batch(x, pool)
         with no_grad():
-            y_pred = self._forward(x, training=False)
             self._build_compiled(y_true, y_pred)
             loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
         state.update(loss, parts, y_true, y_pred, sample_weight)
@@ -276,30 +302,32 @@ class TrainingMixin:
         self.stop_training = False
         callback_list.on_train_begin()
         logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            for step in range(steps):
-                index = next(batches)
-                callback_list.on_train_batch_begin(step)
-                logs = self._train_step(
-                    data.take(x, index), data.take(y, index), data.take(sample_weight, index),
-                    where=(epoch, step, steps) if stop_on_nan else None,
-                )  # fmt: skip
-                callback_list.on_train_batch_end(step, logs)
+        with parallel.shard_pool(self, training=True) as pool:
+            val_pool = pool if self.treats_examples_apart(training=False) else None
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                for step in range(steps):
+                    index = next(batches)
+                    callback_list.on_train_batch_begin(step)
+                    logs = self._train_step(
+                        data.take(x, index), data.take(y, index), data.take(sample_weight, index),
+                        where=(epoch, step, steps) if stop_on_nan else None, pool=pool,
+                    )  # fmt: skip
+                    callback_list.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                epoch_logs = self._compile_state.logs()
+                if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._run_evaluation(
+                        *validation_data, validation_batch_size or batch_size, validation_steps,
+                        callback_list, val_pool,
+                    )  # fmt: skip
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                callback_list.on_epoch_end(epoch, epoch_logs)
+                logs = epoch_logs
                 if self.stop_training:
                     break
-            epoch_logs = self._compile_state.logs()
-            if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_evaluation(
-                    *validation_data, validation_batch_size or batch_size, validation_steps,
-                    callback_list,
-                )  # fmt: skip
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            logs = epoch_logs
-            if self.stop_training:
-                break
         callback_list.on_train_end(logs)
         return callback_list.history
 
@@ -326,7 +354,7 @@ class TrainingMixin:
             order = get_generator().permutation(n) if shuffle else None
             yield from data.batch_slices(n, batch_size, order)
 
-    def _run_evaluation(self, x, y, sample_weight, batch_size, steps, callback_list):
+    def _run_evaluation(self, x, y, sample_weight, batch_size, steps, callback_list, pool=None):
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
@@ -336,7 +364,7 @@ class TrainingMixin:
                 break
             callback_list.on_test_batch_begin(step)
             logs = self._test_step(
-                data.take(x, index), data.take(y, index), data.take(sample_weight, index)
+                data.take(x, index), data.take(y, index), data.take(sample_weight, index), pool
             )
             callback_list.on_test_batch_end(step, logs)
         logs = self._compile_state.logs()
@@ -369,7 +397,8 @@ class TrainingMixin:
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
         callback_list = _callbacks(callbacks, self, verbose, 1, total)
-        logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list)
+        with parallel.shard_pool(self, training=False) as pool:
+            logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list, pool)
         return logs if return_dict else self._in_order(logs)
 
     def _in_order(self, logs):
@@ -401,14 +430,14 @@ class TrainingMixin:
         callback_list = _callbacks(callbacks, self, verbose, 1, total)
         callback_list.on_predict_begin()
         chunks = []
-        for step, index in enumerate(data.batch_slices(n, batch_size)):
-            if step >= total:
-                break
-            callback_list.on_predict_batch_begin(step)
-            with no_grad():
-                outputs = self._forward(data.take(x, index), training=False)
-            chunks.append([o.data for o in outputs])
-            callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
+        with parallel.shard_pool(self, training=False) as pool:
+            for step, index in enumerate(data.batch_slices(n, batch_size)):
+                if step >= total:
+                    break
+                callback_list.on_predict_batch_begin(step)
+                outputs = self._predict_batch(data.take(x, index), pool)
+                chunks.append([o.data for o in outputs])
+                callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
         callback_list.on_predict_end()
         result = [np.concatenate(parts, axis=0) for parts in zip(*chunks, strict=True)]
         return result[0] if len(result) == 1 else result

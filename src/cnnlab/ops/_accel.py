@@ -2,9 +2,9 @@
 
 The NumPy code in ``conv.py`` and ``pooling.py`` is the reference: it is what the
 lecture reads, and what runs without numba. A few of its passes are single-core sweeps
-over large arrays (the GEMMs around them already use every core); this module holds
-the same loops written out element by element, compiled and run in parallel over the
-batch. Each op calls them from ONE branch::
+over large arrays; this module holds the same loops written out element by element,
+compiled, and run without the GIL so that the shards of a batch (``cnnlab.parallel``)
+run them on every core at once. Each op calls them from ONE branch::
 
     if _accel.ENABLED and <the kernel covers this case>:
         ...compiled kernel...
@@ -52,17 +52,12 @@ def accepts(*arrays) -> bool:
     )
 
 
-if ENABLED and numba.config.THREADING_LAYER == "default":
-    # numba's own pool: its idle threads sleep. OpenMP's spin for milliseconds after
-    # every kernel and slow down the BLAS threads of the matrix product that follows
-    # (lecture convnet step, 2 cores: NumPy 80 ms, numba+omp 100 ms, numba+workqueue
-    # 61 ms). workqueue must not be entered from two threads at once; the kernels hold
-    # the GIL, so it never is. Set NUMBA_THREADING_LAYER to choose another layer.
-    numba.config.THREADING_LAYER = "workqueue"
-
 if numba is not None:
-    _jit = numba.njit(cache=True, parallel=True, fastmath=False)
-    prange = numba.prange
+    # One core per call, the GIL released: a batch split into shards runs one kernel per
+    # core at once (``cnnlab.parallel``). Serial kernels also beat numba's own parallel
+    # loops here: those wake a thread pool for every call, and its threads compete with
+    # OpenBLAS' (lecture convnet step, 2 cores: 36 ms parallel, 32 ms serial).
+    _jit = numba.njit(cache=True, nogil=True)
 
     @_jit
     def _max_pool_forward(x, kh, kw, out, winner):
@@ -70,7 +65,7 @@ if numba is not None:
         KHxKW windows, ``winner`` = the row-major offset ``a*KW + b`` of its FIRST
         maximal cell; a window holding NaN gives the first NaN (value and offset)."""
         n_, oh, ow, c_ = out.shape
-        for n in prange(n_):
+        for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
                     best, win = out[n, i, j], winner[n, i, j]
@@ -92,7 +87,7 @@ if numba is not None:
         n_, oh, ow, c_ = g.shape
         h = grad.shape[1]
         one, zero = grad.dtype.type(1), grad.dtype.type(0)
-        for n in prange(n_):
+        for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
                     for k in range(kh * kw):
@@ -110,7 +105,7 @@ if numba is not None:
         """``dx[n, i*SH + a*DH, j*SW + b*DW, c] += dcols[(n, i, j), (a, b, c)]``: each
         window's row of ``dcols`` added back to the cells it read."""
         n_, _, _, c_ = dx.shape
-        for n in prange(n_):
+        for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
                     row = dcols[(n * oh + i) * ow + j]
@@ -125,7 +120,7 @@ if numba is not None:
     def _relu_mask(g, out, result):
         """``result = g * (out > 0)`` (flat arrays), the multiply kept for NaN/sign."""
         one, zero = g.dtype.type(1), g.dtype.type(0)
-        for t in prange(g.size):
+        for t in range(g.size):
             result[t] = g[t] * (one if out[t] > 0 else zero)
 
     @_jit
@@ -133,7 +128,7 @@ if numba is not None:
         """RMSprop (no momentum, not centered) in one pass, in the NumPy path's order:
         ``v = v*rho + (g*g)*(1-rho)``; ``var -= (g*lr) / sqrt(v + eps)``; all in the
         arrays' dtype (the scalars come in that dtype too)."""
-        for t in prange(var.size):
+        for t in range(var.size):
             g = grad[t]
             v = velocity[t] * rho + (g * g) * one_minus_rho
             velocity[t] = v
