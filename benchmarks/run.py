@@ -92,6 +92,10 @@ def main() -> None:
             results[model][name] = run_child(python, script, model, args)
     print(f"\nMachine: {machine()}; NumPy BLAS: {blas_description()}\n")
     print(table(results, args.epochs))
+    for model, by_framework in results.items():
+        for name, result in by_framework.items():
+            if isinstance(result, dict) and result.get("blas"):
+                print(f"{name} {model}: {result['blas']}")
     print("RAW " + json.dumps(results))
 
 

@@ -9,7 +9,7 @@ import time
 
 import cnnlab
 from _common import Timer, blas_description, emit, mnist, peak_rss_gb, training_arguments
-from cnnlab import keras, zoo
+from cnnlab import keras, parallel, zoo
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -53,9 +53,17 @@ def main() -> None:
             "inference_images_per_s": len(x_test) / infer.seconds,
             "test_accuracy": float((probabilities.argmax(1) == y_test).mean()),
             "peak_rss_gb": peak_rss_gb(),
-            "blas": blas_description(),
+            "blas": f"{blas_description()}; fit: {_shards(model, args.batch_size)}",
         }
     )
+
+
+def _shards(model, batch_size) -> str:
+    """How cnnlab.parallel ran the batches: shards x one BLAS thread each, or whole."""
+    with parallel.shard_pool(model, True, batch_size) as pool:
+        if pool is None:
+            return "whole batches"
+        return f"{pool.shards} shards per batch, 1 BLAS thread each"
 
 
 if __name__ == "__main__":

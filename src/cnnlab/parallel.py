@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,8 +37,15 @@ try:
 except ImportError:  # the NumPy-only install
     ThreadpoolController = None
 
-# A shard smaller than this costs more in thread hand-offs than its core saves.
+# A shard must carry enough work to pay for its thread: at least this many examples,
+# and at least MIN_SHARD_VALUES values in the layers' outputs (a measure of the
+# memory-bound passes that sharding speeds up). Measured on 2 cores: the lecture's
+# convnet (39.5k values per example) gains from shards of 32 examples (1.3M values:
+# 14.9 -> 13.3 ms per batch of 64) and loses with shards of 16 (0.6M: 7.8 -> 9.6 ms
+# per batch of 32); the dense net (522 values per example), whose time is its matrix
+# products, runs faster whole at every batch size tried.
 MIN_SHARD_SIZE = 16
+MIN_SHARD_VALUES = 2**20
 
 _controller = None  # threadpoolctl's view of the loaded BLAS, found once
 
@@ -58,9 +66,9 @@ def thread_count() -> int:
         return os.cpu_count() or 1
 
 
-def shard_slices(batch_size: int, shards: int) -> list[slice]:
+def shard_slices(batch_size: int, shards: int, min_size: int = MIN_SHARD_SIZE) -> list[slice]:
     """Cut ``range(batch_size)`` into at most ``shards`` consecutive slices of nearly
-    equal size, none smaller than ``MIN_SHARD_SIZE`` (one slice when the batch is small).
+    equal size, none smaller than ``min_size`` (one slice when the batch is small).
 
     Example:
         >>> shard_slices(128, 2)
@@ -68,7 +76,7 @@ def shard_slices(batch_size: int, shards: int) -> list[slice]:
         >>> shard_slices(20, 2)
         [slice(0, 20, None)]
     """
-    count = max(1, min(shards, batch_size // MIN_SHARD_SIZE))
+    count = max(1, min(shards, batch_size // max(1, min_size)))
     bounds = [batch_size * k // count for k in range(count + 1)]
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
@@ -81,8 +89,8 @@ class ShardPool:
     thread and the others on the workers, with the caller's grad mode.
     """
 
-    def __init__(self, shards: int):
-        self.shards = shards
+    def __init__(self, shards: int, min_shard_size: int = MIN_SHARD_SIZE):
+        self.shards, self.min_shard_size = shards, min_shard_size
         self._stack = contextlib.ExitStack()
         self._executor = None
 
@@ -100,7 +108,7 @@ class ShardPool:
         return self._stack.__exit__(*exc_info)
 
     def slices(self, batch_size: int) -> list[slice]:
-        return shard_slices(batch_size, self.shards)
+        return shard_slices(batch_size, self.shards, self.min_shard_size)
 
     def map(self, fn, pieces) -> list:
         """``[fn(piece) for piece in pieces]``, the pieces run at once."""
@@ -117,16 +125,64 @@ class ShardPool:
         return [first, *(future.result() for future in futures)]
 
 
+def values_per_example(model) -> int | None:
+    """How many values one example produces across the model's layers (the sum of their
+    output sizes), from the symbolic graph; ``None`` when a shape is not known.
+
+    Example:
+        >>> from cnnlab import zoo
+        >>> values_per_example(zoo.build_model("dense"))  # 512 + 10
+        522
+    """
+    total = 0
+    for layer in model.layers:
+        if hasattr(layer, "treats_examples_apart") and getattr(layer, "layers", None):
+            inner = values_per_example(layer)  # a nested model: its own layers
+            if inner is None:
+                return None
+            total += inner
+            continue
+        try:
+            outputs = layer.output
+        except AttributeError:  # never called on a symbolic input: shapes unknown
+            return None
+        for tensor in outputs if isinstance(outputs, list | tuple) else [outputs]:
+            dims = tensor.shape[1:]
+            if any(d is None for d in dims):
+                return None
+            total += math.prod(dims)
+    return total
+
+
 @contextlib.contextmanager
-def shard_pool(model, training: bool):
-    """A :class:`ShardPool` for ``model`` (``None`` when its batches must run whole: one
-    core, ``CNNLAB_THREADS=1``, no threadpoolctl, or a layer that mixes examples)."""
+def shard_pool(model, training: bool, batch_size: int):
+    """A :class:`ShardPool` for ``model``'s batches of ``batch_size``, or ``None`` when
+    they run whole: one core (or ``CNNLAB_THREADS=1``), no threadpoolctl, a layer that
+    mixes examples, or too little work per shard (``MIN_SHARD_VALUES``)."""
     shards = thread_count()
-    if shards < 2 or ThreadpoolController is None or not model.treats_examples_apart(training):
+    values = values_per_example(model)
+    if (
+        shards < 2
+        or ThreadpoolController is None
+        or not values
+        or not model.treats_examples_apart(training)
+    ):
         yield None
         return
-    with ShardPool(shards) as pool:
+    min_size = max(MIN_SHARD_SIZE, math.ceil(MIN_SHARD_VALUES / values))
+    if len(shard_slices(batch_size, shards, min_size)) < 2:
+        yield None
+        return
+    with ShardPool(shards, min_size) as pool:
         yield pool
 
 
-__all__ = ["MIN_SHARD_SIZE", "ShardPool", "shard_pool", "shard_slices", "thread_count"]
+__all__ = [
+    "MIN_SHARD_SIZE",
+    "MIN_SHARD_VALUES",
+    "ShardPool",
+    "shard_pool",
+    "shard_slices",
+    "thread_count",
+    "values_per_example",
+]

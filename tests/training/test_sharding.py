@@ -34,6 +34,12 @@ def _data(n=96, dtype="float64"):
     return x, y + (x[:, 0, 0, 0] > 0.8)
 
 
+@pytest.fixture(autouse=True)
+def small_shards(monkeypatch):
+    """These models are small: let any shard of 16 examples pay for its thread."""
+    monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 1)
+
+
 def _fit(monkeypatch, threads, model=None, **fit_args):
     monkeypatch.setenv("CNNLAB_THREADS", str(threads))
     model = model or _convnet()
@@ -64,6 +70,24 @@ def test_shard_slices_cover_the_batch_in_order(batch, shards):
     assert len(pieces) <= shards
     assert max(sizes) - min(sizes) <= 1
     assert len(pieces) == 1 or min(sizes) >= parallel.MIN_SHARD_SIZE
+
+
+def test_shards_need_enough_work(monkeypatch):
+    from cnnlab import zoo
+
+    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 2**20)
+    convnet, dense = zoo.build_model("convnet"), zoo.build_model("dense")
+    assert parallel.values_per_example(convnet) == 784 + 21632 + 5408 + 7744 + 1600 + 2 * 1152 + 10
+    with parallel.shard_pool(convnet, True, 128) as pool:
+        assert pool.slices(128) == [slice(0, 64), slice(64, 128)]
+        assert pool.slices(40) == [slice(0, 40)]  # 20 examples carry too little work
+    with parallel.shard_pool(convnet, True, 32) as pool:
+        assert pool is None
+    with parallel.shard_pool(dense, True, 128) as pool:
+        assert pool is None  # the dense net's time is its matrix products
+    unbuilt = keras.Sequential([layers.Dense(3)])
+    assert parallel.values_per_example(unbuilt) is None
 
 
 def test_thread_count_reads_the_environment(monkeypatch):

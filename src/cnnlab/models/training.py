@@ -302,7 +302,7 @@ class TrainingMixin:
         self.stop_training = False
         callback_list.on_train_begin()
         logs = {}
-        with parallel.shard_pool(self, training=True) as pool:
+        with parallel.shard_pool(self, True, batch_size) as pool:
             val_pool = pool if self.treats_examples_apart(training=False) else None
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -397,7 +397,7 @@ class TrainingMixin:
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
         callback_list = _callbacks(callbacks, self, verbose, 1, total)
-        with parallel.shard_pool(self, training=False) as pool:
+        with parallel.shard_pool(self, False, batch_size) as pool:
             logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list, pool)
         return logs if return_dict else self._in_order(logs)
 
@@ -430,7 +430,7 @@ class TrainingMixin:
         callback_list = _callbacks(callbacks, self, verbose, 1, total)
         callback_list.on_predict_begin()
         chunks = []
-        with parallel.shard_pool(self, training=False) as pool:
+        with parallel.shard_pool(self, False, batch_size) as pool:
             for step, index in enumerate(data.batch_slices(n, batch_size)):
                 if step >= total:
                     break

@@ -73,14 +73,17 @@ class Conv2dFunction(Function):
         self.has_bias, self.activation, self.padded_shape = bool(bias), activation, x.shape
         self.out_hw = _output_hw(x.shape, kernel.shape, strides, dilations)
         n, f = x.shape[0], kernel.shape[3]
-        if groups == 1:
-            cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw)
-            out = (cols @ kernel.reshape(-1, f)).reshape(n, *self.out_hw, f)
+        if groups == 1:  # the bias rides in the product: a weight on a column of ones
+            cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw, ones=bool(bias))
+            weights = kernel.reshape(-1, f)
+            if bias:
+                weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
+            out = (cols @ weights).reshape(n, *self.out_hw, f)
         else:
             cols = self._grouped_im2col(x, kernel.shape)
             out = self._ungroup(cols @ self._grouped_kernel(kernel), n)
-        if bias:
-            out += bias[0].astype(dtype, copy=False)
+            if bias:
+                out += bias[0].astype(dtype, copy=False)
         if activation == "relu":
             xp.maximum(out, 0, out=out)
         needs = self.needs_input_grad or (True,) * (2 + len(bias))
@@ -101,25 +104,31 @@ class Conv2dFunction(Function):
                 g = _accel.relu_mask(g, out)  # the same product, compiled
             else:
                 g = g * (out > 0)
+        dy = g.reshape(-1, kernel.shape[3])  # (M, F)
+        dx = dk = db = None
         if groups > 1:
             dx, dk = self._grouped_backward(g, x, kernel)
         else:
-            dy = g.reshape(-1, kernel.shape[3])  # (M, F)
-            dx = dk = None
-            if needs[1]:
+            if needs[1]:  # [dk; db] = [cols, 1]^T @ dy: the bias row comes with the kernel's
                 if cols is None:
-                    cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw)
-                dk = (cols.T @ dy).reshape(kernel.shape)
+                    cols = unfold(
+                        x, kernel.shape[:2], strides, dilations, self.out_hw, ones=self.has_bias
+                    )
+                dk = cols.T @ dy
+                if self.has_bias:
+                    dk, db = dk[:-1], dk[-1]
+                dk = dk.reshape(kernel.shape)
             if needs[0]:
                 dx = fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw)
         if dx is not None:
             (top, bottom), (left, right) = padding
             _, h, w, _ = self.padded_shape
             dx = dx[:, top : h - bottom, left : w - right, :]
-        grads = (dx, dk)
-        if self.has_bias:
-            grads += (column_sums(g.reshape(-1, kernel.shape[3])) if needs[2] else None,)
-        return grads
+        if not self.has_bias:
+            return dx, dk
+        if db is None and needs[2]:
+            db = column_sums(dy)
+        return dx, dk, db
 
     # ---- groups > 1: one product per group, batched over the group axis ----------------
     def _grouped_im2col(self, x, kernel_shape):
@@ -178,8 +187,10 @@ def window_tap(image, a: int, b: int, strides, dilations, out_hw):
     ]
 
 
-def unfold(x, kernel_hw, strides, dilations, out_hw):
-    """im2col of a padded NHWC batch as one copy: the ``(N*OH*OW, KH*KW*C)`` matrix.
+def unfold(x, kernel_hw, strides, dilations, out_hw, ones: bool = False):
+    """im2col of a padded NHWC batch as one copy: the ``(N*OH*OW, KH*KW*C)`` matrix,
+    with one more column of ones if ``ones`` (then ``cols @ [kernel; bias]`` adds the
+    bias: the bias is the weight of an input that is always 1).
 
     With ``C >= FEW_CHANNELS`` it is the strided window view copied row by row. With
     fewer channels the rows' runs of ``C`` floats are too short to copy fast, so the
@@ -189,14 +200,24 @@ def unfold(x, kernel_hw, strides, dilations, out_hw):
     """
     n, _, _, c = x.shape
     kh, kw = kernel_hw
-    if c >= FEW_CHANNELS:
-        return im2col(x, kernel_hw, strides, dilations)
     xp = get_array_module(x)
-    cols_t = xp.empty((kh, kw, c, n, *out_hw), dtype=x.dtype)
+    rows, width = n * out_hw[0] * out_hw[1], kh * kw * c
+    if c >= FEW_CHANNELS:
+        if not ones:
+            return im2col(x, kernel_hw, strides, dilations)
+        cols = xp.empty((rows, width + 1), dtype=x.dtype)
+        cols[:, width] = 1
+        windows = cols[:, :width].reshape(n, *out_hw, kh, kw, c)  # a view into cols
+        windows[...] = window_view(x, kernel_hw, strides, dilations, out_hw)
+        return cols
+    cols_t = xp.empty((width + ones, rows), dtype=x.dtype)
+    taps = cols_t[:width].reshape(kh, kw, c, n, *out_hw)
     for a in range(kh):
         for b in range(kw):
-            cols_t[a, b] = window_tap(x, a, b, strides, dilations, out_hw).transpose(3, 0, 1, 2)
-    return cols_t.reshape(kh * kw * c, -1).T
+            taps[a, b] = window_tap(x, a, b, strides, dilations, out_hw).transpose(3, 0, 1, 2)
+    if ones:
+        cols_t[width] = 1
+    return cols_t.T
 
 
 def fold(dy, kernel, x_shape, strides, dilations, out_hw):
