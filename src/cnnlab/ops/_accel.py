@@ -63,22 +63,24 @@ if numba is not None:
     def _max_pool_forward(x, kh, kw, out, winner):
         """``out[n,i,j,c] = max_{a,b} x[n, i*KH + a, j*KW + b, c]`` over side-by-side
         KHxKW windows, ``winner`` = the row-major offset ``a*KW + b`` of its FIRST
-        maximal cell; a window holding NaN gives the first NaN (value and offset)."""
+        maximal cell; a window holding NaN gives the first NaN (value and offset).
+        Written without branches (selects), so the loop over channels vectorizes."""
         n_, oh, ow, c_ = out.shape
         for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
-                    best, win = out[n, i, j], winner[n, i, j]
-                    best[:] = x[n, i * kh, j * kw]
-                    win[:] = 0
+                    best, win, first = out[n, i, j], winner[n, i, j], x[n, i * kh, j * kw]
+                    for c in range(c_):
+                        best[c] = first[c]
+                        win[c] = 0
                     for k in range(1, kh * kw):
-                        row = x[n, i * kh + k // kw, j * kw + k % kw]
+                        row, code = x[n, i * kh + k // kw, j * kw + k % kw], np.uint8(k)
                         for c in range(c_):
                             v, b = row[c], best[c]
-                            if b == b and not v < b:  # best not NaN; v NaN, larger or tied
-                                best[c] = v  # a tie takes v, as np.maximum (for -0.0/0.0)
-                                if not v <= b:  # NaN or larger: v's cell wins
-                                    win[c] = k
+                            take = (b == b) & (not v < b)  # best not NaN; v NaN, larger, tied
+                            larger = take & (not v <= b)  # NaN or larger: v's cell wins
+                            best[c] = v if take else b  # a tie takes v, as np.maximum
+                            win[c] = code if larger else win[c]
 
     @_jit
     def _max_pool_backward(g, winner, kh, kw, grad):
@@ -90,11 +92,11 @@ if numba is not None:
         for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
+                    g_row, win = g[n, i, j], winner[n, i, j]
                     for k in range(kh * kw):
-                        cell = grad[n, i * kh + k // kw, j * kw + k % kw]
+                        cell, code = grad[n, i * kh + k // kw, j * kw + k % kw], np.uint8(k)
                         for c in range(c_):
-                            hit = one if winner[n, i, j, c] == k else zero
-                            cell[c] = g[n, i, j, c] * hit
+                            cell[c] = g_row[c] * (one if win[c] == code else zero)
             for y in range(oh * kh, h):  # rows and columns no window reaches
                 grad[n, y] = zero
             for y in range(oh * kh):
