@@ -56,8 +56,10 @@ if numba is not None:
     # One core per call, the GIL released: a batch split into shards runs one kernel per
     # core at once (``cnnlab.parallel``). Serial kernels also beat numba's own parallel
     # loops here: those wake a thread pool for every call, and its threads compete with
-    # OpenBLAS' (lecture convnet step, 2 cores: 36 ms parallel, 32 ms serial).
-    _jit = numba.njit(cache=True, nogil=True)
+    # OpenBLAS' (lecture convnet step, 2 cores: 36 ms parallel, 32 ms serial). NumPy's
+    # error model (x/0 gives inf, as in NumPy) spares a zero check per division, which
+    # lets the RMSprop loop vectorize (0.24 -> 0.07 ms for the convnet's weights).
+    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
     @_jit
     def _max_pool_forward(x, kh, kw, out, winner):
