@@ -193,7 +193,9 @@ class BaseConv(Layer):
     _fuses_activation = False  # True when the op applies the activation itself
 
     def call(self, inputs):
-        self.compute_output_shape(inputs.shape)  # a clear error when the kernel does not fit
+        if inputs.shape[1:] != getattr(self, "_fits_shape", None):
+            self.compute_output_shape(inputs.shape)  # a clear error when the kernel does not fit
+            self._fits_shape = inputs.shape[1:]  # checked once per input shape
         y = self._convolve(inputs)
         return y if self._fuses_activation else self.activation(y)
 

@@ -29,24 +29,29 @@ def normalize_tuple(value, n: int, name: str, fn: str, minimum: int = 1) -> tupl
         TypeError: ``value`` is not an int or a sequence of ints.
         ValueError: wrong length or a value below ``minimum``.
     """
-    rule = f"{name} must be an int" + (f" or a tuple of {n} ints" if n > 1 else "")
-    if isinstance(value, bool):
-        raise TypeError(f"{fn}: {rule}. Received: {value!r}")
-    if isinstance(value, int | np.integer):
+    if type(value) is tuple and len(value) == n and all(type(v) is int for v in value):
+        values = value  # the common case, already normalized (checked below)
+    elif isinstance(value, bool):
+        raise TypeError(f"{fn}: {_tuple_rule(name, n)}. Received: {value!r}")
+    elif isinstance(value, int | np.integer):
         values = (int(value),) * n
     else:
         try:
             values = tuple(value)
         except TypeError:
-            raise TypeError(f"{fn}: {rule}. Received: {value!r}") from None
+            raise TypeError(f"{fn}: {_tuple_rule(name, n)}. Received: {value!r}") from None
         if len(values) != n or not all(
             isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values
         ):
-            raise ValueError(f"{fn}: {rule}. Received: {value!r}")
+            raise ValueError(f"{fn}: {_tuple_rule(name, n)}. Received: {value!r}")
         values = tuple(int(v) for v in values)
     if any(v < minimum for v in values):
         raise ValueError(f"{fn}: {name} must be >= {minimum}. Received: {name}={value!r}")
     return values
+
+
+def _tuple_rule(name: str, n: int) -> str:
+    return f"{name} must be an int" + (f" or a tuple of {n} ints" if n > 1 else "")
 
 
 def check_data_format(data_format, fn: str) -> str:
