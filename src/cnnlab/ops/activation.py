@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 from cnnlab.autograd import Function, Tensor, as_tensor
+from cnnlab.ops import _accel
 
 
 def _number(value, name: str, fn: str, minimum=None) -> float:
@@ -45,6 +46,8 @@ class ReLUFunction(Function):
 
     def backward(self, g):
         (out,) = self.saved_arrays
+        if _accel.ENABLED and _accel.accepts(g, out) and g.shape == out.shape:
+            return (_accel.relu_mask(g, out),)  # the same product in one compiled pass
         return (g * (out > 0),)
 
 
