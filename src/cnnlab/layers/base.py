@@ -57,6 +57,11 @@ class Layer:
         input_shape: optional shape without the batch axis; lets a Sequential model
             build as soon as this layer is its first one (Keras 2 style).
         batch_size: optional fixed batch size for ``input_shape``.
+
+    A custom layer whose call treats each example on its own (no statistic over the
+    batch, no random draws, no state changed in training) can say so with
+    ``per_example = per_example_in_training = True``: ``fit`` may then run its batches
+    as shards on every core (``cnnlab.parallel``).
     """
 
     # Does a call treat each example of the batch on its own, so that a batch cut into
