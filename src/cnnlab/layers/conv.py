@@ -28,6 +28,7 @@ from cnnlab.ops._arith import (
     explicit_padding,
     normalize_tuple,
 )
+from cnnlab.ops.activation import linear
 
 _PADDING_NAMES = ("valid", "same", "full", "causal")
 
@@ -153,7 +154,9 @@ class BaseConv(Layer):
     def _output_channels(self, channels):
         return self.filters
 
-    def _convolve(self, x):  # pragma: no cover - abstract
+    def _convolve(self, x, activation):  # pragma: no cover - abstract
+        """The convolution of ``x``; subclasses with ``_fuses_activation`` apply
+        ``activation`` inside the op, the others ignore it."""
         raise NotImplementedError
 
     def _common_op_args(self) -> dict:
@@ -192,12 +195,15 @@ class BaseConv(Layer):
 
     _fuses_activation = False  # True when the op applies the activation itself
 
-    def call(self, inputs):
+    def call(self, inputs, defer_relu=False):
+        """``defer_relu=True`` leaves the ReLU out: a model passes it when a max pooling
+        that applies the ReLU itself comes next (``cnnlab.models.relu_pool``)."""
         if inputs.shape[1:] != getattr(self, "_fits_shape", None):
             self.compute_output_shape(inputs.shape)  # a clear error when the kernel does not fit
             self._fits_shape = inputs.shape[1:]  # checked once per input shape
-        y = self._convolve(inputs)
-        return y if self._fuses_activation else self.activation(y)
+        activation = linear if defer_relu else self.activation
+        y = self._convolve(inputs, activation)
+        return y if self._fuses_activation else activation(y)
 
     def compute_output_shape(self, input_shape):
         spatial = conv_output_spatial(
@@ -247,9 +253,9 @@ class Conv1D(BaseConv):
     rank = 1
     _fuses_activation = True
 
-    def _convolve(self, x):
+    def _convolve(self, x, activation):
         return ops.conv1d(
-            x, self.kernel, self.bias, groups=self.groups, activation=self.activation,
+            x, self.kernel, self.bias, groups=self.groups, activation=activation,
             **self._common_op_args(),
         )  # fmt: skip
 
@@ -303,8 +309,8 @@ class Conv2D(BaseConv):
     rank = 2
     _fuses_activation = True
 
-    def _convolve(self, x):
+    def _convolve(self, x, activation):
         return ops.conv2d(
-            x, self.kernel, self.bias, groups=self.groups, activation=self.activation,
+            x, self.kernel, self.bias, groups=self.groups, activation=activation,
             **self._common_op_args(),
         )  # fmt: skip

@@ -68,7 +68,7 @@ class DepthwiseConv2D(BaseConv):
     def _output_channels(self, channels):
         return None if channels is None else channels * self.depth_multiplier
 
-    def _convolve(self, x):
+    def _convolve(self, x, activation=None):  # activation: applied by BaseConv.call
         return ops.depthwise_conv2d(x, self.depthwise_kernel, self.bias, **self._common_op_args())
 
     def get_config(self):
@@ -142,7 +142,7 @@ class SeparableConv2D(BaseConv):
             self, "pointwise", (1, 1, channels * m, self.filters), "pointwise_kernel"
         )
 
-    def _convolve(self, x):
+    def _convolve(self, x, activation=None):  # activation: applied by BaseConv.call
         return ops.separable_conv2d(
             x, self.depthwise_kernel, self.pointwise_kernel, self.bias, **self._common_op_args()
         )

@@ -63,7 +63,7 @@ class LocallyConnected2D(BaseConv):
         spec_axes = {a: input_shape[a] for a in (*self.spatial_axes, self.channel_axis)}
         self.input_spec = InputSpec(ndim=4, axes=spec_axes)
 
-    def _convolve(self, x):
+    def _convolve(self, x, activation=None):  # activation: applied by BaseConv.call
         return ops.locally_connected2d(
             x, self.kernel, self.bias, strides=self.strides, padding="valid",
             data_format=self.data_format, kernel_size=self.kernel_size,

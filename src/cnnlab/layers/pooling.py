@@ -63,9 +63,12 @@ class BasePooling(Layer):
             "data_format": self.data_format,
         }
 
-    def call(self, inputs):
+    def call(self, inputs, relu_after=False):
+        """``relu_after=True`` applies a ReLU to the pooled values: a model passes it for
+        a max pooling whose convolution left its ReLU out (``cnnlab.models.relu_pool``)."""
         self.compute_output_shape(inputs.shape)  # a clear error when the window does not fit
-        return self._pool(inputs)
+        pooled = self._pool(inputs)
+        return ops.relu(pooled) if relu_after else pooled
 
     def _pool(self, x):
         return getattr(ops, f"{self.pool_mode}_pool")(x, **self._pool_args())

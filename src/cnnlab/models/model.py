@@ -21,6 +21,7 @@ from cnnlab.layers.base import (
 )
 from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
+from cnnlab.models import relu_pool
 from cnnlab.models.training import TrainingMixin
 
 
@@ -188,10 +189,20 @@ class Model(TrainingMixin, Layer):
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
                 f"{len(flat)} input tensors."
             )
-        outs = self._run_graph(
-            flat, lambda node, args: node.layer(args, training=training, **node.call_kwargs)
-        )
-        return self._pack_outputs(outs)
+        plan = self._relu_pool_plan()  # ReLUs that run after the max pooling next to them
+
+        def step(node, args):
+            return node.layer(args, training=training, **node.call_kwargs, **plan.get(id(node), {}))
+
+        return self._pack_outputs(self._run_graph(flat, step))
+
+    def _relu_pool_plan(self) -> dict:
+        key = relu_pool.ENABLED
+        cached = getattr(self, "_relu_plan", None)
+        if cached is None or cached[0] != key:
+            cached = (key, relu_pool.graph_plan(self._nodes, self.outputs))
+            self._relu_plan = cached
+        return cached[1]
 
     def compute_output_shape(self, input_shape):
         if not self._is_graph:

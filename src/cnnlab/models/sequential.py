@@ -5,6 +5,7 @@ from __future__ import annotations
 from cnnlab.layers.base import Layer, deserialize_layer, serialize_layer, unique_name
 from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor
+from cnnlab.models import relu_pool
 from cnnlab.models.model import Model
 
 
@@ -147,8 +148,13 @@ class Sequential(Model):
                 )
             inputs = inputs[0]
         x = inputs
-        for layer in self.layers:
-            x = layer(x, training=training)
+        layers = self.layers
+        key = (relu_pool.ENABLED, *map(id, layers))
+        cached = getattr(self, "_relu_plan", None)
+        if cached is None or cached[0] != key:  # ReLUs that run after the max pooling next
+            cached = self._relu_plan = (key, relu_pool.stack_plan(layers))
+        for layer, extra in zip(layers, cached[1], strict=True):
+            x = layer(x, training=training, **extra)
         return x
 
     def compute_output_shape(self, input_shape):
