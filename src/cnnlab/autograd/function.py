@@ -17,6 +17,7 @@ input images).
 
 from __future__ import annotations
 
+from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled
 from cnnlab.backend import get_array_module
 
 
@@ -40,14 +41,13 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run ``forward`` on the inputs' arrays and record the node when needed."""
-        from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled
-
-        tensors = tuple(as_tensor(x) for x in inputs)
+        tensors = tuple(x if type(x) is Tensor else as_tensor(x) for x in inputs)
+        arrays = [t.data for t in tensors]
         fn = cls()
-        fn.xp = get_array_module(*(t.data for t in tensors))
+        fn.xp = get_array_module(*arrays)
         recording = is_grad_enabled()
         fn.needs_input_grad = tuple(recording and t.requires_grad for t in tensors)
-        out = fn.forward(*(t.data for t in tensors), **params)
+        out = fn.forward(*arrays, **params)
         needs_grad = any(fn.needs_input_grad)
         result = Tensor._from_array(out, requires_grad=needs_grad)
         if needs_grad:

@@ -298,7 +298,8 @@ class Layer:
             return self._symbolic_call(inputs, kwargs)
         inputs = self._convert_inputs(inputs)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
-        self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
+        if not self.built:
+            self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
         self._call_losses = []
         outputs = self._call(inputs, training=bool(training), **kwargs)
         if self.activity_regularizer is not None:

@@ -197,9 +197,9 @@ def unfold(x, kernel_hw, strides, dilations, out_hw, ones: bool = False):
 
     With ``C >= FEW_CHANNELS`` it is the strided window view copied row by row. With
     fewer channels the rows' runs of ``C`` floats are too short to copy fast, so the
-    matrix is built transposed, ``(KH*KW*C, N*OH*OW)``, one kernel offset at a time
-    (runs of ``OW`` floats) and returned as a transposed view: a matrix product reads
-    either layout without another copy.
+    matrix is built transposed, ``(KH*KW*C, N*OH*OW)`` (runs of ``OW`` floats), and
+    returned as a transposed view: a matrix product reads either layout without another
+    copy.
     """
     n, _, _, c = x.shape
     kh, kw = kernel_hw
@@ -214,10 +214,8 @@ def unfold(x, kernel_hw, strides, dilations, out_hw, ones: bool = False):
         windows[...] = window_view(x, kernel_hw, strides, dilations, out_hw)
         return cols
     cols_t = xp.empty((width + ones, rows), dtype=x.dtype)
-    taps = cols_t[:width].reshape(kh, kw, c, n, *out_hw)
-    for a in range(kh):
-        for b in range(kw):
-            taps[a, b] = window_tap(x, a, b, strides, dilations, out_hw).transpose(3, 0, 1, 2)
+    taps = cols_t[:width].reshape(kh, kw, c, n, *out_hw)  # a view into cols_t
+    taps[...] = window_view(x, kernel_hw, strides, dilations, out_hw).transpose(3, 4, 5, 0, 1, 2)
     if ones:
         cols_t[width] = 1
     return cols_t.T
