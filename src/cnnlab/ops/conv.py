@@ -114,10 +114,7 @@ class Conv2dFunction(Function):
                     cols = unfold(
                         x, kernel.shape[:2], strides, dilations, self.out_hw, ones=self.has_bias
                     )
-                # np.dot, not @: for the first layer's (10, M) @ (M, F) product NumPy's
-                # matmul runs about 2.5x slower while another shard's thread multiplies
-                # too (np.dot: 1.2x), measured on 2 cores; the other products are equal.
-                dk = self.xp.dot(cols.T, dy)
+                dk = kernel_grad(cols, dy, self.padded_shape[0])
                 if self.has_bias:
                     dk, db = dk[:-1], dk[-1]
                 dk = dk.reshape(kernel.shape)
@@ -238,6 +235,25 @@ def fold(dy, kernel, x_shape, strides, dilations, out_hw):
             tap = window_tap(dx, a, b, strides, dilations, out_hw)
             tap += share.reshape(n, oh, ow, c)
     return dx
+
+
+def kernel_grad(cols, dy, images: int):
+    """``cols^T @ dy``: ``(K, M) @ (M, F)``, the kernel gradient (``[dk; db]`` when ``cols``
+    holds the column of ones), where the ``M`` rows are ``images`` images' windows.
+
+    For few channels (``cols`` built transposed: ``K`` is 4-10 and ``M`` very long)
+    it is one product per image, then their sum: 0.4 ms instead of 0.8 ms for the
+    lecture convnet's first layer on 64 images, and it keeps that speed beside another
+    shard's thread. Otherwise one product, with ``np.dot``: NumPy's matmul ran the
+    ``(10, M) @ (M, F)`` product 2.5x slower beside another shard (np.dot 1.2x).
+    """
+    xp = get_array_module(cols)
+    cols_t = cols.T  # (K, M)
+    k, m = cols_t.shape
+    if cols_t.flags.c_contiguous and m % images == 0:  # the transposed, few-channel build
+        per_image = cols_t.reshape(k, images, m // images).transpose(1, 0, 2)  # (N, K, M/N)
+        return xp.matmul(per_image, dy.reshape(images, m // images, -1)).sum(axis=0)
+    return xp.dot(cols_t, dy)
 
 
 def column_sums(matrix):
