@@ -78,7 +78,7 @@ class Conv2dFunction(Function):
             weights = kernel.reshape(-1, f)
             if bias:
                 weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
-            out = (cols @ weights).reshape(n, *self.out_hw, f)
+            out = windows_times_kernel(cols, weights, n).reshape(n, *self.out_hw, f)
         else:
             cols = self._grouped_im2col(x, kernel.shape)
             out = self._ungroup(cols @ self._grouped_kernel(kernel), n)
@@ -235,6 +235,22 @@ def fold(dy, kernel, x_shape, strides, dilations, out_hw):
             tap = window_tap(dx, a, b, strides, dilations, out_hw)
             tap += share.reshape(n, oh, ow, c)
     return dx
+
+
+def windows_times_kernel(cols, weights, images: int):
+    """``cols @ weights``: ``(M, K) @ (K, F)``, every window times the kernel.
+
+    For few channels (``cols`` built transposed, ``K`` of 4-10) one product per image:
+    a product with such a short ``K`` is a memory-bound pass, faster in per-image
+    pieces that stay in cache (lecture convnet, first layer, 64 images: 0.34 instead of
+    0.55 ms).
+    """
+    xp = get_array_module(cols)
+    m, k = cols.shape
+    if cols.T.flags.c_contiguous and m % images == 0:  # the transposed, few-channel build
+        per_image = cols.T.reshape(k, images, m // images).transpose(1, 2, 0)  # (N, M/N, K)
+        return xp.matmul(per_image, weights).reshape(m, -1)
+    return cols @ weights
 
 
 def kernel_grad(cols, dy, images: int):
