@@ -120,3 +120,32 @@ def test_fused_relu_with_channels_first_matches_separate_relu(rng):
 
     for fused, separate in zip(both(True), both(False), strict=True):
         np.testing.assert_allclose(fused, separate, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("channels", [1, 6])
+def test_no_bias_matches_torch(channels, rng):
+    x = rng.standard_normal((4, 6, 7, channels))
+    k = rng.standard_normal((3, 3, channels, 5))
+    ours = [Tensor(a, dtype="float64", requires_grad=True) for a in (x, k)]
+    y = conv2d(*ours, activation="relu")
+    y.backward(np.ones(y.shape))
+    theirs = [torch.tensor(x, requires_grad=True), torch.tensor(k, requires_grad=True)]
+    ty = F.relu(F.conv2d(theirs[0].permute(0, 3, 1, 2), theirs[1].permute(3, 2, 0, 1)))
+    ty.permute(0, 2, 3, 1).sum().backward()
+    np.testing.assert_allclose(y.numpy(), ty.permute(0, 2, 3, 1).detach().numpy(), rtol=1e-10)
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 8])
+def test_per_image_products_equal_one_product(channels, rng):
+    """Few channels: the products run image by image; the results are the same."""
+    x = rng.standard_normal((5, 6, 6, channels))
+    cols = conv_module.unfold(x, (3, 3), (1, 1), (1, 1), (4, 4), ones=True)
+    weights = rng.standard_normal((cols.shape[1], 3))
+    dy = rng.standard_normal((cols.shape[0], 3))
+    np.testing.assert_allclose(
+        conv_module.windows_times_kernel(cols, weights, 5), cols @ weights, rtol=1e-12
+    )
+    np.testing.assert_allclose(conv_module.kernel_grad(cols, dy, 5), cols.T @ dy, rtol=1e-12)
+    np.testing.assert_array_equal(cols[:, -1], 1.0)  # the bias column
