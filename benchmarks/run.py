@@ -7,6 +7,9 @@ inference speed, peak memory and accuracy with cnnlab/peer ratios.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
     python benchmarks/run.py --epochs 2 --limit 2000 --models dense   # quick
 
+It ends with the per-op table of ``ops.py`` (conv2d, max_pool, dense, relu, softmax-CE,
+forward and backward, cnnlab/PyTorch ratios); ``--skip-ops`` leaves it out.
+
 Keras runs with ``--keras-python PATH`` (an interpreter that has TensorFlow), else with
 this interpreter when it can import keras, else it is reported as missing.
 """
@@ -36,6 +39,23 @@ def run_child(python: str, script: str, model: str, args) -> dict | str:
             return json.loads(line[len("RESULT ") :])
     last = ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
     return f"failed (exit {done.returncode}): {last}"
+
+
+def run_ops(args) -> str:
+    """The per-op table of ``ops.py`` (its Markdown rows), run as one more child process;
+    a short run when ``--limit`` asks for a quick one."""
+    command = [sys.executable, str(HERE / "ops.py")]
+    if args.limit:
+        command.append("--quick")
+    if args.skip_torch:
+        command.append("--no-torch")
+    print("$", " ".join(command), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=HERE)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    if done.returncode or not rows:
+        last = ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
+        return f"ops.py failed (exit {done.returncode}): {last}"
+    return "\n".join(rows)
 
 
 def table(results: dict, epochs: int) -> str:
@@ -71,6 +91,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["convnet", "dense"])
     parser.add_argument("--keras-python", default=None, help="interpreter with TensorFlow")
     parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument(
+        "--skip-ops", action="store_true", help="leave out the per-op table (benchmarks/ops.py)"
+    )
     args = parser.parse_args()
     peers = {"cnnlab": (sys.executable, "train_cnnlab.py")}
     if not args.skip_torch:
@@ -90,12 +113,16 @@ def main() -> None:
         results[model] = {}
         for name, (python, script) in peers.items():
             results[model][name] = run_child(python, script, model, args)
+    ops_table = None if args.skip_ops else run_ops(args)
     print(f"\nMachine: {machine()}; NumPy BLAS: {blas_description()}\n")
     print(table(results, args.epochs))
     for model, by_framework in results.items():
         for name, result in by_framework.items():
             if isinstance(result, dict) and result.get("blas"):
                 print(f"{name} {model}: {result['blas']}")
+    if ops_table:
+        print("\nPer op (benchmarks/ops.py, whole batches, cnnlab then PyTorch):\n")
+        print(ops_table)
     print("RAW " + json.dumps(results))
 
 

@@ -32,3 +32,5 @@ def test_run_py_trains_both_frameworks_and_prints_the_table():
         assert row in out, out
     assert "failed" not in out.split("RAW")[0], out
     assert "NumPy BLAS: openblas" in out or "NumPy BLAS:" in out
+    assert "| conv2d 3x3 32 + relu | 28x28x1 | forward |" in out  # the per-op table
+    assert "fit: " in out  # how cnnlab ran its batches
