@@ -204,3 +204,22 @@ def test_a_worker_error_reaches_the_caller():
         with pytest.raises(ValueError, match="shard 1 failed"):
             pool.map(fail_on_second, [0, 1])
         assert pool.map(lambda p: p * 2, [1, 2, 3]) == [2, 4, 6]
+
+
+def test_a_nested_model_is_sharded_like_its_layers(monkeypatch):
+    """Transfer learning's shape: a (frozen) base model inside a Sequential."""
+    calls = _count_sharded_steps(monkeypatch)
+    base = _convnet()
+    base.trainable = False
+    model = keras.Sequential([base, layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    assert model.treats_examples_apart(training=True)
+    assert parallel.values_per_example(model) is None  # not built yet: no shapes
+    x, y = _data()
+    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    frozen = [w.copy() for w in base.get_weights()]
+    model.fit(x, y % 2, batch_size=48, epochs=1, verbose=0)  # builds, then shards
+    assert parallel.values_per_example(model) == parallel.values_per_example(base) + 2
+    assert calls
+    for before, after in zip(frozen, base.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
