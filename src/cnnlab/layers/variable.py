@@ -56,22 +56,25 @@ class InputSpec:
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
 
     def check(self, shape, layer_name: str, index: int = 0) -> None:
-        head = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
         ndim = len(shape)
         if self.ndim is not None and ndim != self.ndim:
             raise ValueError(
-                f"{head}expected ndim={self.ndim}, found ndim={ndim}. "
+                f"{_head(layer_name, index)}expected ndim={self.ndim}, found ndim={ndim}. "
                 f"Full shape received: {tuple(shape)}"
             )
         if self.min_ndim is not None and ndim < self.min_ndim:
             raise ValueError(
-                f"{head}expected min_ndim={self.min_ndim}, found ndim={ndim}. "
+                f"{_head(layer_name, index)}expected min_ndim={self.min_ndim}, found ndim={ndim}. "
                 f"Full shape received: {tuple(shape)}"
             )
         for axis, size in self.axes.items():
             actual = shape[axis] if -ndim <= axis < ndim else None
             if size is not None and actual is not None and actual != size:
                 raise ValueError(
-                    f"{head}expected axis {axis} of input shape to have value {size}, "
-                    f"but received input with shape {tuple(shape)}"
+                    f"{_head(layer_name, index)}expected axis {axis} of input shape to have "
+                    f"value {size}, but received input with shape {tuple(shape)}"
                 )
+
+
+def _head(layer_name: str, index: int) -> str:
+    return f'Input {index} of layer "{layer_name}" is incompatible with the layer: '

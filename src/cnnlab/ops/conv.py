@@ -172,9 +172,11 @@ class Conv2dFunction(Function):
 
 # ---- the pieces of the groups=1 convolution ------------------------------------------
 def _output_hw(x_shape, kernel_shape, strides, dilations):
-    return tuple(
-        (size - effective_kernel_size(k, d)) // s + 1
-        for size, k, s, d in zip(x_shape[1:3], kernel_shape[:2], strides, dilations, strict=True)
+    (h, w), (kh, kw) = x_shape[1:3], kernel_shape[:2]
+    (sh, sw), (dh, dw) = strides, dilations
+    return (
+        (h - effective_kernel_size(kh, dh)) // sh + 1,
+        (w - effective_kernel_size(kw, dw)) // sw + 1,
     )
 
 
