@@ -76,9 +76,18 @@ def shard_slices(batch_size: int, shards: int, min_size: int = MIN_SHARD_SIZE) -
         >>> shard_slices(20, 2)
         [slice(0, 20, None)]
     """
-    count = max(1, min(shards, batch_size // max(1, min_size)))
+    for name, value in (("batch_size", batch_size), ("shards", shards), ("min_size", min_size)):
+        _check_positive_int(value, name, "shard_slices")
+    count = max(1, min(shards, batch_size // min_size))
     bounds = [batch_size * k // count for k in range(count + 1)]
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _check_positive_int(value, name: str, fn: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{fn}: {name} must be a positive int. Received: {value!r}")
+    if value < 1:
+        raise ValueError(f"{fn}: {name} must be a positive int. Received: {name}={value}")
 
 
 class ShardPool:
@@ -90,6 +99,8 @@ class ShardPool:
     """
 
     def __init__(self, shards: int, min_shard_size: int = MIN_SHARD_SIZE):
+        _check_positive_int(shards, "shards", "ShardPool")
+        _check_positive_int(min_shard_size, "min_shard_size", "ShardPool")
         self.shards, self.min_shard_size = shards, min_shard_size
         self._stack = contextlib.ExitStack()
         self._executor = None
@@ -136,7 +147,7 @@ def values_per_example(model) -> int | None:
     """
     total = 0
     for layer in model.layers:
-        if hasattr(layer, "treats_examples_apart") and getattr(layer, "layers", None):
+        if getattr(layer, "layers", None):
             inner = values_per_example(layer)  # a nested model: its own layers
             if inner is None:
                 return None

@@ -90,6 +90,15 @@ def test_shards_need_enough_work(monkeypatch):
     assert parallel.values_per_example(unbuilt) is None
 
 
+def test_bad_shard_arguments():
+    with pytest.raises(ValueError, match="shard_slices: batch_size must be a positive int"):
+        parallel.shard_slices(0, 2)
+    with pytest.raises(TypeError, match="shard_slices: shards must be a positive int"):
+        parallel.shard_slices(128, 2.0)
+    with pytest.raises(ValueError, match="ShardPool: shards must be a positive int"):
+        parallel.ShardPool(0)
+
+
 def test_thread_count_reads_the_environment(monkeypatch):
     monkeypatch.setenv("CNNLAB_THREADS", "3")
     assert parallel.thread_count() == 3

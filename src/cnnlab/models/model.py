@@ -189,19 +189,21 @@ class Model(TrainingMixin, Layer):
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
                 f"{len(flat)} input tensors."
             )
-        plan = self._relu_pool_plan()  # ReLUs that run after the max pooling next to them
+        plan = self._relu_pool_plan(  # ReLUs that run after the max pooling next to them
+            relu_pool.ENABLED, lambda: relu_pool.graph_plan(self._nodes, self.outputs)
+        )
 
         def step(node, args):
             return node.layer(args, training=training, **node.call_kwargs, **plan.get(id(node), {}))
 
         return self._pack_outputs(self._run_graph(flat, step))
 
-    def _relu_pool_plan(self) -> dict:
-        key = relu_pool.ENABLED
-        cached = getattr(self, "_relu_plan", None)
+    def _relu_pool_plan(self, key, build):
+        """``build()`` (a ``cnnlab.models.relu_pool`` plan), made again when ``key``
+        (the switch, and for Sequential its layers) changes."""
+        cached = self.__dict__.get("_relu_plan")
         if cached is None or cached[0] != key:
-            cached = (key, relu_pool.graph_plan(self._nodes, self.outputs))
-            self._relu_plan = cached
+            cached = self._relu_plan = (key, build())
         return cached[1]
 
     def compute_output_shape(self, input_shape):

@@ -149,11 +149,10 @@ class Sequential(Model):
             inputs = inputs[0]
         x = inputs
         layers = self.layers
-        key = (relu_pool.ENABLED, *map(id, layers))
-        cached = getattr(self, "_relu_plan", None)
-        if cached is None or cached[0] != key:  # ReLUs that run after the max pooling next
-            cached = self._relu_plan = (key, relu_pool.stack_plan(layers))
-        for layer, extra in zip(layers, cached[1], strict=True):
+        plan = self._relu_pool_plan(  # ReLUs that run after the max pooling next to them
+            (relu_pool.ENABLED, *map(id, layers)), lambda: relu_pool.stack_plan(layers)
+        )
+        for layer, extra in zip(layers, plan, strict=True):
             x = layer(x, training=training, **extra)
         return x
 

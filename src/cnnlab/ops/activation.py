@@ -46,9 +46,15 @@ class ReLUFunction(Function):
 
     def backward(self, g):
         (out,) = self.saved_arrays
-        if _accel.ENABLED and _accel.accepts(g, out) and g.shape == out.shape:
-            return (_accel.relu_mask(g, out),)  # the same product in one compiled pass
-        return (g * (out > 0),)
+        return (relu_grad(g, out),)
+
+
+def relu_grad(g, out):
+    """``g * (out > 0)``: the gradient through a ReLU whose output was ``out`` (one
+    compiled pass when the numba kernels are there; the multiply keeps NaN and signs)."""
+    if _accel.ENABLED and _accel.accepts(g, out) and g.shape == out.shape:
+        return _accel.relu_mask(g, out)
+    return g * (out > 0)
 
 
 class LeakyReLUFunction(Function):

@@ -44,7 +44,7 @@ from cnnlab.ops._arith import (
     resolve_padding,
     window_view,
 )
-from cnnlab.ops.activation import get_activation, linear, relu
+from cnnlab.ops.activation import get_activation, linear, relu, relu_grad
 from cnnlab.ops.padding import as_float_tensor, pad_spatial
 
 # Below this many channels a row of ``cols`` is made of runs too short to copy fast
@@ -100,10 +100,7 @@ class Conv2dFunction(Function):
         needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
         g = g.astype(kernel.dtype, copy=False)
         if self.activation == "relu":
-            if _accel.ENABLED and _accel.accepts(g, out) and g.shape == out.shape:
-                g = _accel.relu_mask(g, out)  # the same product, compiled
-            else:
-                g = g * (out > 0)
+            g = relu_grad(g, out)
         dy = g.reshape(-1, kernel.shape[3])  # (M, F)
         dx = dk = db = None
         if groups > 1:
@@ -239,39 +236,45 @@ def fold(dy, kernel, x_shape, strides, dilations, out_hw):
     return dx
 
 
+def _per_image(cols, images: int):
+    """``cols^T`` as ``(N, K, M/N)`` blocks, one per image, when ``cols`` was built
+    transposed (few channels: ``K`` is 4-10 and ``M`` very long); else ``None``."""
+    cols_t = cols.T  # (K, M)
+    if not cols_t.flags.c_contiguous:
+        return None
+    k, m = cols_t.shape
+    return cols_t.reshape(k, images, m // images).transpose(1, 0, 2)
+
+
 def windows_times_kernel(cols, weights, images: int):
     """``cols @ weights``: ``(M, K) @ (K, F)``, every window times the kernel.
 
-    For few channels (``cols`` built transposed, ``K`` of 4-10) one product per image:
-    a product with such a short ``K`` is a memory-bound pass, faster in per-image
-    pieces that stay in cache (lecture convnet, first layer, 64 images: 0.34 instead of
-    0.55 ms).
+    For few channels one product per image: a product with such a short ``K`` is a
+    memory-bound pass, faster in per-image pieces that stay in cache (lecture convnet,
+    first layer, 64 images: 0.34 instead of 0.55 ms).
     """
+    blocks = _per_image(cols, images)
+    if blocks is None:
+        return cols @ weights
     xp = get_array_module(cols)
-    m, k = cols.shape
-    if cols.T.flags.c_contiguous and m % images == 0:  # the transposed, few-channel build
-        per_image = cols.T.reshape(k, images, m // images).transpose(1, 2, 0)  # (N, M/N, K)
-        return xp.matmul(per_image, weights).reshape(m, -1)
-    return cols @ weights
+    return xp.matmul(blocks.transpose(0, 2, 1), weights).reshape(cols.shape[0], -1)
 
 
 def kernel_grad(cols, dy, images: int):
     """``cols^T @ dy``: ``(K, M) @ (M, F)``, the kernel gradient (``[dk; db]`` when ``cols``
     holds the column of ones), where the ``M`` rows are ``images`` images' windows.
 
-    For few channels (``cols`` built transposed: ``K`` is 4-10 and ``M`` very long)
-    it is one product per image, then their sum: 0.4 ms instead of 0.8 ms for the
-    lecture convnet's first layer on 64 images, and it keeps that speed beside another
-    shard's thread. Otherwise one product, with ``np.dot``: NumPy's matmul ran the
-    ``(10, M) @ (M, F)`` product 2.5x slower beside another shard (np.dot 1.2x).
+    For few channels it is one product per image, then their sum: 0.4 ms instead of
+    0.8 ms for the lecture convnet's first layer on 64 images, and it keeps that speed
+    beside another shard's thread. Otherwise one product, with ``np.dot``: NumPy's
+    matmul ran the ``(10, M) @ (M, F)`` product 2.5x slower beside another shard
+    (np.dot 1.2x).
     """
     xp = get_array_module(cols)
-    cols_t = cols.T  # (K, M)
-    k, m = cols_t.shape
-    if cols_t.flags.c_contiguous and m % images == 0:  # the transposed, few-channel build
-        per_image = cols_t.reshape(k, images, m // images).transpose(1, 0, 2)  # (N, K, M/N)
-        return xp.matmul(per_image, dy.reshape(images, m // images, -1)).sum(axis=0)
-    return xp.dot(cols_t, dy)
+    blocks = _per_image(cols, images)
+    if blocks is None:
+        return xp.dot(cols.T, dy)
+    return xp.matmul(blocks, dy.reshape(images, blocks.shape[2], -1)).sum(axis=0)
 
 
 def column_sums(matrix):
