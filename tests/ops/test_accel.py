@@ -53,22 +53,27 @@ def tricky(rng, shape, dtype):
     return x
 
 
+@pytest.mark.parametrize("activation", [None, "relu"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "shape, pool_size",
     [((3, 9, 11, 5), 2), ((2, 12, 12, 4), 3), ((2, 7, 9, 3), (2, 3)), ((2, 4, 4, 2), 1)],
 )
-def test_max_pool_matches_numpy_bit_for_bit(monkeypatch, rng, shape, pool_size, dtype):
+def test_max_pool_matches_numpy_bit_for_bit(monkeypatch, rng, shape, pool_size, dtype, activation):
+    """Training (winners recorded) and inference (values only, the ReLU fused into the
+    same compiled pass) both match the NumPy path."""
     x = tricky(rng, shape, dtype)
     kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
     out_shape = (shape[0], shape[1] // kh, shape[2] // kw, shape[3])
     g = rng.standard_normal(out_shape).astype(dtype)
-    fast, ref = both_paths(monkeypatch, pool_run(max_pool, x, g, pool_size=pool_size))
+    run = pool_run(max_pool, x, g, pool_size=pool_size, activation=activation)
+    fast, ref = both_paths(monkeypatch, run)
     for a, b in zip(fast, ref, strict=True):
         assert a.dtype == b.dtype == dtype
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(np.signbit(a), np.signbit(b))  # -0.0 kept as in NumPy
-    assert np.isnan(ref[0]).any() and (ref[1] != 0).sum() == g.size  # the data was tricky
+    routed = (ref[0] > 0).sum() if activation else g.size  # a ReLU stops the rest
+    assert np.isnan(ref[0]).any() and (ref[1] != 0).sum() == routed  # the data was tricky
 
 
 def test_max_pool_kernel_records_first_winner(rng):

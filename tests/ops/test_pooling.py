@@ -10,7 +10,7 @@ import torch.nn.functional as F  # noqa: N812 - the usual name
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnlab.autograd import Tensor, gradcheck
+from cnnlab.autograd import Tensor, gradcheck, no_grad
 from cnnlab.ops import (
     avg_pool,
     global_avg_pool,
@@ -18,6 +18,7 @@ from cnnlab.ops import (
     lp_pool,
     max_pool,
     min_pool,
+    relu,
     stochastic_pool,
 )
 
@@ -412,6 +413,36 @@ def test_nan_propagates_through_max_pool():
     np.testing.assert_array_equal(grad[0, :, :, 0], [[0, 1], [0, 0]])
 
 
+@pytest.mark.parametrize("pool_size, strides", [(2, None), (3, 2), ((2, 3), (1, 2))])
+def test_relu_inside_max_pool_is_relu_after_it(rng, pool_size, strides):
+    """``activation="relu"`` gives relu(max_pool(x)) bit for bit, values and gradient,
+    which is also max_pool(relu(x)): ReLU and max commute."""
+    x = rng.standard_normal((2, 9, 11, 3))
+    x[0, :4, :4] = -1.0  # a window that is all negative
+    g = rng.standard_normal(max_pool(x, pool_size, strides).shape)
+    fused = Tensor(x, requires_grad=True)
+    y = max_pool(fused, pool_size, strides, activation="relu")
+    y.backward(g)
+    after = Tensor(x, requires_grad=True)
+    y_after = relu(max_pool(after, pool_size, strides))
+    y_after.backward(g)
+    np.testing.assert_array_equal(y.numpy(), y_after.numpy())
+    np.testing.assert_array_equal(fused.grad, after.grad)
+    np.testing.assert_array_equal(y.numpy(), max_pool(relu(x), pool_size, strides).numpy())
+    assert (y.numpy() == 0).any() and not fused.grad[0, :4, :4].any()
+    with no_grad():
+        np.testing.assert_array_equal(
+            max_pool(x, pool_size, strides, activation="relu").numpy(), y.numpy()
+        )
+
+
+def test_other_activations_run_after_max_pool(rng):
+    x = rng.standard_normal((1, 6, 6, 2))
+    np.testing.assert_allclose(
+        max_pool(x, 2, activation="tanh").numpy(), np.tanh(max_pool(x, 2).numpy()), rtol=1e-15
+    )
+
+
 # ---- stochastic pooling -----------------------------------------------------------------
 def test_stochastic_training_picks_a_window_value_and_routes_the_gradient_there():
     x = distinct(np.random.default_rng(5), (2, 6, 7, 3), low=0.1)
@@ -496,6 +527,8 @@ def test_gradcheck(op, kwargs, low, shape):
         (lambda: max_pool(np.array([[["a"]]])), TypeError, "max_pool: x must hold real"),
         (lambda: max_pool(np.zeros((1, 2, 2, 1), bool)), TypeError, "real numbers"),
         (lambda: max_pool(np.zeros((1, 4, 1)), ceil_mode=1), TypeError, "ceil_mode"),
+        (lambda: max_pool(np.zeros((1, 4, 1)), activation="rleu"), ValueError, "max_pool: unkn"),
+        (lambda: max_pool(np.zeros((1, 4, 1)), activation=3), TypeError, "max_pool: "),
         (lambda: stochastic_pool(-np.ones((1, 4, 1))), ValueError, "non-negative"),
         (lambda: global_avg_pool(np.zeros((2, 3))), ValueError, "global_avg_pool: x must"),
         (lambda: global_max_pool(np.zeros((1, 0, 3))), ValueError, "empty spatial axis"),

@@ -99,6 +99,15 @@ class CallbackList(Callback):
     def append(self, callback) -> None:
         self.callbacks.append(callback)
 
+    def overrides(self, hook: str) -> bool:
+        """Does any callback define ``hook`` (not the base class' no-op)? ``predict``
+        and ``evaluate`` start the next batch early unless ``on_*_batch_begin`` is."""
+        base = getattr(Callback, hook)
+        return any(
+            getattr(type(c), hook, base) is not base or hook in getattr(c, "__dict__", {})
+            for c in self.callbacks
+        )
+
     def set_params(self, params):
         super().set_params(params)
         for cb in self.callbacks:

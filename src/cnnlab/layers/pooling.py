@@ -67,6 +67,8 @@ class BasePooling(Layer):
         """``relu_after=True`` applies a ReLU to the pooled values: a model passes it for
         a max pooling whose convolution left its ReLU out (``cnnlab.models.relu_pool``)."""
         self.compute_output_shape(inputs.shape)  # a clear error when the window does not fit
+        if relu_after and self.pool_mode == "max":  # one op: relu(max_pool(x))
+            return ops.max_pool(inputs, **self._pool_args(), activation="relu")
         pooled = self._pool(inputs)
         return ops.relu(pooled) if relu_after else pooled
 

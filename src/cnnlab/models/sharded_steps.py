@@ -82,10 +82,36 @@ def train_step(model, pool, pieces, x, y_true, sample_weight):
 
 def forward(model, pool, pieces, x) -> list:
     """The inference outputs (Tensors) of ``x``, each shard's forward pass at once."""
-    outputs = pool.map(lambda piece: model._forward(data.take(x, piece), training=False), pieces)
+    return _join(pool.map(_forward_of(model, x), pieces))
+
+
+class StartedForward:
+    """The shards' forward passes of one batch, started on a pool's workers: call it to
+    wait for them and get the outputs as :func:`forward` returns them."""
+
+    def __init__(self, model, pool, pieces, x):
+        self.futures = pool.submit(_forward_of(model, x), pieces)
+
+    def __call__(self) -> list:
+        return _join([future.result() for future in self.futures])
+
+    def cancel(self) -> None:
+        """Drop the shards that have not begun (those running finish)."""
+        for future in self.futures:
+            future.cancel()
+
+
+def _forward_of(model, x):
+    return lambda piece: model._forward(data.take(x, piece), training=False)
+
+
+def _join(shard_outputs) -> list:
+    """One Tensor per model output: the shards' outputs stacked in shard order."""
+    if len(shard_outputs) == 1:
+        return shard_outputs[0]
     return [
         Tensor(np.concatenate([o.data for o in outs], axis=0))
-        for outs in zip(*outputs, strict=True)
+        for outs in zip(*shard_outputs, strict=True)
     ]
 
 

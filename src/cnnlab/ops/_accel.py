@@ -85,6 +85,29 @@ if numba is not None:
                             win[c] = code if larger else win[c]
 
     @_jit
+    def _max_pool_values(x, kh, kw, relu, out):
+        """:func:`_max_pool_forward`'s ``out`` alone (inference: no winners to record),
+        then ``max(out, 0)`` if ``relu`` (as ``np.maximum(out, 0)``: NaN stays NaN and -0
+        becomes +0)."""
+        n_, oh, ow, c_ = out.shape
+        zero = out.dtype.type(0)
+        for n in range(n_):
+            for i in range(oh):
+                for j in range(ow):
+                    best, first = out[n, i, j], x[n, i * kh, j * kw]
+                    for c in range(c_):
+                        best[c] = first[c]
+                    for k in range(1, kh * kw):
+                        row = x[n, i * kh + k // kw, j * kw + k % kw]
+                        for c in range(c_):
+                            v, b = row[c], best[c]
+                            best[c] = v if (b == b) & (not v < b) else b
+                    if relu:
+                        for c in range(c_):
+                            b = best[c]
+                            best[c] = b if (b > zero) | (b != b) else zero  # -0 -> +0
+
+    @_jit
     def _max_pool_backward(g, winner, kh, kw, grad):
         """``g * (winner == k)`` to offset ``k`` of each window (``g`` to the winner cell,
         a signed 0 to the rest, as NumPy's product), 0 past the last window."""
@@ -161,6 +184,15 @@ def max_pool_forward(x, pool_hw):
     winner = np.empty(out.shape, dtype=np.uint8)
     _max_pool_forward(x, kh, kw, out, winner)
     return out, winner
+
+
+def max_pool_values(x, pool_hw, relu: bool = False):
+    """The values of :func:`max_pool_forward` (then a ReLU if ``relu``), no winners."""
+    kh, kw = pool_hw
+    n, h, w, c = x.shape
+    out = np.empty((n, h // kh, w // kw, c), dtype=x.dtype)
+    _max_pool_values(x, kh, kw, relu, out)
+    return out
 
 
 def max_pool_backward(g, winner, pool_hw, x_shape):

@@ -304,6 +304,18 @@ ACTIVATIONS = {
 }
 
 
+def fused_activation(identifier, fn: str):
+    """``(activation, fused)``: the callable for ``identifier`` (see
+    :func:`get_activation`; its errors name ``fn``), and whether it is ReLU, which
+    ``conv2d`` and ``max_pool`` compute inside their own op (other activations run
+    after it)."""
+    try:
+        act = get_activation(identifier)
+    except (ValueError, TypeError) as err:
+        raise type(err)(str(err).replace("get_activation:", f"{fn}:", 1)) from None
+    return act, act is relu
+
+
 def get_activation(identifier):
     """Return the activation function for a Keras name, ``None`` or a callable.
 

@@ -44,7 +44,7 @@ from cnnlab.ops._arith import (
     resolve_padding,
     window_view,
 )
-from cnnlab.ops.activation import get_activation, linear, relu, relu_grad
+from cnnlab.ops.activation import fused_activation, linear, relu_grad
 from cnnlab.ops.padding import as_float_tensor, pad_spatial
 
 # Below this many channels a row of ``cols`` is made of runs too short to copy fast
@@ -382,12 +382,6 @@ def _check_pad_value(pad_value, fn: str) -> float:
     return pad_value
 
 
-def _activation(activation, fn: str):
-    """``(callable, fused)``: ReLU runs inside :class:`Conv2dFunction`, others after it."""
-    act = _run(get_activation, fn, activation)
-    return act, act is relu
-
-
 def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode, value, fn, act):
     """Validated channels_last 2-D convolution with any padding mode; ``act`` is ``None``
     or ``"relu"`` (fused)."""
@@ -470,7 +464,7 @@ def conv2d(
     """
     fn = "conv2d"
     check_padding_mode(padding_mode, fn)
-    act, fused = _activation(activation, fn)
+    act, fused = fused_activation(activation, fn)
     x = _check_input(x, 2, data_format, fn)
     kernel = _check_kernel(kernel, 2, "(KH, KW, C // groups, F)", fn)
     groups = _check_groups(groups, x.shape[-1], kernel, fn)
@@ -548,7 +542,7 @@ def conv1d(
     """
     fn = "conv1d"
     check_padding_mode(padding_mode, fn)
-    act, fused = _activation(activation, fn)
+    act, fused = fused_activation(activation, fn)
     x = _check_input(x, 1, data_format, fn)
     kernel = _check_kernel(kernel, 1, "(K, C // groups, F)", fn)
     groups = _check_groups(groups, x.shape[-1], kernel, fn)

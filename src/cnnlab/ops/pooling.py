@@ -24,6 +24,7 @@ from cnnlab.autograd.basic import abs as tensor_abs
 from cnnlab.ops import _accel
 from cnnlab.ops._arith import check_data_format
 from cnnlab.ops._pool_window import check_input, pool_geometry, spatial_shape
+from cnnlab.ops.activation import fused_activation, linear, relu_grad
 
 
 class MaxPoolFunction(Function):
@@ -37,22 +38,30 @@ class MaxPoolFunction(Function):
     strided write per offset: ``grad[offset k] = g * (winner == k)``.
     """
 
-    def forward(self, x, geom, mode):
+    def forward(self, x, geom, mode, activation=None):
         self.geom, self.x_shape = geom, geom.to_canonical(x).shape
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
         locate = all(self.needs_input_grad)  # no winner needed when x takes no gradient
+        relu, relu_done = activation == "relu", False
         if _accel.ENABLED and mode == "max" and _compiled_pool(geom, padded):
-            out, winner = _accel.max_pool_forward(padded, geom.pool)
-            winner = winner if locate else None
+            if locate:
+                out, winner = _accel.max_pool_forward(padded, geom.pool)
+            else:  # inference: the values alone, the ReLU in the same pass
+                out, winner = _accel.max_pool_values(padded, geom.pool, relu), None
+                relu_done = relu
         else:
             out, winner = geom.extreme(padded, mode, locate)
-        self.save_for_backward(winner)
+        if relu and not relu_done:
+            self.xp.maximum(out, out.dtype.type(0), out=out)
+        self.save_for_backward(winner, out if relu and locate else None)
         return geom.from_canonical(out)
 
     def backward(self, g):
         xp, geom = self.xp, self.geom
-        (winner,) = self.saved_arrays
+        winner, out = self.saved_arrays
         g = geom.to_canonical(g)
+        if out is not None:  # through the ReLU first
+            g = relu_grad(g, out)
         if _accel.ENABLED and _compiled_pool(geom, g):
             grad = _accel.max_pool_backward(g, winner, geom.pool, self.x_shape)
             return (geom.from_canonical(grad),)
@@ -139,8 +148,9 @@ def _pool(function, fn, x, pool_size, strides, padding, data_format, ceil_mode, 
 
 
 def max_pool(
-    x, pool_size=2, strides=None, padding="valid", data_format="channels_last", ceil_mode=False
-):
+    x, pool_size=2, strides=None, padding="valid", data_format="channels_last", ceil_mode=False,
+    activation=None,
+):  # fmt: skip
     """Max pooling: the largest value of every window, per channel.
 
     ``y[n, i, j, c] = max_{a<KH, b<KW} x_pad[n, i*SH + a, j*SW + b, c]``, padding = -inf.
@@ -157,6 +167,10 @@ def max_pool(
         data_format: ``"channels_last"`` or ``"channels_first"``.
         ceil_mode: round the output size up, as PyTorch: the extra window may run past
             the input but must start inside the input or the left padding.
+        activation: applied to the pooled values (see
+            :func:`~cnnlab.ops.get_activation`). ``"relu"`` runs in the same op:
+            ``relu(max_pool(x))``, which equals ``max_pool(relu(x))`` (ReLU and max
+            commute) with the ReLU on the 4x smaller pooled tensor.
 
     Returns:
         Tensor (N, OH, OW, C) (or (N, OL, C)), ``O = floor((I + P_before + P_after - K)
@@ -178,10 +192,12 @@ def max_pool(
         >>> max_pool(np.arange(5.0).reshape(1, 5, 1), 2, padding="same").data.ravel()
         array([1., 3., 4.])
     """
-    return _pool(
+    act, fused = fused_activation(activation, "max_pool")
+    y = _pool(
         MaxPoolFunction, "max_pool", x, pool_size, strides, padding, data_format, ceil_mode,
-        mode="max",
+        mode="max", activation="relu" if fused else None,
     )  # fmt: skip
+    return y if fused or act is linear else act(y)
 
 
 def min_pool(
