@@ -191,15 +191,10 @@ def values_per_example(model) -> int | None:
 
 
 @contextlib.contextmanager
-def shard_pool(model, training: bool, batch_size: int, batches_at_once: bool = False):
+def shard_pool(model, training: bool, batch_size: int):
     """A :class:`ShardPool` for ``model``'s batches of ``batch_size``, or ``None`` when
     they run whole: one core (or ``CNNLAB_THREADS=1``), no threadpoolctl, a layer that
-    mixes examples, or too little work per shard (``MIN_SHARD_VALUES``).
-
-    ``batches_at_once``: the caller starts a batch before the previous one is done
-    (``predict``/``evaluate``), so the cores pay even when a batch is too small to cut:
-    each runs whole batches (the dense net's 10k test images: 181k -> 245k images/s).
-    """
+    mixes examples, or too little work per shard (``MIN_SHARD_VALUES``)."""
     shards = thread_count()
     values = values_per_example(model)
     if (
@@ -211,7 +206,7 @@ def shard_pool(model, training: bool, batch_size: int, batches_at_once: bool = F
         yield None
         return
     min_size = max(MIN_SHARD_SIZE, math.ceil(MIN_SHARD_VALUES / values))
-    if len(shard_slices(batch_size, shards, min_size)) < 2 and not batches_at_once:
+    if len(shard_slices(batch_size, shards, min_size)) < 2:
         yield None
         return
     with ShardPool(shards, min_size) as pool:

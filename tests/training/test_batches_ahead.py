@@ -87,7 +87,7 @@ def two_workers(monkeypatch):
     monkeypatch.setenv("CNNLAB_THREADS", "2")
 
 
-@pytest.mark.parametrize("dense", [False, True], ids=["sharded batches", "whole batches"])
+@pytest.mark.parametrize("dense", [False, True], ids=["convnet", "dense"])
 def test_outputs_match_one_batch_at_a_time(monkeypatch, dense):
     x, y = _data(dense=dense)
     model = _model(dense=dense)
