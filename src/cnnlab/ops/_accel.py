@@ -108,16 +108,21 @@ if numba is not None:
                             best[c] = b if (b > zero) | (b != b) else zero  # -0 -> +0
 
     @_jit
-    def _max_pool_backward(g, winner, kh, kw, grad):
+    def _max_pool_backward(g, winner, kh, kw, relu, out, grad):
         """``g * (winner == k)`` to offset ``k`` of each window (``g`` to the winner cell,
-        a signed 0 to the rest, as NumPy's product), 0 past the last window."""
+        a signed 0 to the rest, as NumPy's product), 0 past the last window. With
+        ``relu``, ``g`` is first masked by the pooled output ``out`` as ``relu_mask``
+        does (``g * (out > 0)``)."""
         n_, oh, ow, c_ = g.shape
         h = grad.shape[1]
         one, zero = grad.dtype.type(1), grad.dtype.type(0)
+        g_row = np.empty(c_, dtype=grad.dtype)
         for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
-                    g_row, win = g[n, i, j], winner[n, i, j]
+                    g_in, win, kept = g[n, i, j], winner[n, i, j], out[n, i, j]
+                    for c in range(c_):
+                        g_row[c] = g_in[c] * (one if kept[c] > zero else zero) if relu else g_in[c]
                     for k in range(kh * kw):
                         cell, code = grad[n, i * kh + k // kw, j * kw + k % kw], np.uint8(k)
                         for c in range(c_):
@@ -195,10 +200,13 @@ def max_pool_values(x, pool_hw, relu: bool = False):
     return out
 
 
-def max_pool_backward(g, winner, pool_hw, x_shape):
-    """The gradient (``x_shape``) of :func:`max_pool_forward`: ``g`` to each winner."""
+def max_pool_backward(g, winner, pool_hw, x_shape, relu_out=None):
+    """The gradient (``x_shape``) of :func:`max_pool_forward`: ``g`` to each winner;
+    through a ReLU first when ``relu_out`` (the pooled values after it) is given."""
     grad = np.empty(x_shape, dtype=g.dtype)
-    _max_pool_backward(g, winner, pool_hw[0], pool_hw[1], grad)
+    relu = relu_out is not None
+    out = relu_out if relu else g  # not read without the ReLU
+    _max_pool_backward(g, winner, pool_hw[0], pool_hw[1], relu, out, grad)
     return grad
 
 

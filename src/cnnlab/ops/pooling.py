@@ -60,11 +60,11 @@ class MaxPoolFunction(Function):
         xp, geom = self.xp, self.geom
         winner, out = self.saved_arrays
         g = geom.to_canonical(g)
+        if _accel.ENABLED and _compiled_pool(geom, g) and (out is None or _accel.accepts(g, out)):
+            grad = _accel.max_pool_backward(g, winner, geom.pool, self.x_shape, relu_out=out)
+            return (geom.from_canonical(grad),)
         if out is not None:  # through the ReLU first
             g = relu_grad(g, out)
-        if _accel.ENABLED and _compiled_pool(geom, g):
-            grad = _accel.max_pool_backward(g, winner, geom.pool, self.x_shape)
-            return (geom.from_canonical(grad),)
         hit = xp.empty(winner.shape, dtype=bool)
         kw = geom.pool[1]
 
