@@ -48,16 +48,18 @@ MIN_SHARD_SIZE = 16
 MIN_SHARD_VALUES = 2**20
 
 _controller = None  # threadpoolctl's view of the loaded BLAS, found once
-_executors = {}  # worker threads by count, started once per process
+_executors = {}  # (process id, count) -> worker threads, started once per process
 
 
 def _workers(count: int) -> ThreadPoolExecutor:
     """``count`` worker threads kept for the life of the process: a thread's first
     matrix product makes OpenBLAS set up that thread's buffers (page faults), which new
-    threads at every ``predict`` would pay again."""
-    if count not in _executors:
-        _executors[count] = ThreadPoolExecutor(count, thread_name_prefix="cnnlab-shard")
-    return _executors[count]
+    threads at every ``predict`` would pay again. A forked child (whose copy of the pool
+    has no threads) starts its own."""
+    key = (os.getpid(), count)
+    if key not in _executors:
+        _executors[key] = ThreadPoolExecutor(count, thread_name_prefix="cnnlab-shard")
+    return _executors[key]
 
 
 def thread_count() -> int:

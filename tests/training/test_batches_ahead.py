@@ -159,3 +159,15 @@ def test_submit_starts_every_piece_on_the_workers():
         results = [f.result() for f in futures]
     assert [r[0] for r in results] == [2, 4, 6]
     assert all(r[1].startswith("cnnlab-shard") for r in results)
+
+
+def test_a_forked_child_gets_its_own_workers():
+    import multiprocessing
+
+    model = _model()
+    x, _ = _data(64)
+    expected = model.predict(x, batch_size=32, verbose=0)  # starts this process' workers
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as child:
+        result = child.apply_async(model.predict, (x,), {"batch_size": 32, "verbose": 0})
+        np.testing.assert_array_equal(result.get(timeout=60), expected)
