@@ -77,6 +77,22 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+INFERENCE_PASSES = 3
+
+
+def timed_inference(predict, x, warm_up: int = 256):
+    """``(outputs, images per second)``: ``predict(x[:warm_up])`` once (Keras traces its
+    function then, cnnlab loads its compiled kernels, PyTorch sets up its primitives),
+    then the median of INFERENCE_PASSES timed passes over all of ``x``."""
+    predict(x[:warm_up])
+    seconds = []
+    for _ in range(INFERENCE_PASSES):
+        with Timer() as timer:
+            outputs = predict(x)
+        seconds.append(timer.seconds)
+    return outputs, len(x) / statistics.median(seconds)
+
+
 def emit(result: dict) -> None:
     """Print one JSON line that run.py collects."""
     print("RESULT " + json.dumps(result), flush=True)

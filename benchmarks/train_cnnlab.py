@@ -8,7 +8,14 @@ from __future__ import annotations
 import time
 
 import cnnlab
-from _common import Timer, blas_description, emit, mnist, peak_rss_gb, training_arguments
+from _common import (
+    blas_description,
+    emit,
+    mnist,
+    peak_rss_gb,
+    timed_inference,
+    training_arguments,
+)
 from cnnlab import keras, parallel, zoo
 
 
@@ -42,15 +49,16 @@ def main() -> None:
         verbose=0,
         callbacks=[timer],
     )
-    with Timer() as infer:
-        probabilities = model.predict(x_test, batch_size=128, verbose=0)
+    probabilities, images_per_s = timed_inference(
+        lambda x: model.predict(x, batch_size=128, verbose=0), x_test
+    )
     emit(
         {
             "framework": f"cnnlab {cnnlab.__version__}",
             "model": args.kind,
             "epoch_times": timer.times,
             "rss_after_epoch_gb": timer.rss,
-            "inference_images_per_s": len(x_test) / infer.seconds,
+            "inference_images_per_s": images_per_s,
             "test_accuracy": float((probabilities.argmax(1) == y_test).mean()),
             "peak_rss_gb": peak_rss_gb(),
             "blas": f"{blas_description()}; fit: {_shards(model, args.batch_size)}",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from _common import Timer, emit, mnist, peak_rss_gb, training_arguments
+from _common import emit, mnist, peak_rss_gb, timed_inference, training_arguments
 
 
 def main() -> None:
@@ -52,15 +52,15 @@ def main() -> None:
         verbose=0,
         callbacks=[timer],
     )
-    model.predict(x_test[:256], batch_size=128, verbose=0)  # trace once
-    with Timer() as infer:
-        probabilities = model.predict(x_test, batch_size=128, verbose=0)
+    probabilities, images_per_s = timed_inference(
+        lambda x: model.predict(x, batch_size=128, verbose=0), x_test
+    )
     emit(
         {
             "framework": f"Keras {keras.__version__}",
             "model": args.kind,
             "epoch_times": timer.times,
-            "inference_images_per_s": len(x_test) / infer.seconds,
+            "inference_images_per_s": images_per_s,
             "test_accuracy": float((probabilities.argmax(1) == y_test).mean()),
             "peak_rss_gb": peak_rss_gb(),
         }

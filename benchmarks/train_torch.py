@@ -11,7 +11,7 @@ import time
 import torch
 from torch import nn
 
-from _common import Timer, emit, mnist, peak_rss_gb, training_arguments
+from _common import emit, mnist, peak_rss_gb, timed_inference, training_arguments
 
 
 def build(kind: str) -> nn.Module:
@@ -64,15 +64,19 @@ def main() -> None:
             optimizer.step()
         epoch_times.append(time.perf_counter() - start)
     model.eval()
-    with torch.no_grad(), Timer() as infer:
-        logits = torch.cat([model(x_test[i : i + 128]) for i in range(0, len(x_test), 128)])
+
+    def predict(x):
+        with torch.no_grad():
+            return torch.cat([model(x[i : i + 128]) for i in range(0, len(x), 128)])
+
+    logits, images_per_s = timed_inference(predict, x_test)
     accuracy = float((logits.argmax(1).numpy() == y_test).mean())
     emit(
         {
             "framework": f"PyTorch {torch.__version__}",
             "model": args.kind,
             "epoch_times": epoch_times,
-            "inference_images_per_s": len(x_test) / infer.seconds,
+            "inference_images_per_s": images_per_s,
             "test_accuracy": accuracy,
             "peak_rss_gb": peak_rss_gb(),
             "threads": torch.get_num_threads(),
