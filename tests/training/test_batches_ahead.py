@@ -171,3 +171,19 @@ def test_a_forked_child_gets_its_own_workers():
     with context.Pool(1) as child:
         result = child.apply_async(model.predict, (x,), {"batch_size": 32, "verbose": 0})
         np.testing.assert_array_equal(result.get(timeout=60), expected)
+
+
+def test_several_outputs_come_back_in_order(monkeypatch):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(10, 10, 1))
+    x = layers.Flatten()(layers.MaxPooling2D(2)(layers.Conv2D(4, 3, activation="relu")(inputs)))
+    model = keras.Model(inputs, [layers.Dense(3)(x), layers.Dense(2, activation="softmax")(x)])
+    x_data, _ = _data()
+    ahead = model.predict(x_data, batch_size=32, verbose=0)
+    in_turn = model.predict(x_data, batch_size=32, verbose=0, callbacks=[BatchBegin([])])
+    assert [a.shape for a in ahead] == [(150, 3), (150, 2)]
+    for a, b in zip(ahead, in_turn, strict=True):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    for a, b in zip(ahead, model.predict(x_data, batch_size=32, verbose=0), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
