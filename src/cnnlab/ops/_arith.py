@@ -314,3 +314,15 @@ def _valid_out_hw(hw, kernel_hw, strides, dilations, fn):
             )
         out.append(span // s + 1)
     return tuple(out)
+
+
+def named_errors(op, fn, *args, **kwargs):
+    """Call ``op`` and let its argument errors name ``fn`` (the function the user called)."""
+    try:
+        return op(*args, **kwargs)
+    except (ValueError, TypeError) as err:
+        message = str(err)
+        prefix = f"{op.__name__}: "
+        if not message.startswith(prefix):
+            raise
+        raise type(err)(f"{fn}: {message[len(prefix) :]}") from None

@@ -12,6 +12,7 @@ import numbers
 
 from cnnlab.autograd import Function, Tensor, as_tensor
 from cnnlab.ops import _accel
+from cnnlab.ops._arith import named_errors
 
 
 def _number(value, name: str, fn: str, minimum=None) -> float:
@@ -309,10 +310,7 @@ def fused_activation(identifier, fn: str):
     :func:`get_activation`; its errors name ``fn``), and whether it is ReLU, which
     ``conv2d`` and ``max_pool`` compute inside their own op (other activations run
     after it)."""
-    try:
-        act = get_activation(identifier)
-    except (ValueError, TypeError) as err:
-        raise type(err)(str(err).replace("get_activation:", f"{fn}:", 1)) from None
+    act = named_errors(get_activation, fn, identifier)
     return act, act is relu
 
 

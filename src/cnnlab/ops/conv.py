@@ -570,15 +570,3 @@ def conv1d(
     if data_format == "channels_first":
         y = basic.transpose(y, (0, 2, 1))
     return y if fused or act is linear else act(y)
-
-
-def _run(op, fn, *args, **kwargs):
-    """Call ``op`` and let its argument errors name ``fn`` (the function the user called)."""
-    try:
-        return op(*args, **kwargs)
-    except (ValueError, TypeError) as err:
-        message = str(err)
-        prefix = f"{op.__name__}: "
-        if not message.startswith(prefix):
-            raise
-        raise type(err)(f"{fn}: {message[len(prefix) :]}") from None

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from cnnlab.autograd import basic
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import check_padding_mode
-from cnnlab.ops.conv import _check_bias, _check_input, _check_kernel, _run, conv2d
+from cnnlab.ops._arith import check_padding_mode, named_errors
+from cnnlab.ops.conv import _check_bias, _check_input, _check_kernel, conv2d
 
 
 def depthwise_conv2d(
@@ -61,7 +61,7 @@ def depthwise_conv2d(
     channels_last = _check_input(x, 2, data_format, fn)
     kernel = _check_depthwise_kernel(kernel, channels_last.shape[-1], fn)
     kh, kw, c, multiplier = kernel.shape
-    return _run(
+    return named_errors(
         conv2d,
         fn,
         x,
@@ -136,7 +136,7 @@ def separable_conv2d(
         )
     filters = pointwise_kernel.shape[-1]
     bias = _check_bias(bias, filters, fn)
-    y = _run(
+    y = named_errors(
         depthwise_conv2d,
         fn,
         x,

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 from cnnlab.autograd import basic
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops.conv import _run, conv1d, conv2d
+from cnnlab.ops._arith import named_errors
+from cnnlab.ops.conv import conv1d, conv2d
 from cnnlab.ops.padding import as_float_tensor
 
 
@@ -70,7 +71,7 @@ def _correlate(x, kernel, ndim, strides, padding, padding_mode, pad_value, dilat
     x, kernel = _check_ndim(x, kernel, ndim, fn)
     if flip:
         kernel = _flip(kernel)
-    y = _run(
+    y = named_errors(
         conv1d if ndim == 1 else conv2d,
         fn,
         basic.reshape(x, (1, *x.shape, 1)),  # (1, L, 1) or (1, H, W, 1)
