@@ -62,11 +62,20 @@ if numba is not None:
     _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
     @_jit
-    def _max_pool_forward(x, kh, kw, out, winner):
+    def _relu_in_place(values):
+        """``values = np.maximum(values, 0)``: NaN stays NaN and -0 becomes +0."""
+        zero = values.dtype.type(0)
+        for c in range(values.shape[0]):
+            b = values[c]
+            values[c] = b if (b > zero) | (b != b) else zero
+
+    @_jit
+    def _max_pool_forward(x, kh, kw, relu, out, winner):
         """``out[n,i,j,c] = max_{a,b} x[n, i*KH + a, j*KW + b, c]`` over side-by-side
         KHxKW windows, ``winner`` = the row-major offset ``a*KW + b`` of its FIRST
         maximal cell; a window holding NaN gives the first NaN (value and offset).
-        Written without branches (selects), so the loop over channels vectorizes."""
+        Written without branches (selects), so the loop over channels vectorizes. With
+        ``relu``, ``out`` is then passed through a ReLU (the winners stay)."""
         n_, oh, ow, c_ = out.shape
         for n in range(n_):
             for i in range(oh):
@@ -83,14 +92,13 @@ if numba is not None:
                             larger = take & (not v <= b)  # NaN or larger: v's cell wins
                             best[c] = v if take else b  # a tie takes v, as np.maximum
                             win[c] = code if larger else win[c]
+                    if relu:
+                        _relu_in_place(best)
 
     @_jit
     def _max_pool_values(x, kh, kw, relu, out):
-        """:func:`_max_pool_forward`'s ``out`` alone (inference: no winners to record),
-        then ``max(out, 0)`` if ``relu`` (as ``np.maximum(out, 0)``: NaN stays NaN and -0
-        becomes +0)."""
+        """:func:`_max_pool_forward`'s ``out`` alone (inference: no winners to record)."""
         n_, oh, ow, c_ = out.shape
-        zero = out.dtype.type(0)
         for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
@@ -103,9 +111,7 @@ if numba is not None:
                             v, b = row[c], best[c]
                             best[c] = v if (b == b) & (not v < b) else b
                     if relu:
-                        for c in range(c_):
-                            b = best[c]
-                            best[c] = b if (b > zero) | (b != b) else zero  # -0 -> +0
+                        _relu_in_place(best)
 
     @_jit
     def _max_pool_backward(g, winner, kh, kw, relu, out, grad):
@@ -178,26 +184,22 @@ def rmsprop_step(var, grad, velocity, lr, rho, epsilon):
     )  # fmt: skip
 
 
-def max_pool_forward(x, pool_hw):
-    """Side-by-side (stride = pool, no padding) max pool of ``x`` (N, H, W, C).
+def max_pool_forward(x, pool_hw, relu: bool = False, locate: bool = True):
+    """Side-by-side (stride = pool, no padding) max pool of ``x`` (N, H, W, C), then a
+    ReLU if ``relu``.
 
-    Returns ``(out, winner)`` as ``PoolGeometry.extreme(x, "max", locate=True)``.
+    Returns ``(out, winner)`` as ``PoolGeometry.extreme(x, "max", locate)``; without
+    ``locate`` (inference) a faster kernel leaves the winners out (``winner`` is None).
     """
     kh, kw = pool_hw
     n, h, w, c = x.shape
     out = np.empty((n, h // kh, w // kw, c), dtype=x.dtype)
+    if not locate:
+        _max_pool_values(x, kh, kw, relu, out)
+        return out, None
     winner = np.empty(out.shape, dtype=np.uint8)
-    _max_pool_forward(x, kh, kw, out, winner)
+    _max_pool_forward(x, kh, kw, relu, out, winner)
     return out, winner
-
-
-def max_pool_values(x, pool_hw, relu: bool = False):
-    """The values of :func:`max_pool_forward` (then a ReLU if ``relu``), no winners."""
-    kh, kw = pool_hw
-    n, h, w, c = x.shape
-    out = np.empty((n, h // kh, w // kw, c), dtype=x.dtype)
-    _max_pool_values(x, kh, kw, relu, out)
-    return out
 
 
 def max_pool_backward(g, winner, pool_hw, x_shape, relu_out=None):

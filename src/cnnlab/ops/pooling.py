@@ -42,17 +42,13 @@ class MaxPoolFunction(Function):
         self.geom, self.x_shape = geom, geom.to_canonical(x).shape
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
         locate = all(self.needs_input_grad)  # no winner needed when x takes no gradient
-        relu, relu_done = activation == "relu", False
+        relu = activation == "relu"
         if _accel.ENABLED and mode == "max" and _compiled_pool(geom, padded):
-            if locate:
-                out, winner = _accel.max_pool_forward(padded, geom.pool)
-            else:  # inference: the values alone, the ReLU in the same pass
-                out, winner = _accel.max_pool_values(padded, geom.pool, relu), None
-                relu_done = relu
+            out, winner = _accel.max_pool_forward(padded, geom.pool, relu, locate)  # + ReLU
         else:
             out, winner = geom.extreme(padded, mode, locate)
-        if relu and not relu_done:
-            self.xp.maximum(out, out.dtype.type(0), out=out)
+            if relu:
+                self.xp.maximum(out, out.dtype.type(0), out=out)
         self.save_for_backward(winner, out if relu and locate else None)
         return geom.from_canonical(out)
 
