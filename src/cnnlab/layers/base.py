@@ -385,6 +385,13 @@ class Layer:
         for i, (spec, shape) in enumerate(zip(specs, leaves, strict=False)):
             spec.check(shape, self.name, i)
 
+    def _check_fits(self, input_shape) -> None:
+        """Run :meth:`compute_output_shape` for the clear error it raises when a window
+        or kernel does not fit the input, once per input shape (not at every batch)."""
+        if input_shape[1:] != self.__dict__.get("_fits_shape"):
+            self.compute_output_shape(input_shape)
+            self._fits_shape = input_shape[1:]
+
     def _maybe_build(self, input_shape) -> None:
         if self.built:
             return

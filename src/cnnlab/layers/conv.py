@@ -198,9 +198,7 @@ class BaseConv(Layer):
     def call(self, inputs, defer_relu=False):
         """``defer_relu=True`` leaves the ReLU out: a model passes it when a max pooling
         that applies the ReLU itself comes next (``cnnlab.models.relu_pool``)."""
-        if inputs.shape[1:] != getattr(self, "_fits_shape", None):
-            self.compute_output_shape(inputs.shape)  # a clear error when the kernel does not fit
-            self._fits_shape = inputs.shape[1:]  # checked once per input shape
+        self._check_fits(inputs.shape)
         activation = linear if defer_relu else self.activation
         y = self._convolve(inputs, activation)
         return y if self._fuses_activation else activation(y)

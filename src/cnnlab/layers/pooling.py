@@ -66,9 +66,7 @@ class BasePooling(Layer):
     def call(self, inputs, relu_after=False):
         """``relu_after=True`` applies a ReLU to the pooled values: a model passes it for
         a max pooling whose convolution left its ReLU out (``cnnlab.models.relu_pool``)."""
-        if inputs.shape[1:] != getattr(self, "_fits_shape", None):
-            self.compute_output_shape(inputs.shape)  # a clear error when the window does not fit
-            self._fits_shape = inputs.shape[1:]  # checked once per input shape
+        self._check_fits(inputs.shape)
         if relu_after and self.pool_mode == "max":  # one op: relu(max_pool(x))
             return ops.max_pool(inputs, **self._pool_args(), activation="relu")
         pooled = self._pool(inputs)
