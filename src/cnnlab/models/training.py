@@ -232,12 +232,12 @@ class TrainingMixin:
             for outputs in started:
                 outputs.cancel()
 
-    def _test_step(self, x, y, sample_weight, pool=None, outputs=None):
+    def _test_step(self, x, y, sample_weight, outputs=None):
         """One evaluation batch: the loss and metrics updated; ``outputs`` is a function
-        giving the batch's inference outputs when they were started already."""
+        giving the batch's inference outputs (from :meth:`_batch_outputs`)."""
         state = self._compile_state
         y_true = data.flat(y)
-        y_pred = outputs() if outputs else self._predict_batch(x, pool)
+        y_pred = outputs() if outputs else self._predict_batch(x)
         with no_grad():
             self._build_compiled(y_true, y_pred)
             loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
