@@ -151,6 +151,8 @@ def test_callback_list_knows_which_hooks_are_overridden():
     assert callbacks.overrides("on_test_batch_begin")
     assert not callbacks.overrides("on_predict_batch_begin")
     assert not CallbackList().overrides("on_predict_batch_end")
+    with pytest.raises(ValueError, match="no callback hook is named 'on_predict_batch'"):
+        callbacks.overrides("on_predict_batch")
 
 
 def test_submit_starts_every_piece_on_the_workers():

@@ -102,7 +102,9 @@ class CallbackList(Callback):
     def overrides(self, hook: str) -> bool:
         """Does any callback define ``hook`` (not the base class' no-op)? ``predict``
         and ``evaluate`` start the next batch early unless ``on_*_batch_begin`` is."""
-        base = getattr(Callback, hook)
+        base = getattr(Callback, hook, None) if hook.startswith("on_") else None
+        if base is None:
+            raise ValueError(f"CallbackList.overrides: no callback hook is named {hook!r}")
         return any(
             getattr(type(c), hook, base) is not base or hook in getattr(c, "__dict__", {})
             for c in self.callbacks
