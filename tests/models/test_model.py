@@ -1,11 +1,14 @@
 """Functional models, Sequential, subclassed models: graphs, layers, config round trips."""
 
+import copy
 import json
+import weakref
 
 import numpy as np
 import pytest
 
 from cnnlab import Tensor, keras, ops
+from cnnlab.autograd import no_grad
 from cnnlab.keras import layers
 
 
@@ -120,6 +123,51 @@ def test_multi_input_branches_and_concatenate(rng):
     clone = roundtrip(model)
     inputs = [rng.random((2, 8, 8, 1)).astype("float32"), rng.random((2, 3)).astype("float32")]
     np.testing.assert_array_equal(clone(inputs).numpy(), model(inputs).numpy())
+
+
+class _Probe(layers.Layer):
+    """Identity layer that records, at each call, which earlier outputs are still alive."""
+
+    def __init__(self, seen, **kwargs):
+        super().__init__(**kwargs)
+        self.seen = seen
+
+    def call(self, x):
+        self.seen[self.name] = [name for name, ref in self.seen["refs"].items() if ref()]
+        out = x * 1.0
+        self.seen["refs"][self.name] = weakref.ref(out)
+        return out
+
+
+def test_graph_drops_each_value_after_its_last_reader(rng):
+    seen = {"refs": {}}
+    inputs = keras.Input(shape=(3,))
+    a = _Probe(seen, name="a")(inputs)
+    b = _Probe(seen, name="b")(a)  # a's last reader is c, not b
+    c = layers.Add()([_Probe(seen, name="c")(a), b])
+    d = _Probe(seen, name="d")(c)
+    e = _Probe(seen, name="e")(d)
+    model = keras.Model(inputs, [b, e])  # b is an output: kept to the end
+    x = rng.random((2, 3)).astype("float32")
+    with no_grad():  # no autograd graph holding the values either
+        out_b, out_e = model(x)
+    assert "a" in seen["b"] and "a" in seen["c"]  # a is read by both
+    assert seen["d"] == ["b"]  # a and the c probe's output are gone, b is an output
+    assert seen["e"] == ["b", "d"]  # d's output is e's input
+    np.testing.assert_allclose(out_e.numpy(), 2 * x)
+    np.testing.assert_array_equal(out_b.numpy(), x)
+    twin = copy.deepcopy(model)  # a copy runs its own tensors, not the original's
+    np.testing.assert_array_equal(twin(x)[1].numpy(), model(x)[1].numpy())
+
+
+def test_copied_model_plans_for_its_own_nodes(rng):
+    model = lecture_convnet()
+    x = rng.random((2, 28, 28, 1)).astype("float32")
+    expected = model(x).numpy()
+    twin = copy.deepcopy(model)
+    np.testing.assert_array_equal(twin(x).numpy(), expected)
+    plan = twin._relu_plan[1]  # the ReLU-after-pooling plan, by node id
+    assert plan and set(plan) <= {id(node) for node in twin._nodes}
 
 
 def test_shared_layer_called_twice(rng):

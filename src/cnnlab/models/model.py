@@ -159,8 +159,11 @@ class Model(TrainingMixin, Layer):
         return order
 
     def _run_graph(self, inputs_flat, step) -> list:
+        """Run ``step(node, args)`` over the nodes in order. A value is dropped as soon as
+        its last reader has run, so a forward pass holds only the arrays still ahead of
+        it (as the layers of a Sequential model do), not every intermediate at once."""
         values = {id(t): v for t, v in zip(self.inputs, inputs_flat, strict=True)}
-        for node in self._nodes:
+        for node, done_with in zip(self._nodes, self._last_reads(), strict=True):
             if node.is_input:
                 continue
             args = map_structure(lambda t: values[id(t)], node.call_args)
@@ -168,7 +171,26 @@ class Model(TrainingMixin, Layer):
             outs = [result] if isinstance(node.outputs, KerasTensor) else list(result)
             for t, value in zip(node.output_tensors, outs, strict=True):
                 values[id(t)] = value
+            for t in done_with:
+                del values[id(t)]
         return [values[id(t)] for t in self.outputs]
+
+    def _last_reads(self) -> list:
+        """For each node, the tensors no later node reads (the model's outputs excepted);
+        made again when the node list changes."""
+        cached = self.__dict__.get("_last_reads_cache")
+        if cached is None or cached[0] is not self._nodes:
+            last_reader = {}  # id -> (tensor, index of the last node reading it)
+            for i, node in enumerate(self._nodes):
+                for t in node.input_tensors:
+                    last_reader[id(t)] = (t, i)
+            kept = {id(t) for t in self.outputs}
+            done = [[] for _ in self._nodes]
+            for key, (t, i) in last_reader.items():
+                if key not in kept:
+                    done[i].append(t)
+            cached = self._last_reads_cache = (self._nodes, done)
+        return cached[1]
 
     def _pack_outputs(self, flat):
         return pack_sequence_as(self._output_structure, flat)
@@ -190,7 +212,8 @@ class Model(TrainingMixin, Layer):
                 f"{len(flat)} input tensors."
             )
         plan = self._relu_pool_plan(  # ReLUs that run after the max pooling next to them
-            relu_pool.ENABLED, lambda: relu_pool.graph_plan(self._nodes, self.outputs)
+            (relu_pool.ENABLED, *map(id, self._nodes)),
+            lambda: relu_pool.graph_plan(self._nodes, self.outputs),
         )
 
         def step(node, args):
@@ -200,7 +223,8 @@ class Model(TrainingMixin, Layer):
 
     def _relu_pool_plan(self, key, build):
         """``build()`` (a ``cnnlab.models.relu_pool`` plan), made again when ``key``
-        (the switch, and for Sequential its layers) changes."""
+        (the switch and the ids of the nodes or layers it refers to) changes: a copy of
+        the model has new nodes."""
         cached = self.__dict__.get("_relu_plan")
         if cached is None or cached[0] != key:
             cached = self._relu_plan = (key, build())
