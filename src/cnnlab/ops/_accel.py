@@ -172,6 +172,88 @@ if numba is not None:
             velocity[t] = v
             var[t] -= (g * lr) / np.sqrt(v + epsilon)
 
+    @_jit
+    def _winograd_input(x, tiles_h, tiles_w, v):
+        """``v[6i + j, (n, t, s)] = (B^T d B)[i, j]`` for the 6x6 tile ``d`` of image ``n``
+        at rows ``4t..4t+5``, columns ``4s..4s+5`` (zeros past the edges), every channel
+        at once. ``B^T`` runs down the columns of a whole row of tiles first (the tiles
+        overlap), then along each tile's six columns."""
+        n_, h, w, c_ = x.shape
+        two, four, five = x.dtype.type(2), x.dtype.type(4), x.dtype.type(5)
+        flat = x.reshape(n_, h, w * c_)
+        zero_row = np.zeros(w * c_, x.dtype)
+        down = np.zeros((6, (4 * tiles_w + 2) * c_), x.dtype)  # B^T @ d, a row of tiles
+        p = 0
+        for n in range(n_):
+            for t in range(tiles_h):
+                r = 4 * t
+                d0 = flat[n, r]
+                d1 = flat[n, r + 1] if r + 1 < h else zero_row
+                d2 = flat[n, r + 2] if r + 2 < h else zero_row
+                d3 = flat[n, r + 3] if r + 3 < h else zero_row
+                d4 = flat[n, r + 4] if r + 4 < h else zero_row
+                d5 = flat[n, r + 5] if r + 5 < h else zero_row
+                for q in range(w * c_):
+                    a0, a1, a2, a3, a4, a5 = d0[q], d1[q], d2[q], d3[q], d4[q], d5[q]
+                    down[0, q] = four * a0 - five * a2 + a4
+                    down[1, q] = -four * a1 - four * a2 + a3 + a4
+                    down[2, q] = four * a1 - four * a2 - a3 + a4
+                    down[3, q] = -two * a1 - a2 + two * a3 + a4
+                    down[4, q] = two * a1 - a2 - two * a3 + a4
+                    down[5, q] = four * a1 - five * a3 + a5
+                for s in range(tiles_w):
+                    base = 4 * s * c_
+                    for i in range(6):
+                        row = down[i]
+                        for c in range(c_):
+                            a0, a1 = row[base + c], row[base + c_ + c]
+                            a2, a3 = row[base + 2 * c_ + c], row[base + 3 * c_ + c]
+                            a4, a5 = row[base + 4 * c_ + c], row[base + 5 * c_ + c]
+                            v[6 * i, p, c] = four * a0 - five * a2 + a4
+                            v[6 * i + 1, p, c] = -four * a1 - four * a2 + a3 + a4
+                            v[6 * i + 2, p, c] = four * a1 - four * a2 - a3 + a4
+                            v[6 * i + 3, p, c] = -two * a1 - a2 + two * a3 + a4
+                            v[6 * i + 4, p, c] = two * a1 - a2 - two * a3 + a4
+                            v[6 * i + 5, p, c] = four * a1 - five * a3 + a5
+                    p += 1
+
+    @_jit
+    def _winograd_output(m, tiles_h, tiles_w, bias, out):
+        """``out[n, 4t + i, 4s + j] = (A^T M A)[i, j] + bias`` for the transformed
+        products ``M = m[:, (n, t, s)]`` (36, F) of each tile, cut at the edges."""
+        n_, oh, ow, f_ = out.shape
+        two, four, eight = m.dtype.type(2), m.dtype.type(4), m.dtype.type(8)
+        across = np.empty((4, 6, f_), m.dtype)  # A^T @ M, one tile
+        block = np.empty((4, 4, f_), m.dtype)  # A^T @ M @ A + bias
+        p = 0
+        for n in range(n_):
+            for t in range(tiles_h):
+                for s in range(tiles_w):
+                    for j in range(6):
+                        m0, m1, m2 = m[j, p], m[6 + j, p], m[12 + j, p]
+                        m3, m4, m5 = m[18 + j, p], m[24 + j, p], m[30 + j, p]
+                        for f in range(f_):
+                            a1, a2, a3, a4 = m1[f], m2[f], m3[f], m4[f]
+                            across[0, j, f] = m0[f] + a1 + a2 + a3 + a4
+                            across[1, j, f] = a1 - a2 + two * a3 - two * a4
+                            across[2, j, f] = a1 + a2 + four * a3 + four * a4
+                            across[3, j, f] = a1 - a2 + eight * a3 - eight * a4 + m5[f]
+                    for i in range(4):
+                        row = across[i]
+                        for f in range(f_):
+                            a0, a1, a2 = row[0, f], row[1, f], row[2, f]
+                            a3, a4, a5 = row[3, f], row[4, f], row[5, f]
+                            block[i, 0, f] = a0 + a1 + a2 + a3 + a4 + bias[f]
+                            block[i, 1, f] = a1 - a2 + two * a3 - two * a4 + bias[f]
+                            block[i, 2, f] = a1 + a2 + four * a3 + four * a4 + bias[f]
+                            block[i, 3, f] = a1 - a2 + eight * a3 - eight * a4 + a5 + bias[f]
+                    for i in range(min(4, oh - 4 * t)):
+                        for j in range(min(4, ow - 4 * s)):
+                            cell, value = out[n, 4 * t + i, 4 * s + j], block[i, j]
+                            for f in range(f_):
+                                cell[f] = value[f]
+                    p += 1
+
 
 def rmsprop_step(var, grad, velocity, lr, rho, epsilon):
     """``RMSprop.update_step`` for flat-able C-contiguous arrays of one float dtype:
@@ -232,3 +314,16 @@ def relu_mask(g, out):
     result = np.empty_like(g)
     _relu_mask(g.reshape(-1), out.reshape(-1), result.reshape(-1))
     return result
+
+
+def winograd_input(x, tiles_h, tiles_w):
+    """The transformed input tiles of :func:`cnnlab.ops.winograd.conv3x3`:
+    (N, H, W, C) -> (36, N*tiles_h*tiles_w, C)."""
+    v = np.empty((36, x.shape[0] * tiles_h * tiles_w, x.shape[3]), dtype=x.dtype)
+    _winograd_input(x, tiles_h, tiles_w, v)
+    return v
+
+
+def winograd_output(m, tiles_h, tiles_w, bias, out):
+    """Fill ``out`` (N, OH, OW, F) from the products ``m`` (36, tiles, F), plus ``bias``."""
+    _winograd_output(m, tiles_h, tiles_w, bias, out)

@@ -16,6 +16,10 @@ batch, then the bias and (optionally) the ReLU added in place. Its backward is
   of every window sends ``dy @ k[a, b]^T`` back to the input cells it read, a strided
   ``(N, OH, OW, C)`` slice of ``dx``. This never builds the KH*KW times larger ``dcols``.
 
+At inference (no gradient wanted) a 3x3, stride-1 convolution with enough channels and
+outputs takes Winograd's F(4x4, 3x3) instead (:mod:`cnnlab.ops.winograd`): the same
+sums with 2.25x fewer multiplies and no ``cols`` matrix, equal up to float rounding.
+
 With ``groups = G`` the channels split into ``G`` independent slices (``C/G`` inputs and
 ``F/G`` filters each) and the product becomes a batched one over the group axis;
 depthwise convolution is the case ``G = C``.
@@ -33,7 +37,7 @@ from cnnlab.autograd import basic
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.backend import get_array_module
-from cnnlab.ops import _accel
+from cnnlab.ops import _accel, winograd
 from cnnlab.ops._arith import (
     check_data_format,
     check_padding_mode,
@@ -73,7 +77,11 @@ class Conv2dFunction(Function):
         self.has_bias, self.activation, self.padded_shape = bool(bias), activation, x.shape
         self.out_hw = _output_hw(x.shape, kernel.shape, strides, dilations)
         n, f = x.shape[0], kernel.shape[3]
-        if groups == 1:  # the bias rides in the product: a weight on a column of ones
+        needs = self.needs_input_grad or (True,) * (2 + len(bias))
+        if not any(needs) and winograd.applies(x, kernel, strides, dilations, groups):
+            cols = None  # inference: 36 smaller products instead of im2col's one
+            out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None)
+        elif groups == 1:  # the bias rides in the product: a weight on a column of ones
             cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw, ones=bool(bias))
             weights = kernel.reshape(-1, f)
             if bias:
@@ -86,7 +94,6 @@ class Conv2dFunction(Function):
                 out += bias[0].astype(dtype, copy=False)
         if activation == "relu":
             xp.maximum(out, 0, out=out)
-        needs = self.needs_input_grad or (True,) * (2 + len(bias))
         if any(needs):  # keep cols for dk, unless it is big: then x, to unfold again
             keep = groups == 1 and needs[1] and cols.nbytes <= KEEP_COLS_BYTES
             self.save_for_backward(

@@ -1,0 +1,169 @@
+"""Winograd's minimal filtering F(4x4, 3x3): a 3x3 convolution with fewer multiplies.
+
+A 3x3, stride-1 convolution computes every 4x4 block of outputs from a 6x6 tile of
+the input. Done directly that is 4*4*9 = 144 multiplies per channel and filter; Winograd
+(Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016) needs 36, as
+one elementwise product in a transformed space:
+
+    Y = A^T [ (G g G^T) * (B^T d B) ] A        (per channel, summed over channels)
+
+with ``d`` the 6x6 input tile, ``g`` the 3x3 kernel, ``*`` the elementwise product, and
+the constant matrices ``B^T`` (6x6), ``G`` (6x3) and ``A^T`` (4x6) below. The sum over
+input channels commutes with ``A^T [.] A``, so for each of the 36 transformed positions
+``(i, j)`` the channel sum is one matrix product over all tiles:
+
+    M[ij] = V[ij] @ U[ij]       V: (tiles, C) transformed inputs, U: (C, F) kernels
+
+36 products of ``(tiles, C) @ (C, F)``, 2.25x fewer multiply-adds than im2col's
+``(N*OH*OW, 9C) @ (9C, F)``, and no 9x larger ``cols`` matrix to write. The price: two
+cheap linear transforms (input tiles, output blocks) and float rounding several times
+that of the direct sum (the transforms hold factors 4, 5 and 8): on the lecture
+convnet's second layer in float32 a max error of ~3e-6 of the largest output, 4-7x
+im2col's.
+
+cnnlab uses it only where it pays (:func:`applies`): inference (no gradient wanted) of a
+3x3, stride-1, undilated, ungrouped convolution with enough channels and outputs, with
+the compiled transforms of :mod:`cnnlab.ops._accel`. Training keeps im2col, whose
+``cols`` the backward pass needs anyway. :func:`reference_conv3x3` is the same algorithm
+in plain NumPy, what the tests check the compiled path against. Set ``ENABLED = False``
+(or ``CNNLAB_WINOGRAD=0`` in the environment) to use im2col everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from cnnlab.ops import _accel
+
+ENABLED = os.environ.get("CNNLAB_WINOGRAD", "1") != "0"
+
+# Below these the transforms and the 36 small products cost more than the multiplies
+# they save. Measured on one core, 32 -> 64 channels: 13x13 inputs, 64 images 2.9 ->
+# 2.1 ms, break-even at 4 images (36 tiles); 10x10 inputs, 8 images (32 tiles) 0.22 ->
+# 0.20 ms; the lecture convnet's 5x5x64 -> 3x3x128 layer (one mostly empty tile per
+# image) 0.5-0.8 -> 0.9 ms.
+MIN_CHANNELS = 16
+MIN_OUTPUT_SIDE = 8
+MIN_TILES = 48
+
+TILE = 6  # input tile side: OUT + 3 - 1
+OUT = 4  # output block side
+
+B_T = np.array(
+    [
+        [4, 0, -5, 0, 1, 0],
+        [0, -4, -4, 1, 1, 0],
+        [0, 4, -4, -1, 1, 0],
+        [0, -2, -1, 2, 1, 0],
+        [0, 2, -1, -2, 1, 0],
+        [0, 4, 0, -5, 0, 1],
+    ],
+    dtype=np.float64,
+)
+G = np.array(
+    [
+        [1 / 4, 0, 0],
+        [-1 / 6, -1 / 6, -1 / 6],
+        [-1 / 6, 1 / 6, -1 / 6],
+        [1 / 24, 1 / 12, 1 / 6],
+        [1 / 24, -1 / 12, 1 / 6],
+        [0, 0, 1],
+    ],
+    dtype=np.float64,
+)
+A_T = np.array(
+    [
+        [1, 1, 1, 1, 1, 0],
+        [0, 1, -1, 2, -2, 0],
+        [0, 1, 1, 4, 4, 0],
+        [0, 1, -1, 8, -8, 1],
+    ],
+    dtype=np.float64,
+)
+
+
+def applies(x, kernel, strides, dilations, groups) -> bool:
+    """True when :func:`conv3x3` should run this convolution: padded input ``x``
+    (N, H, W, C) and kernel (3, 3, C, F), stride 1, no dilation, one group, at least
+    ``MIN_CHANNELS`` channels, ``MIN_OUTPUT_SIDE`` outputs a side and ``MIN_TILES``
+    4x4 output blocks in the batch, arrays the compiled transforms take."""
+    n, h, w, c = x.shape
+    return (
+        ENABLED
+        and _accel.ENABLED
+        and groups == 1
+        and kernel.shape[:2] == (3, 3)
+        and tuple(strides) == (1, 1)
+        and tuple(dilations) == (1, 1)
+        and c >= MIN_CHANNELS
+        and min(h, w) - 2 >= MIN_OUTPUT_SIDE
+        and n * tile_counts(h - 2, w - 2)[0] * tile_counts(h - 2, w - 2)[1] >= MIN_TILES
+        and _accel.accepts(x, kernel)
+    )
+
+
+def kernel_transform(kernel):
+    """``U[ij] = (G g G^T)[i, j]`` for every channel and filter: (3, 3, C, F) ->
+    (36, C, F), computed in float64 and returned in the kernel's dtype."""
+    c, f = kernel.shape[2:]
+    g_rows = (G @ kernel.reshape(3, -1).astype(np.float64)).reshape(TILE, 3, c * f)  # G g
+    u = np.matmul(G, g_rows)  # (G g) G^T: u[i] = G @ (G g)[i]
+    return u.reshape(TILE * TILE, c, f).astype(kernel.dtype)
+
+
+def tile_counts(out_h: int, out_w: int) -> tuple[int, int]:
+    """How many 4x4 output blocks cover an ``out_h x out_w`` output, down and across."""
+    return -(-out_h // OUT), -(-out_w // OUT)
+
+
+def conv3x3(x, kernel, bias=None):
+    """3x3 stride-1 cross-correlation of a padded NHWC batch by F(4x4, 3x3).
+
+    Args:
+        x: (N, H, W, C), already padded; ``applies`` holds.
+        kernel: (3, 3, C, F).
+        bias: optional (F,), added to every output.
+
+    Returns:
+        (N, H-2, W-2, F), as ``im2col(x) @ kernel.reshape(9C, F) + bias`` up to rounding.
+    """
+    n, h, w, _ = x.shape
+    f = kernel.shape[3]
+    out_h, out_w = h - 2, w - 2
+    tiles_h, tiles_w = tile_counts(out_h, out_w)
+    v = _accel.winograd_input(x, tiles_h, tiles_w)  # (36, tiles, C)
+    m = np.matmul(v, kernel_transform(kernel))  # (36, tiles, F)
+    out = np.empty((n, out_h, out_w, f), dtype=x.dtype)
+    zero = np.zeros(f, dtype=x.dtype)
+    bias = zero if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    _accel.winograd_output(m, tiles_h, tiles_w, bias, out)
+    return out
+
+
+def reference_conv3x3(x, kernel, bias=None):
+    """:func:`conv3x3` in plain NumPy, the formulas as written: zero-pad ``x`` to whole
+    tiles, view every 6x6 tile (tiles overlap by 2), transform, multiply, transform back.
+    Same arguments and result; slower (the transforms are einsums)."""
+    n, h, w, c = x.shape
+    out_h, out_w = h - 2, w - 2
+    tiles_h, tiles_w = tile_counts(out_h, out_w)
+    padded = np.zeros((n, OUT * tiles_h + 2, OUT * tiles_w + 2, c), dtype=x.dtype)
+    padded[:, :h, :w] = x
+    sn, sh, sw, sc = padded.strides
+    tiles = np.lib.stride_tricks.as_strided(  # (N, TH, TW, 6, 6, C), no copy
+        padded,
+        (n, tiles_h, tiles_w, TILE, TILE, c),
+        (sn, OUT * sh, OUT * sw, sh, sw, sc),
+        writeable=False,
+    )
+    b_t = B_T.astype(x.dtype)
+    v = np.einsum("ia,ntsabc,jb->ijntsc", b_t, tiles, b_t).reshape(TILE * TILE, -1, c)
+    m = np.matmul(v, kernel_transform(kernel)).reshape(TILE, TILE, n, tiles_h, tiles_w, -1)
+    a_t = A_T.astype(x.dtype)
+    y = np.einsum("ia,abntsf,jb->ntisjf", a_t, m, a_t)  # (N, TH, 4, TW, 4, F)
+    y = y.reshape(n, OUT * tiles_h, OUT * tiles_w, -1)[:, :out_h, :out_w]
+    if bias is not None:
+        y = y + bias
+    return np.ascontiguousarray(y)
