@@ -17,8 +17,26 @@ input images).
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled
 from cnnlab.backend import get_array_module
+
+_taping = threading.local()
+
+
+@contextlib.contextmanager
+def tape():
+    """Record every Function applied in this thread while the block runs: yields a list
+    that fills with ``(function, input_tensors, params, result)``, in order (how
+    ``cnnlab.models.inference_plan`` learns a model's ops)."""
+    previous = getattr(_taping, "tape", None)
+    records = _taping.tape = []
+    try:
+        yield records
+    finally:
+        _taping.tape = previous
 
 
 class Function:
@@ -53,6 +71,9 @@ class Function:
         if needs_grad:
             fn.inputs = tensors
             result._ctx = fn
+        records = getattr(_taping, "tape", None)
+        if records is not None:
+            records.append((fn, tensors, params, result))
         return result
 
     def __repr__(self) -> str:

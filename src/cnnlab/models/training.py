@@ -23,9 +23,9 @@ import numpy as np
 
 from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
-from cnnlab.autograd import no_grad
+from cnnlab.autograd import is_grad_enabled, no_grad
 from cnnlab.backend import keep_freed_memory
-from cnnlab.models import sharded_steps
+from cnnlab.models import inference_plan, sharded_steps
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
 from cnnlab.utils.random import get_generator
@@ -153,6 +153,15 @@ class TrainingMixin:
 
     # ---- one batch ----------------------------------------------------------------------
     def _forward(self, x, training):
+        """The outputs (a list of Tensors) for one batch; at inference inside
+        ``predict``/``evaluate`` replayed from a recorded plan when one may serve."""
+        if not training and not is_grad_enabled():
+            outputs = inference_plan.forward(self, x)
+            if outputs is not None:
+                return outputs
+        return self._forward_layers(x, training)
+
+    def _forward_layers(self, x, training=False):
         out = self(x, training=training)
         return list(out) if isinstance(out, list | tuple) else [out]
 
@@ -399,14 +408,15 @@ class TrainingMixin:
         n = data.num_samples("evaluate", x=x)
         slices = list(itertools.islice(data.batch_slices(n, batch_size), steps))
         ahead = not callback_list.overrides("on_test_batch_begin")
-        outputs = self._batch_outputs(x, slices, pool, ahead)
-        for step, (index, batch_outputs) in enumerate(zip(slices, outputs, strict=True)):
-            callback_list.on_test_batch_begin(step)
-            logs = self._test_step(
-                data.take(x, index), data.take(y, index), data.take(sample_weight, index),
-                outputs=batch_outputs,
-            )  # fmt: skip
-            callback_list.on_test_batch_end(step, logs)
+        with inference_plan.session(self):
+            outputs = self._batch_outputs(x, slices, pool, ahead)
+            for step, (index, batch_outputs) in enumerate(zip(slices, outputs, strict=True)):
+                callback_list.on_test_batch_begin(step)
+                logs = self._test_step(
+                    data.take(x, index), data.take(y, index), data.take(sample_weight, index),
+                    outputs=batch_outputs,
+                )  # fmt: skip
+                callback_list.on_test_batch_end(step, logs)
         logs = self._compile_state.logs()
         callback_list.on_test_end(logs)
         return logs
@@ -471,7 +481,7 @@ class TrainingMixin:
         callback_list.on_predict_begin()
         chunks = []
         ahead = not callback_list.overrides("on_predict_batch_begin")
-        with parallel.shard_pool(self, False, batch_size) as pool:
+        with parallel.shard_pool(self, False, batch_size) as pool, inference_plan.session(self):
             slices = itertools.islice(data.batch_slices(n, batch_size), total)
             for step, outputs in enumerate(self._batch_outputs(x, slices, pool, ahead)):
                 callback_list.on_predict_batch_begin(step)

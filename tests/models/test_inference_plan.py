@@ -1,0 +1,177 @@
+"""Inference plans (``cnnlab.models.inference_plan``): a model's ops recorded once per
+input shape inside ``predict``/``evaluate`` and replayed; the same numbers, the check
+that guards them, and the models and inputs they refuse."""
+
+import numpy as np
+import pytest
+
+from cnnlab import Tensor, keras, no_grad, ops
+from cnnlab.autograd.function import tape
+from cnnlab.keras import layers
+from cnnlab.models import inference_plan
+from cnnlab.ops.conv import Conv2dFunction
+
+
+def convnet():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(12, 12, 1))
+    x = layers.Conv2D(4, 3, activation="relu")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(8, 3, activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(3, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def two_in_two_out():
+    keras.utils.set_random_seed(0)
+    image, extra = keras.Input(shape=(8, 8, 2)), keras.Input(shape=(3,))
+    a = layers.GlobalAveragePooling2D()(layers.Conv2D(4, 3, activation="relu")(image))
+    b = layers.Dense(4)(extra)
+    merged = layers.Concatenate()([layers.Add()([a, b]), b])
+    return keras.Model([image, extra], [layers.Dense(2)(merged), layers.Dense(1)(a)])
+
+
+def predict_both_ways(model, x, monkeypatch, **kwargs):
+    with_plans = model.predict(x, verbose=0, **kwargs)
+    monkeypatch.setattr(inference_plan, "ENABLED", False)
+    without = model.predict(x, verbose=0, **kwargs)
+    monkeypatch.setattr(inference_plan, "ENABLED", True)
+    return with_plans, without
+
+
+def test_tape_records_each_function_with_its_inputs(rng):
+    x = Tensor(rng.random((2, 5, 5, 1)).astype("float32"))
+    kernel = Tensor(rng.random((3, 3, 1, 2)).astype("float32"))
+    with no_grad(), tape() as records:
+        out = ops.relu(ops.conv2d(x, kernel))
+    fn, tensors, params, _ = records[0]
+    assert type(fn) is Conv2dFunction
+    assert tensors[0] is x and tensors[1] is kernel and params["strides"] == (1, 1)
+    assert records[-1][3] is out
+    with no_grad():
+        ops.relu(x)
+    assert len(records) == 2  # nothing recorded after the block
+
+
+@pytest.mark.parametrize("batch_size", [5, 16, 64])
+def test_predict_with_plans_is_bit_identical(rng, monkeypatch, batch_size):
+    model = convnet()
+    x = rng.random((70, 12, 12, 1)).astype("float32")
+    with_plans, without = predict_both_ways(model, x, monkeypatch, batch_size=batch_size)
+    np.testing.assert_array_equal(with_plans, without)
+
+
+def test_several_inputs_and_outputs(rng, monkeypatch):
+    model = two_in_two_out()
+    x = [rng.random((40, 8, 8, 2)).astype("float32"), rng.random((40, 3)).astype("float32")]
+    with_plans, without = predict_both_ways(model, x, monkeypatch, batch_size=8)
+    for a, b in zip(with_plans, without, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_evaluate_with_plans_gives_the_same_logs(rng, monkeypatch):
+    model = convnet()
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = rng.random((60, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 60)
+    with_plans = model.evaluate(x, y, batch_size=8, verbose=0)
+    monkeypatch.setattr(inference_plan, "ENABLED", False)
+    assert model.evaluate(x, y, batch_size=8, verbose=0) == with_plans
+
+
+def test_a_plan_records_then_checks_then_replays(rng, monkeypatch):
+    model = convnet()
+    batches = [rng.random((4, 12, 12, 1)).astype("float32") for _ in range(3)]
+    calls = []
+    layers_forward = model._forward_layers
+    monkeypatch.setattr(
+        model, "_forward_layers", lambda *a, **k: calls.append(1) or layers_forward(*a, **k)
+    )
+    with no_grad(), inference_plan.session(model):
+        plans = model._inference_plans
+        outs = [model._forward(b, training=False)[0].numpy() for b in batches]
+        (plan,) = plans.plans.values()
+        assert plan.checked and plan.recorded_on is None
+    assert len(calls) == 1  # the check's call; the first call recorded, the third replayed
+    assert model.__dict__["_inference_plans"] is None  # plans end with the session
+    for batch, out in zip(batches, outs, strict=True):
+        np.testing.assert_array_equal(out, model(batch).numpy())
+
+
+def test_no_trust_before_a_replay_on_other_data(rng):
+    model = convnet()
+    x = rng.random((4, 12, 12, 1)).astype("float32")
+    with no_grad(), inference_plan.session(model):
+        for _ in range(3):
+            model._forward(x.copy(), training=False)
+        (plan,) = model._inference_plans.plans.values()
+        assert not plan.checked  # the same images again prove nothing
+        model._forward(x + 1, training=False)
+        assert plan.checked
+
+
+def test_a_layer_that_computes_from_the_data_outside_functions_is_caught(rng, monkeypatch):
+    # ReLU(threshold=...) builds its mask with NumPy from x.data: a replay would freeze
+    # the mask of the recorded batch; the check sees different outputs and stops plans
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(6,))
+    outputs = layers.ReLU(threshold=0.5, negative_slope=0.1)(layers.Dense(6)(inputs))
+    model = keras.Model(inputs, outputs)
+    x = rng.standard_normal((40, 6)).astype("float32")
+    with_plans, without = predict_both_ways(model, x, monkeypatch, batch_size=8)
+    np.testing.assert_array_equal(with_plans, without)
+    with no_grad(), inference_plan.session(model):
+        for start in (0, 8):
+            model._forward(x[start : start + 8], training=False)
+        assert not model._inference_plans.usable
+
+
+class Doubling(layers.Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: keras.Sequential([keras.Input((4,)), layers.Dense(2), Doubling()]),
+        lambda: keras.Sequential([keras.Input((4,)), layers.Dense(2, activation=lambda t: t)]),
+        lambda: keras.Sequential([keras.Input((4,)), layers.Dense(2, activity_regularizer="l2")]),
+        lambda: keras.Sequential(
+            [keras.Input((4,)), keras.Sequential([layers.Dense(2), Doubling()])]
+        ),
+    ],
+    ids=["custom layer", "custom activation", "activity regularizer", "nested"],
+)
+def test_models_with_python_of_their_own_are_not_planned(rng, build):
+    model = build()
+    assert not inference_plan.plannable(model)
+    x = rng.random((6, 4)).astype("float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model(x).numpy())
+
+
+def test_builtin_models_are_planned():
+    assert inference_plan.plannable(convnet())
+    assert inference_plan.plannable(two_in_two_out())
+
+
+def test_dict_inputs_take_the_layers(rng):
+    model = convnet()
+    with no_grad(), inference_plan.session(model):
+        x = {"input_layer": rng.random((2, 12, 12, 1)).astype("float32")}
+        assert inference_plan.forward(model, x) is None
+
+
+def test_weights_changed_between_predicts_are_seen(rng):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((5,)), layers.Dense(4), layers.BatchNormalization(), layers.Dense(2)]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = rng.random((32, 5)).astype("float32"), rng.random((32, 2)).astype("float32")
+    before = model.predict(x, batch_size=8, verbose=0)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)  # moves weights and BN statistics
+    after = model.predict(x, batch_size=8, verbose=0)
+    assert not np.allclose(before, after)
+    np.testing.assert_array_equal(after, model(x).numpy())
