@@ -1,5 +1,6 @@
 """The conv2d rows of ``benchmarks/ops.py``: the lecture convnet's three convolutions
-(3x3, valid, fused ReLU) at batch 128, cnnlab against PyTorch, forward and backward.
+(3x3, valid, fused ReLU) at batch 128, cnnlab against PyTorch: forward, backward and
+inference.
 
 Usage::
 

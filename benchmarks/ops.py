@@ -2,14 +2,16 @@
 
 Every row is one op of a training step of the lecture's MNIST convnet at batch 128
 (float32, channels_last for cnnlab, the same shapes as NCHW for PyTorch), timed
-forward and backward apart: the median of ``--repeats`` runs after ``--warmup`` runs.
-Backward times the op's own backward only (gradients for the inputs that need one,
-as inside a network; the first convolution's input is data and needs none).
+forward, backward and inference apart: the median of ``--repeats`` runs after
+``--warmup`` runs. Backward times the op's own backward only (gradients for the inputs
+that need one, as inside a network; the first convolution's input is data and needs
+none). Inference is the forward pass with no graph recorded (``no_grad``, as in
+``predict``), where cnnlab may take another algorithm (Winograd for 3x3 convolutions).
 cnnlab's convolutions fuse the ReLU (``conv2d(..., activation="relu")``); PyTorch's
 rows are ``relu(conv2d(...))``. The softmax + cross-entropy row is what Keras
 compiles (softmax output, loss from probabilities) for cnnlab and
 ``F.cross_entropy`` on logits for PyTorch. The last row sums one training step's
-ops (every row but the standalone ReLU).
+ops (the forward and backward rows but the standalone ReLU's).
 
 Usage::
 
@@ -86,7 +88,10 @@ def _graph_backward(out, grad):
 
 
 def _cnnlab_case(make_output, grad_shape=None):
-    """(forward, backward) closures: forward rebuilds the op's graph, backward runs it."""
+    """(forward, backward, inference) closures: forward rebuilds the op's graph, backward
+    runs it, inference runs the op with no graph (as ``predict`` does)."""
+    from cnnlab import no_grad
+
     state = {}
 
     def forward():
@@ -99,7 +104,11 @@ def _cnnlab_case(make_output, grad_shape=None):
             state["grad"] = _upstream(out.shape)
         _graph_backward(out, state["grad"])
 
-    return forward, backward
+    def inference():
+        with no_grad():
+            make_output()
+
+    return forward, backward, inference
 
 
 def _upstream(shape):
@@ -179,7 +188,11 @@ def _torch_case(torch, make_output, needs):
             state["grad"] = torch.from_numpy(_upstream(tuple(out.shape)))
         torch.autograd.grad(out, needs, state["grad"], retain_graph=True)
 
-    return forward, backward
+    def inference():
+        with torch.no_grad():
+            make_output()
+
+    return forward, backward, inference
 
 
 def _torch_tensor(torch, shape, requires_grad, seed=0):
@@ -262,9 +275,9 @@ def run(cases, batch, warmup, repeats, with_torch):
     for side in sides:
         for case in cases:
             build = case.build_cnnlab if side == "cnnlab" else case.build_torch
-            forward, backward = build(batch)
+            forward, backward, inference = build(batch)
             forward()  # a graph for backward's warm-up
-            timed = (_timed(forward, warmup, repeats), _timed(backward, warmup, repeats))
+            timed = tuple(_timed(fn, warmup, repeats) for fn in (forward, backward, inference))
             times[id(case)][side] = timed
         time.sleep(0.5)  # let this side's worker threads go to sleep
     return [(case, times[id(case)]) for case in cases]
@@ -283,11 +296,11 @@ def table(rows, batch) -> str:
         return f"| {label} | {shape} | {name} | {ours:.2f} | {theirs_text} | {ratio} |"
 
     for case, times in rows:
-        for index, name in enumerate(("forward", "backward")):
+        for index, name in enumerate(("forward", "backward", "inference")):
             ours = times["cnnlab"][index]
             theirs = times["torch"][index] if "torch" in times else None
             lines.append(line(case.label, case.shape, name, ours, theirs))
-            if case.op in STEP_OPS:
+            if case.op in STEP_OPS and name != "inference":
                 totals["cnnlab"] += ours
                 totals["torch"] += theirs or 0.0
     has_torch = all("torch" in times for _, times in rows)

@@ -27,9 +27,9 @@ def test_ops_benchmark_prints_the_table():
     for row in ("conv2d 3x3 32 + relu", "max_pool 2x2", "dense 1152->10", "softmax + sparse CE"):
         assert f"| {row} |" in out
     rows = [line for line in out.splitlines() if line.startswith("| ") and "ms" not in line]
-    assert len(rows) == 2 * 8 + 1  # forward and backward of 8 ops, and the step sum
+    assert len(rows) == 3 * 8 + 1  # forward, backward and inference of 8 ops, the step sum
 
 
 def test_conv2d_benchmark_runs_without_torch():
     out = run("conv2d.py", "--quick", "--no-torch")
-    assert out.count("| conv2d 3x3") == 6 and "max_pool" not in out
+    assert out.count("| conv2d 3x3") == 9 and "max_pool" not in out  # 3 convolutions x 3 passes
