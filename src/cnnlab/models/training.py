@@ -23,9 +23,9 @@ import numpy as np
 
 from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
-from cnnlab.autograd import is_grad_enabled, no_grad
+from cnnlab.autograd import no_grad
 from cnnlab.backend import keep_freed_memory
-from cnnlab.models import inference_plan, sharded_steps
+from cnnlab.models import replay, sharded_steps
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
 from cnnlab.utils.random import get_generator
@@ -153,12 +153,11 @@ class TrainingMixin:
 
     # ---- one batch ----------------------------------------------------------------------
     def _forward(self, x, training):
-        """The outputs (a list of Tensors) for one batch; at inference inside
-        ``predict``/``evaluate`` replayed from a recorded plan when one may serve."""
-        if not training and not is_grad_enabled():
-            outputs = inference_plan.forward(self, x)
-            if outputs is not None:
-                return outputs
+        """The outputs (a list of Tensors) for one batch; inside ``fit``, ``predict`` or
+        ``evaluate`` replayed from a recorded plan when one may serve (``replay``)."""
+        outputs = replay.forward(self, x, training)
+        if outputs is not None:
+            return outputs
         return self._forward_layers(x, training)
 
     def _forward_layers(self, x, training=False):
@@ -349,7 +348,7 @@ class TrainingMixin:
         self.stop_training = False
         callback_list.on_train_begin()
         logs = {}
-        with parallel.shard_pool(self, True, batch_size) as pool:
+        with parallel.shard_pool(self, True, batch_size) as pool, replay.session(self):
             val_pool = pool if self.treats_examples_apart(training=False) else None
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
@@ -408,7 +407,7 @@ class TrainingMixin:
         n = data.num_samples("evaluate", x=x)
         slices = list(itertools.islice(data.batch_slices(n, batch_size), steps))
         ahead = not callback_list.overrides("on_test_batch_begin")
-        with inference_plan.session(self):
+        with replay.session(self):
             outputs = self._batch_outputs(x, slices, pool, ahead)
             for step, (index, batch_outputs) in enumerate(zip(slices, outputs, strict=True)):
                 callback_list.on_test_batch_begin(step)
@@ -481,7 +480,7 @@ class TrainingMixin:
         callback_list.on_predict_begin()
         chunks = []
         ahead = not callback_list.overrides("on_predict_batch_begin")
-        with parallel.shard_pool(self, False, batch_size) as pool, inference_plan.session(self):
+        with parallel.shard_pool(self, False, batch_size) as pool, replay.session(self):
             slices = itertools.islice(data.batch_slices(n, batch_size), total)
             for step, outputs in enumerate(self._batch_outputs(x, slices, pool, ahead)):
                 callback_list.on_predict_batch_begin(step)

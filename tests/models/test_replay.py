@@ -8,7 +8,7 @@ import pytest
 from cnnlab import Tensor, keras, no_grad, ops
 from cnnlab.autograd.function import tape
 from cnnlab.keras import layers
-from cnnlab.models import inference_plan
+from cnnlab.models import replay
 from cnnlab.ops.conv import Conv2dFunction
 
 
@@ -35,9 +35,9 @@ def two_in_two_out():
 
 def predict_both_ways(model, x, monkeypatch, **kwargs):
     with_plans = model.predict(x, verbose=0, **kwargs)
-    monkeypatch.setattr(inference_plan, "ENABLED", False)
+    monkeypatch.setattr(replay, "ENABLED", False)
     without = model.predict(x, verbose=0, **kwargs)
-    monkeypatch.setattr(inference_plan, "ENABLED", True)
+    monkeypatch.setattr(replay, "ENABLED", True)
     return with_plans, without
 
 
@@ -76,7 +76,7 @@ def test_evaluate_with_plans_gives_the_same_logs(rng, monkeypatch):
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = rng.random((60, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 60)
     with_plans = model.evaluate(x, y, batch_size=8, verbose=0)
-    monkeypatch.setattr(inference_plan, "ENABLED", False)
+    monkeypatch.setattr(replay, "ENABLED", False)
     assert model.evaluate(x, y, batch_size=8, verbose=0) == with_plans
 
 
@@ -88,13 +88,13 @@ def test_a_plan_records_then_checks_then_replays(rng, monkeypatch):
     monkeypatch.setattr(
         model, "_forward_layers", lambda *a, **k: calls.append(1) or layers_forward(*a, **k)
     )
-    with no_grad(), inference_plan.session(model):
-        plans = model._inference_plans
+    with no_grad(), replay.session(model):
+        plans = model._replay_plans
         outs = [model._forward(b, training=False)[0].numpy() for b in batches]
         (plan,) = plans.plans.values()
         assert plan.checked and plan.recorded_on is None
     assert len(calls) == 1  # the check's call; the first call recorded, the third replayed
-    assert model.__dict__["_inference_plans"] is None  # plans end with the session
+    assert model.__dict__["_replay_plans"] is None  # plans end with the session
     for batch, out in zip(batches, outs, strict=True):
         np.testing.assert_array_equal(out, model(batch).numpy())
 
@@ -102,10 +102,10 @@ def test_a_plan_records_then_checks_then_replays(rng, monkeypatch):
 def test_no_trust_before_a_replay_on_other_data(rng):
     model = convnet()
     x = rng.random((4, 12, 12, 1)).astype("float32")
-    with no_grad(), inference_plan.session(model):
+    with no_grad(), replay.session(model):
         for _ in range(3):
             model._forward(x.copy(), training=False)
-        (plan,) = model._inference_plans.plans.values()
+        (plan,) = model._replay_plans.plans.values()
         assert not plan.checked  # the same images again prove nothing
         model._forward(x + 1, training=False)
         assert plan.checked
@@ -121,10 +121,10 @@ def test_a_layer_that_computes_from_the_data_outside_functions_is_caught(rng, mo
     x = rng.standard_normal((40, 6)).astype("float32")
     with_plans, without = predict_both_ways(model, x, monkeypatch, batch_size=8)
     np.testing.assert_array_equal(with_plans, without)
-    with no_grad(), inference_plan.session(model):
+    with no_grad(), replay.session(model):
         for start in (0, 8):
             model._forward(x[start : start + 8], training=False)
-        assert not model._inference_plans.usable
+        assert not model._replay_plans.usable[False]
 
 
 class Doubling(layers.Layer):
@@ -146,21 +146,21 @@ class Doubling(layers.Layer):
 )
 def test_models_with_python_of_their_own_are_not_planned(rng, build):
     model = build()
-    assert not inference_plan.plannable(model)
+    assert not replay.plannable(model)
     x = rng.random((6, 4)).astype("float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), model(x).numpy())
 
 
 def test_builtin_models_are_planned():
-    assert inference_plan.plannable(convnet())
-    assert inference_plan.plannable(two_in_two_out())
+    assert replay.plannable(convnet())
+    assert replay.plannable(two_in_two_out())
 
 
 def test_dict_inputs_take_the_layers(rng):
     model = convnet()
-    with no_grad(), inference_plan.session(model):
+    with no_grad(), replay.session(model):
         x = {"input_layer": rng.random((2, 12, 12, 1)).astype("float32")}
-        assert inference_plan.forward(model, x) is None
+        assert replay.forward(model, x, False) is None
 
 
 def test_weights_changed_between_predicts_are_seen(rng):
@@ -175,3 +175,85 @@ def test_weights_changed_between_predicts_are_seen(rng):
     after = model.predict(x, batch_size=8, verbose=0)
     assert not np.allclose(before, after)
     np.testing.assert_array_equal(after, model(x).numpy())
+
+
+def pure_convnet():
+    """No Dropout: every layer treats examples apart in training, so fit replays."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((12, 12, 1)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def fit_both_ways(build, x, y, monkeypatch, **kwargs):
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(replay, "ENABLED", enabled)
+        model = build()
+        model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])  # fmt: skip
+        keras.utils.set_random_seed(1)
+        history = model.fit(x, y, verbose=0, **kwargs).history
+        results.append((history, model.get_weights()))
+    return results
+
+
+@pytest.mark.parametrize("batch_size", [7, 32])
+def test_fit_with_replay_is_bit_identical(rng, monkeypatch, batch_size):
+    x, y = rng.random((90, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 90)
+    (history, weights), (history_off, weights_off) = fit_both_ways(
+        pure_convnet, x, y, monkeypatch, batch_size=batch_size, epochs=2, validation_split=0.2
+    )
+    assert history == history_off
+    for a, b in zip(weights, weights_off, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_replays_after_recording_and_checking(rng, monkeypatch):
+    model = pure_convnet()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    calls = []
+    layers_forward = model._forward_layers
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("training", args[1] if len(args) > 1 else False))
+        return layers_forward(*args, **kwargs)
+
+    monkeypatch.setattr(model, "_forward_layers", counted)
+    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    x, y = rng.random((80, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 80)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    # 10 steps: one recorded (by calling the model), one checked beside the layers, 8
+    # replayed (the one inference call is fit's check of the targets, before the session)
+    assert calls.count(True) == 1
+
+
+def test_models_that_draw_or_keep_state_in_training_are_not_replayed_in_training():
+    assert replay.plannable(pure_convnet(), training=True)
+    assert not replay.plannable(convnet(), training=True)  # Dropout
+    assert replay.plannable(convnet(), training=False)
+    bn = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
+    assert not replay.plannable(bn, training=True) and replay.plannable(bn)
+
+
+def test_training_check_catches_a_layer_that_computes_from_the_data(rng, monkeypatch):
+    def build():
+        keras.utils.set_random_seed(0)
+        return keras.Sequential(
+            [keras.Input((6,)), layers.Dense(6), layers.ReLU(threshold=0.3), layers.Dense(3)]
+        )
+
+    x, y = rng.standard_normal((48, 6)).astype("float32"), rng.integers(0, 3, 48)
+    (history, weights), (history_off, weights_off) = fit_both_ways(
+        build, x, y, monkeypatch, batch_size=8, epochs=2
+    )
+    assert history == history_off
+    for a, b in zip(weights, weights_off, strict=True):
+        np.testing.assert_array_equal(a, b)
