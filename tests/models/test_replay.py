@@ -2,6 +2,9 @@
 input shape inside ``predict``/``evaluate`` and replayed; the same numbers, the check
 that guards them, and the models and inputs they refuse."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -257,3 +260,15 @@ def test_training_check_catches_a_layer_that_computes_from_the_data(rng, monkeyp
     assert history == history_off
     for a, b in zip(weights, weights_off, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_copy_made_during_a_session_starts_without_plans(rng):
+    model = convnet()
+    x = rng.random((4, 12, 12, 1)).astype("float32")
+    with no_grad(), replay.session(model):
+        model._forward(x, training=False)
+        assert model._replay_plans.plans
+        twin = copy.deepcopy(model)
+        assert pickle.loads(pickle.dumps(model._replay_plans)) is None
+    assert twin.__dict__["_replay_plans"] is None
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -157,6 +157,12 @@ class ModelPlans:
         self.usable = {False: plannable(model), True: plannable(model, training=True)}
         self.plans: dict = {}
 
+    def __deepcopy__(self, memo):
+        return None  # a copy of the model (made during a session) starts without plans
+
+    def __reduce__(self):
+        return _no_plans, ()
+
     def forward(self, model, x, training: bool):
         """The model's outputs (a list of Tensors) for ``x``, or None when no plan may
         run this call (the caller then calls the model)."""
@@ -195,6 +201,10 @@ class ModelPlans:
         else:
             self.usable[training] = False
         return outputs
+
+
+def _no_plans():
+    return None
 
 
 def _plain(x) -> bool:
