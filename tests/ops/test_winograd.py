@@ -158,3 +158,34 @@ def test_conv2d_inference_matches_pytorch(rng, monkeypatch):
     exact = loop_conv3x3(x, kernel, bias)
     # Winograd rounds several times more than the direct sum (4-7x measured), not more
     assert np.abs(ours - exact).max() <= 10 * np.abs(im2col - exact).max()
+
+
+@needs_numba
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs_take_im2col(rng, monkeypatch, bad):
+    # the transforms would spread a NaN over whole 4x4 blocks and turn inf into NaN;
+    # the direct sum keeps it to the windows that read it
+    monkeypatch.setattr(_accel, "ENABLED", True)
+    x, kernel, bias = lecture_layer(rng)
+    x[0, 5, 5, 0], x[3, 12, 0, 7] = bad, bad
+    assert winograd.conv3x3(x, kernel, bias) is None
+    with no_grad():
+        got = conv2d(x, kernel, bias).numpy()
+    monkeypatch.setattr(winograd, "ENABLED", False)
+    with no_grad():
+        expected = conv2d(x, kernel, bias).numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got).sum() + np.isinf(got).sum() == (9 + 1) * 64  # the windows reading them
+
+
+@needs_numba
+def test_huge_finite_inputs_still_give_the_convolution(rng, monkeypatch):
+    monkeypatch.setattr(_accel, "ENABLED", True)
+    x, kernel, bias = lecture_layer(rng)
+    x[2, 4, 4, 1] = 3e38  # finite; the finiteness check's own sum overflows: im2col then
+    with no_grad():
+        got = conv2d(x, kernel, bias).numpy()
+    monkeypatch.setattr(winograd, "ENABLED", False)
+    with no_grad():
+        expected = conv2d(x, kernel, bias).numpy()
+    np.testing.assert_array_equal(got, expected)

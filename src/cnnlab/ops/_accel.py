@@ -177,11 +177,17 @@ if numba is not None:
         """``v[6i + j, (n, t, s)] = (B^T d B)[i, j]`` for the 6x6 tile ``d`` of image ``n``
         at rows ``4t..4t+5``, columns ``4s..4s+5`` (zeros past the edges), every channel
         at once. ``B^T`` runs down the columns of a whole row of tiles first (the tiles
-        overlap), then along each tile's six columns."""
+        overlap), then along each tile's six columns.
+
+        Returns False when a value of ``v`` is not finite (``x`` holds a NaN or an
+        infinity, or is so large that the transform overflows): ``v`` is then not to be
+        used, as the transforms spread such a value over whole tiles."""
         n_, h, w, c_ = x.shape
-        two, four, five = x.dtype.type(2), x.dtype.type(4), x.dtype.type(5)
+        dtype = x.dtype.type
+        zero, two, four, five = dtype(0), dtype(2), dtype(4), dtype(5)
         flat = x.reshape(n_, h, w * c_)
         zero_row = np.zeros(w * c_, x.dtype)
+        finite = np.zeros(c_, x.dtype)  # stays 0 while every value is finite, else NaN
         down = np.zeros((6, (4 * tiles_w + 2) * c_), x.dtype)  # B^T @ d, a row of tiles
         p = 0
         for n in range(n_):
@@ -209,20 +215,27 @@ if numba is not None:
                             a0, a1 = row[base + c], row[base + c_ + c]
                             a2, a3 = row[base + 2 * c_ + c], row[base + 3 * c_ + c]
                             a4, a5 = row[base + 4 * c_ + c], row[base + 5 * c_ + c]
-                            v[6 * i, p, c] = four * a0 - five * a2 + a4
-                            v[6 * i + 1, p, c] = -four * a1 - four * a2 + a3 + a4
-                            v[6 * i + 2, p, c] = four * a1 - four * a2 - a3 + a4
-                            v[6 * i + 3, p, c] = -two * a1 - a2 + two * a3 + a4
-                            v[6 * i + 4, p, c] = two * a1 - a2 - two * a3 + a4
-                            v[6 * i + 5, p, c] = four * a1 - five * a3 + a5
+                            b0 = four * a0 - five * a2 + a4
+                            b1 = -four * a1 - four * a2 + a3 + a4
+                            b2 = four * a1 - four * a2 - a3 + a4
+                            b3 = -two * a1 - a2 + two * a3 + a4
+                            b4 = two * a1 - a2 - two * a3 + a4
+                            b5 = four * a1 - five * a3 + a5
+                            v[6 * i, p, c], v[6 * i + 1, p, c], v[6 * i + 2, p, c] = b0, b1, b2
+                            v[6 * i + 3, p, c], v[6 * i + 4, p, c], v[6 * i + 5, p, c] = b3, b4, b5
+                            finite[c] += (b0 + b1 + b2 + b3 + b4 + b5) * zero
                     p += 1
+        return not np.isnan(finite.sum())
 
     @_jit
     def _winograd_output(m, tiles_h, tiles_w, bias, out):
         """``out[n, 4t + i, 4s + j] = (A^T M A)[i, j] + bias`` for the transformed
-        products ``M = m[:, (n, t, s)]`` (36, F) of each tile, cut at the edges."""
+        products ``M = m[:, (n, t, s)]`` (36, F) of each tile, cut at the edges. Returns
+        False when an output is not finite."""
         n_, oh, ow, f_ = out.shape
-        two, four, eight = m.dtype.type(2), m.dtype.type(4), m.dtype.type(8)
+        dtype = m.dtype.type
+        zero, two, four, eight = dtype(0), dtype(2), dtype(4), dtype(8)
+        finite = np.zeros(f_, m.dtype)  # stays 0 while every output is finite, else NaN
         across = np.empty((4, 6, f_), m.dtype)  # A^T @ M, one tile
         block = np.empty((4, 4, f_), m.dtype)  # A^T @ M @ A + bias
         p = 0
@@ -252,7 +265,9 @@ if numba is not None:
                             cell, value = out[n, 4 * t + i, 4 * s + j], block[i, j]
                             for f in range(f_):
                                 cell[f] = value[f]
+                                finite[f] += value[f] * zero
                     p += 1
+        return not np.isnan(finite.sum())
 
 
 def rmsprop_step(var, grad, velocity, lr, rho, epsilon):
@@ -318,12 +333,12 @@ def relu_mask(g, out):
 
 def winograd_input(x, tiles_h, tiles_w):
     """The transformed input tiles of :func:`cnnlab.ops.winograd.conv3x3`:
-    (N, H, W, C) -> (36, N*tiles_h*tiles_w, C)."""
+    (N, H, W, C) -> (36, N*tiles_h*tiles_w, C), or None when a value is not finite."""
     v = np.empty((36, x.shape[0] * tiles_h * tiles_w, x.shape[3]), dtype=x.dtype)
-    _winograd_input(x, tiles_h, tiles_w, v)
-    return v
+    return v if _winograd_input(x, tiles_h, tiles_w, v) else None
 
 
-def winograd_output(m, tiles_h, tiles_w, bias, out):
-    """Fill ``out`` (N, OH, OW, F) from the products ``m`` (36, tiles, F), plus ``bias``."""
-    _winograd_output(m, tiles_h, tiles_w, bias, out)
+def winograd_output(m, tiles_h, tiles_w, bias, out) -> bool:
+    """Fill ``out`` (N, OH, OW, F) from the products ``m`` (36, tiles, F), plus ``bias``;
+    False when an output is not finite."""
+    return _winograd_output(m, tiles_h, tiles_w, bias, out)

@@ -78,16 +78,17 @@ class Conv2dFunction(Function):
         self.out_hw = _output_hw(x.shape, kernel.shape, strides, dilations)
         n, f = x.shape[0], kernel.shape[3]
         needs = self.needs_input_grad or (True,) * (2 + len(bias))
+        out = cols = None
         if not any(needs) and winograd.applies(x, kernel, strides, dilations, groups):
-            cols = None  # inference: 36 smaller products instead of im2col's one
+            # inference: 36 smaller products instead of im2col's one (None: x not finite)
             out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None)
-        elif groups == 1:  # the bias rides in the product: a weight on a column of ones
+        if out is None and groups == 1:  # the bias rides in the product: a weight on a 1s column
             cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw, ones=bool(bias))
             weights = kernel.reshape(-1, f)
             if bias:
                 weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
             out = windows_times_kernel(cols, weights, n).reshape(n, *self.out_hw, f)
-        else:
+        elif out is None:
             cols = self._grouped_im2col(x, kernel.shape)
             out = self._ungroup(cols @ self._grouped_kernel(kernel), n)
             if bias:

@@ -127,19 +127,24 @@ def conv3x3(x, kernel, bias=None):
         bias: optional (F,), added to every output.
 
     Returns:
-        (N, H-2, W-2, F), as ``im2col(x) @ kernel.reshape(9C, F) + bias`` up to rounding.
+        (N, H-2, W-2, F), as ``im2col(x) @ kernel.reshape(9C, F) + bias`` up to rounding;
+        None when a value on the way is not finite (``x`` holds a NaN or an infinity, or
+        a transform overflows): the transforms would spread it over whole 4x4 blocks and
+        turn inf into NaN, where the direct sum keeps it to the windows that read it.
+        The caller then takes im2col.
     """
     n, h, w, _ = x.shape
     f = kernel.shape[3]
     out_h, out_w = h - 2, w - 2
     tiles_h, tiles_w = tile_counts(out_h, out_w)
     v = _accel.winograd_input(x, tiles_h, tiles_w)  # (36, tiles, C)
+    if v is None:
+        return None
     m = np.matmul(v, kernel_transform(kernel))  # (36, tiles, F)
     out = np.empty((n, out_h, out_w, f), dtype=x.dtype)
     zero = np.zeros(f, dtype=x.dtype)
     bias = zero if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    _accel.winograd_output(m, tiles_h, tiles_w, bias, out)
-    return out
+    return out if _accel.winograd_output(m, tiles_h, tiles_w, bias, out) else None
 
 
 def reference_conv3x3(x, kernel, bias=None):
