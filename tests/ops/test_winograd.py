@@ -160,6 +160,16 @@ def test_conv2d_inference_matches_pytorch(rng, monkeypatch):
     assert np.abs(ours - exact).max() <= 10 * np.abs(im2col - exact).max()
 
 
+def inference_both_ways(monkeypatch, x, kernel, bias):
+    """``conv2d`` at inference with Winograd allowed, then with im2col only."""
+    results = []
+    for allowed in (True, False):
+        monkeypatch.setattr(winograd, "ENABLED", allowed)
+        with no_grad():
+            results.append(conv2d(x, kernel, bias).numpy())
+    return results
+
+
 @needs_numba
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_inputs_take_im2col(rng, monkeypatch, bad):
@@ -169,11 +179,7 @@ def test_non_finite_inputs_take_im2col(rng, monkeypatch, bad):
     x, kernel, bias = lecture_layer(rng)
     x[0, 5, 5, 0], x[3, 12, 0, 7] = bad, bad
     assert winograd.conv3x3(x, kernel, bias) is None
-    with no_grad():
-        got = conv2d(x, kernel, bias).numpy()
-    monkeypatch.setattr(winograd, "ENABLED", False)
-    with no_grad():
-        expected = conv2d(x, kernel, bias).numpy()
+    got, expected = inference_both_ways(monkeypatch, x, kernel, bias)
     np.testing.assert_array_equal(got, expected)
     assert np.isnan(got).sum() + np.isinf(got).sum() == (9 + 1) * 64  # the windows reading them
 
@@ -182,10 +188,7 @@ def test_non_finite_inputs_take_im2col(rng, monkeypatch, bad):
 def test_huge_finite_inputs_still_give_the_convolution(rng, monkeypatch):
     monkeypatch.setattr(_accel, "ENABLED", True)
     x, kernel, bias = lecture_layer(rng)
-    x[2, 4, 4, 1] = 3e38  # finite; the finiteness check's own sum overflows: im2col then
-    with no_grad():
-        got = conv2d(x, kernel, bias).numpy()
-    monkeypatch.setattr(winograd, "ENABLED", False)
-    with no_grad():
-        expected = conv2d(x, kernel, bias).numpy()
+    x[2, 4, 4, 1] = 3e38  # finite, but the input transform (factors up to 25) overflows
+    assert winograd.conv3x3(x, kernel, bias) is None
+    got, expected = inference_both_ways(monkeypatch, x, kernel, bias)
     np.testing.assert_array_equal(got, expected)
