@@ -33,3 +33,23 @@ def test_ops_benchmark_prints_the_table():
 def test_conv2d_benchmark_runs_without_torch():
     out = run("conv2d.py", "--quick", "--no-torch")
     assert out.count("| conv2d 3x3") == 9 and "max_pool" not in out  # 3 convolutions x 3 passes
+
+
+def test_gemm_floor_benchmark_prints_its_three_numbers():
+    out = run("gemm_floor.py", "--quick")
+    assert "BLAS: " in out and "float32 product peak (256^3): " in out
+    assert "epoch's matrix products: 1.10 TFLOP -> GEMM floor" in out  # the lecture convnet
+    assert "cnnlab's products alone: " in out and "x the floor" in out
+
+
+def test_gemm_floor_counts_the_lecture_convnets_products():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import gemm_floor
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    shapes = gemm_floor.step_products(1)
+    assert len(shapes) == 3 * 3 + 3 - 1  # 3 products per layer, none for dx of the first
+    # per image: forward MACs of the three convolutions (with bias column) and the dense layer
+    forward = [m * k * n for (m, k), (_, n) in shapes[0:1] + shapes[2:3] + shapes[5:6]]
+    assert forward == [26 * 26 * 10 * 32, 11 * 11 * 289 * 64, 3 * 3 * 577 * 128]
