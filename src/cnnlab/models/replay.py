@@ -7,7 +7,7 @@ Python that a replay does not need: the layer checks its input, the op checks an
 normalizes its arguments, the graph of layers is walked. On the lecture convnet that
 Python is about 0.35 ms of a 64-image shard's 4.7 ms at inference, and where two worker
 threads run shards at once each also waits for the other's Python (the GIL): replaying
-the ops alone measured +20% images/s in ``predict`` and 19.5 -> 18.7 ms per ``fit`` step.
+the ops measured +20% images/s in ``predict`` and about 2-3% per ``fit`` step.
 
 Inside a :func:`session` (one ``fit``, ``predict`` or ``evaluate`` call) a model's
 batches go through :func:`forward`. The first call with inputs of a new shape runs the
@@ -27,8 +27,9 @@ the graph that ``backward`` walks as usual. Plans are used only
   no random draws, no state changed), so Dropout and BatchNormalization are not
   replayed in training;
 * after a check: the first replay of a plan runs beside the layers' call on data other
-  than the recorded batch's (and, in training, after a weight update) and must give
-  exactly its outputs, bit for bit; if it does not, the session replays nothing more.
+  than the recorded batch's and must give exactly its outputs, bit for bit; if it does
+  not (a layer computed something from the data outside any Function), the session
+  replays nothing more in that mode.
 
 ``ENABLED = False`` (or ``CNNLAB_REPLAY=0``) runs every call through the layers.
 """
