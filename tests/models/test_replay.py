@@ -15,6 +15,12 @@ from cnnlab.models import replay
 from cnnlab.ops.conv import Conv2dFunction
 
 
+@pytest.fixture(autouse=True)
+def replay_on(monkeypatch):
+    """Whatever CNNLAB_REPLAY says: these tests are about replaying."""
+    monkeypatch.setattr(replay, "ENABLED", True)
+
+
 def convnet():
     keras.utils.set_random_seed(0)
     inputs = keras.Input(shape=(12, 12, 1))

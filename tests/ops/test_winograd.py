@@ -13,6 +13,12 @@ from cnnlab import Tensor, no_grad
 from cnnlab.ops import _accel, conv2d, winograd
 
 
+@pytest.fixture(autouse=True)
+def winograd_on(monkeypatch):
+    """Whatever CNNLAB_WINOGRAD says: these tests are about Winograd."""
+    monkeypatch.setattr(winograd, "ENABLED", True)
+
+
 def loop_conv3x3(x, kernel, bias=None):
     """y[n, i, j, f] = b[f] + sum_{a, b, c} x[n, i + a, j + b, c] k[a, b, c, f], in float64."""
     n, h, w, _ = x.shape
@@ -96,7 +102,6 @@ def lecture_layer(rng, images=64):
 @needs_numba
 def test_applies_to_the_lecture_convnets_second_layer_only_at_inference(rng, monkeypatch):
     monkeypatch.setattr(_accel, "ENABLED", True)
-    monkeypatch.setattr(winograd, "ENABLED", True)
     x, kernel, _ = lecture_layer(rng)
     assert winograd.applies(x, kernel, (1, 1), (1, 1), 1)
     assert not winograd.applies(x, kernel, (2, 2), (1, 1), 1)  # strided
