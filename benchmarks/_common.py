@@ -93,6 +93,17 @@ def timed_inference(predict, x, warm_up: int = 256):
     return outputs, len(x) / statistics.median(seconds)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a clear error names the value otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
 def emit(result: dict) -> None:
     """Print one JSON line that run.py collects."""
     print("RESULT " + json.dumps(result), flush=True)

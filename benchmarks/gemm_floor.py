@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from _common import blas_description
+from _common import blas_description, positive_int
 
 IMAGES_PER_EPOCH = 60_000
 STEPS_PER_EPOCH = 469  # ceil(60000 / 128)
@@ -112,7 +112,7 @@ def sharded_step_seconds(images_per_shard: int, shards: int, repeats: int) -> fl
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--repeats", type=positive_int, default=30)
     parser.add_argument("--quick", action="store_true", help="small sizes, 2 repeats")
     args = parser.parse_args(argv)
     size, images, repeats = (256, 4, 2) if args.quick else (2048, 64, args.repeats)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from _common import blas_description, machine
+from _common import blas_description, machine, positive_int
 
 
 @dataclass
@@ -314,8 +314,8 @@ def table(rows, batch) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--batch", type=positive_int, default=128)
+    parser.add_argument("--repeats", type=positive_int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", choices=sorted({c.op for c in CASES}), action="append")
     parser.add_argument("--no-torch", action="store_true", help="time cnnlab only")

@@ -53,3 +53,13 @@ def test_gemm_floor_counts_the_lecture_convnets_products():
     # per image: forward MACs of the three convolutions (with bias column) and the dense layer
     forward = [m * k * n for (m, k), (_, n) in shapes[0:1] + shapes[2:3] + shapes[5:6]]
     assert forward == [26 * 26 * 10 * 32, 11 * 11 * 289 * 64, 3 * 3 * 577 * 128]
+
+
+def test_benchmark_options_name_a_bad_count():
+    for script in ("gemm_floor.py", "ops.py"):
+        done = subprocess.run(
+            [sys.executable, str(BENCHMARKS / script), "--repeats", "0"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2
+        assert "argument --repeats: expected a whole number >= 1, got 0" in done.stderr

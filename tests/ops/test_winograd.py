@@ -197,3 +197,53 @@ def test_huge_finite_inputs_still_give_the_convolution(rng, monkeypatch):
     assert winograd.conv3x3(x, kernel, bias) is None
     got, expected = inference_both_ways(monkeypatch, x, kernel, bias)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (
+            ((2, 5, 5, 3), (3, 3, 4, 2), None),
+            ValueError,
+            r"x has 3 channels but the kernel expects 4",
+        ),
+        (((2, 5, 5), (3, 3, 3, 2), None), ValueError, r"x must be \(N, H, W, C\) with H, W >= 3"),
+        (
+            ((2, 2, 5, 3), (3, 3, 3, 2), None),
+            ValueError,
+            r"x must be .*H, W >= 3. Received shape \(2, 2, 5, 3\)",
+        ),
+        (((2, 5, 5, 3), (5, 5, 3, 2), None), ValueError, r"kernel must be \(3, 3, C, F\)"),
+        (((2, 5, 5, 3), (3, 3, 3, 2), (3,)), ValueError, r"bias must be \(2,\). Received shape"),
+    ],
+)
+def test_bad_arguments_are_named(args, error, match):
+    x_shape, k_shape, b_shape = args
+    x, kernel = np.zeros(x_shape, np.float32), np.zeros(k_shape, np.float32)
+    bias = None if b_shape is None else np.zeros(b_shape, np.float32)
+    with pytest.raises(error, match="reference_conv3x3: " + match):
+        winograd.reference_conv3x3(x, kernel, bias)
+
+
+def test_bad_types_are_named():
+    kernel = np.zeros((3, 3, 2, 4), np.float32)
+    with pytest.raises(
+        TypeError, match=r"reference_conv3x3: x must be a float NumPy array. Received list"
+    ):
+        winograd.reference_conv3x3([[1.0]], kernel)
+    with pytest.raises(
+        TypeError, match=r"kernel_transform: kernel must be a float NumPy array.*int64"
+    ):
+        winograd.kernel_transform(np.zeros((3, 3, 2, 4), np.int64))
+
+
+@needs_numba
+def test_compiled_path_names_arrays_it_cannot_take():
+    x = np.zeros((2, 6, 6, 2), np.float32)
+    kernel = np.zeros((3, 3, 2, 4), np.float64)
+    with pytest.raises(
+        TypeError, match=r"conv3x3: x and kernel must be C-contiguous .* float32 and float64"
+    ):
+        winograd.conv3x3(x, kernel)
+    with pytest.raises(ValueError, match=r"conv3x3: bias must be \(4,\)"):
+        winograd.conv3x3(x, kernel.astype(np.float32), np.zeros(3, np.float32))

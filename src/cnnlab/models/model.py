@@ -176,10 +176,9 @@ class Model(TrainingMixin, Layer):
         return [values[id(t)] for t in self.outputs]
 
     def _last_reads(self) -> list:
-        """For each node, the tensors no later node reads (the model's outputs excepted);
-        made again when the node list changes."""
-        cached = self.__dict__.get("_last_reads_cache")
-        if cached is None or cached[0] is not self._nodes:
+        """For each node, the tensors no later node reads (the model's outputs excepted)."""
+
+        def build():
             last_reader = {}  # id -> (tensor, index of the last node reading it)
             for i, node in enumerate(self._nodes):
                 for t in node.input_tensors:
@@ -189,8 +188,9 @@ class Model(TrainingMixin, Layer):
             for key, (t, i) in last_reader.items():
                 if key not in kept:
                     done[i].append(t)
-            cached = self._last_reads_cache = (self._nodes, done)
-        return cached[1]
+            return done
+
+        return self._cached("_last_reads_cache", tuple(map(id, self._nodes)), build)
 
     def _pack_outputs(self, flat):
         return pack_sequence_as(self._output_structure, flat)
@@ -211,7 +211,8 @@ class Model(TrainingMixin, Layer):
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
                 f"{len(flat)} input tensors."
             )
-        plan = self._relu_pool_plan(  # ReLUs that run after the max pooling next to them
+        plan = self._cached(  # ReLUs that run after the max pooling next to them
+            "_relu_plan",
             (relu_pool.ENABLED, *map(id, self._nodes)),
             lambda: relu_pool.graph_plan(self._nodes, self.outputs),
         )
@@ -221,13 +222,14 @@ class Model(TrainingMixin, Layer):
 
         return self._pack_outputs(self._run_graph(flat, step))
 
-    def _relu_pool_plan(self, key, build):
-        """``build()`` (a ``cnnlab.models.relu_pool`` plan), made again when ``key``
-        (the switch and the ids of the nodes or layers it refers to) changes: a copy of
-        the model has new nodes."""
-        cached = self.__dict__.get("_relu_plan")
+    def _cached(self, attribute: str, key, build):
+        """``build()``, kept in ``attribute`` and made again when ``key`` changes (the
+        switch, and the ids of the nodes or layers it refers to: a copy of the model has
+        new nodes)."""
+        cached = self.__dict__.get(attribute)
         if cached is None or cached[0] != key:
-            cached = self._relu_plan = (key, build())
+            cached = (key, build())
+            self.__dict__[attribute] = cached
         return cached[1]
 
     def compute_output_shape(self, input_shape):

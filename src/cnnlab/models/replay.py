@@ -64,35 +64,36 @@ class Plan:
     def run(self, inputs: list) -> list:
         """Inference: the output arrays for ``inputs`` (arrays of the recorded shapes),
         each Function's ``forward`` called directly, no graph."""
-        results = [None] * len(self.steps)
 
-        def value(source):
-            kind, where = source
-            if kind == _STEP:
-                return results[where]
-            return inputs[where] if kind == _INPUT else where.data
-
-        for j, (cls, xp, sources, params) in enumerate(self.steps):
+        def forward(cls, xp, args, params):
             fn = cls()
-            fn.xp, fn.needs_input_grad = xp, (False,) * len(sources)
-            results[j] = fn.forward(*[value(s) for s in sources], **params)
-            for done in self.drop_after[j]:
-                results[done] = None
-        return [value(s) for s in self.outputs]
+            fn.xp, fn.needs_input_grad = xp, (False,) * len(args)
+            return fn.forward(*args, **params)
+
+        return self._replay(inputs, forward, lambda constant: constant.data)
 
     def apply(self, inputs: list) -> list:
         """Training: the output Tensors for ``inputs`` (Tensors), each Function applied
         as the layers apply it, so the graph for ``backward`` is recorded."""
+        return self._replay(
+            inputs, lambda cls, xp, args, params: cls.apply(*args, **params), lambda t: t
+        )
+
+    def _replay(self, inputs, call, constant_value) -> list:
+        """Walk the steps: ``call(cls, xp, args, params)`` each, its inputs looked up by
+        source; a result is let go after its last reader."""
         results = [None] * len(self.steps)
 
         def value(source):
             kind, where = source
             if kind == _STEP:
                 return results[where]
-            return inputs[where] if kind == _INPUT else where
+            return inputs[where] if kind == _INPUT else constant_value(where)
 
-        for j, (cls, _, sources, params) in enumerate(self.steps):
-            results[j] = cls.apply(*[value(s) for s in sources], **params)
+        for j, (cls, xp, sources, params) in enumerate(self.steps):
+            results[j] = call(cls, xp, [value(s) for s in sources], params)
+            for done in self.drop_after[j]:
+                results[done] = None
         return [value(s) for s in self.outputs]
 
 

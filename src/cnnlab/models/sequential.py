@@ -149,8 +149,10 @@ class Sequential(Model):
             inputs = inputs[0]
         x = inputs
         layers = self.layers
-        plan = self._relu_pool_plan(  # ReLUs that run after the max pooling next to them
-            (relu_pool.ENABLED, *map(id, layers)), lambda: relu_pool.stack_plan(layers)
+        plan = self._cached(  # ReLUs that run after the max pooling next to them
+            "_relu_plan",
+            (relu_pool.ENABLED, *map(id, layers)),
+            lambda: relu_pool.stack_plan(layers),
         )
         for layer, extra in zip(layers, plan, strict=True):
             x = layer(x, training=training, **extra)

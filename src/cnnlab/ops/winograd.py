@@ -90,6 +90,7 @@ def applies(x, kernel, strides, dilations, groups) -> bool:
     ``MIN_CHANNELS`` channels, ``MIN_OUTPUT_SIDE`` outputs a side and ``MIN_TILES``
     4x4 output blocks in the batch, arrays the compiled transforms take."""
     n, h, w, c = x.shape
+    tiles_h, tiles_w = tile_counts(h - 2, w - 2)
     return (
         ENABLED
         and _accel.ENABLED
@@ -99,14 +100,39 @@ def applies(x, kernel, strides, dilations, groups) -> bool:
         and tuple(dilations) == (1, 1)
         and c >= MIN_CHANNELS
         and min(h, w) - 2 >= MIN_OUTPUT_SIDE
-        and n * tile_counts(h - 2, w - 2)[0] * tile_counts(h - 2, w - 2)[1] >= MIN_TILES
+        and n * tiles_h * tiles_w >= MIN_TILES
         and _accel.accepts(x, kernel)
     )
+
+
+def _check(fn: str, x=None, kernel=None, bias=None) -> None:
+    """Clear errors for the public functions' arguments: ``x`` (N, H, W, C) with H, W >=
+    3, ``kernel`` (3, 3, C, F), ``bias`` (F,), float arrays."""
+    for name, array in (("x", x), ("kernel", kernel), ("bias", bias)):
+        if array is not None and not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
+            raise TypeError(
+                f"{fn}: {name} must be a float NumPy array. Received {type(array).__name__}"
+                + (f" of dtype {array.dtype}" if isinstance(array, np.ndarray) else "")
+            )
+    if kernel is not None and (kernel.ndim != 4 or kernel.shape[:2] != (3, 3)):
+        raise ValueError(f"{fn}: kernel must be (3, 3, C, F). Received shape {kernel.shape}")
+    if x is None:
+        return
+    if x.ndim != 4 or min(x.shape[1:3]) < 3:
+        raise ValueError(f"{fn}: x must be (N, H, W, C) with H, W >= 3. Received shape {x.shape}")
+    if x.shape[3] != kernel.shape[2]:
+        raise ValueError(
+            f"{fn}: x has {x.shape[3]} channels but the kernel expects {kernel.shape[2]} "
+            f"(kernel shape {kernel.shape})"
+        )
+    if bias is not None and bias.shape != (kernel.shape[3],):
+        raise ValueError(f"{fn}: bias must be ({kernel.shape[3]},). Received shape {bias.shape}")
 
 
 def kernel_transform(kernel):
     """``U[ij] = (G g G^T)[i, j]`` for every channel and filter: (3, 3, C, F) ->
     (36, C, F), computed in float64 and returned in the kernel's dtype."""
+    _check("kernel_transform", kernel=kernel)
     c, f = kernel.shape[2:]
     g_rows = (G @ kernel.reshape(3, -1).astype(np.float64)).reshape(TILE, 3, c * f)  # G g
     u = np.matmul(G, g_rows)  # (G g) G^T: u[i] = G @ (G g)[i]
@@ -132,7 +158,20 @@ def conv3x3(x, kernel, bias=None):
         a transform overflows): the transforms would spread it over whole 4x4 blocks and
         turn inf into NaN, where the direct sum keeps it to the windows that read it.
         The caller then takes im2col.
+
+    Raises:
+        ValueError / TypeError: shapes that do not fit, or arrays the compiled transforms
+            do not take (C-contiguous float32 or float64 of one dtype).
     """
+    _check("conv3x3", x, kernel, bias)
+    if _accel.numba is None:
+        raise RuntimeError("conv3x3 needs numba (pip install 'cnnlab[fast]'); "
+                           "reference_conv3x3 is the same algorithm in NumPy")  # fmt: skip
+    if not _accel.accepts(x, kernel):
+        raise TypeError(
+            "conv3x3: x and kernel must be C-contiguous float32 or float64 arrays of one "
+            f"dtype. Received {x.dtype} and {kernel.dtype}"
+        )
     n, h, w, _ = x.shape
     f = kernel.shape[3]
     out_h, out_w = h - 2, w - 2
@@ -151,6 +190,7 @@ def reference_conv3x3(x, kernel, bias=None):
     """:func:`conv3x3` in plain NumPy, the formulas as written: zero-pad ``x`` to whole
     tiles, view every 6x6 tile (tiles overlap by 2), transform, multiply, transform back.
     Same arguments and result; slower (the transforms are einsums)."""
+    _check("reference_conv3x3", x, kernel, bias)
     n, h, w, c = x.shape
     out_h, out_w = h - 2, w - 2
     tiles_h, tiles_w = tile_counts(out_h, out_w)
