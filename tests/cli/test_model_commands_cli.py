@@ -89,7 +89,7 @@ def test_predict_matches_the_model_on_the_prepared_image(trained, tmp_path):
 def test_predict_refuses_non_images_and_blank_pages(trained, tmp_path):
     (tmp_path / "notes.png").write_text("hello")
     result = invoke("predict", trained, tmp_path / "notes.png")
-    assert result.exit_code == 1 and "notes.png: not an image file" in result.output
+    assert result.exit_code == 1 and "notes.png: not an image Pillow can read" in result.output
     Image.new("L", (50, 50), 255).save(tmp_path / "blank.png")
     result = invoke("predict", trained, tmp_path / "blank.png")
     assert result.exit_code == 1 and "blank.png: no digit found" in result.output

@@ -78,9 +78,9 @@ def _prepare_input(model, image: str):
             raise ValueError(f"IMAGE mnist:N needs 0 <= N < {len(x_test)}. Received: {image!r}")
         picture = x_test[index].astype(np.float32) / 255.0
     elif image.lower().endswith(".npy"):
-        if not Path(image).is_file():
-            raise FileNotFoundError(f"image file not found: {image!r}")
-        picture = np.load(image, allow_pickle=False).astype(np.float32)
+        from cnnlab.io import read_npy_file
+
+        picture = read_npy_file(image, "image file").astype(np.float32)
     else:
         picture = _read_picture(image, shape)
     if picture.size != math.prod(shape):

@@ -85,6 +85,8 @@ def load_array(spec, name: str = "input", fn: str = "load_array", image_scale: f
         FileNotFoundError: a path-like spec that does not exist.
         ValueError: the data is not a 1-D or 2-D matrix of finite numbers.
     """
+    if isinstance(spec, str) and _looks_like_matrix(spec):
+        return parse_matrix(spec, name, fn)  # before any file-system test
     if isinstance(spec, Path) or (isinstance(spec, str) and _looks_like_path(spec)):
         array = _load_file(Path(spec), name, fn, image_scale)
     elif isinstance(spec, str):
@@ -122,6 +124,12 @@ def load_kernel(spec, fn: str = "load_kernel") -> np.ndarray:
     return load_array(spec, "kernel", fn)
 
 
+def _looks_like_matrix(text: str) -> bool:
+    """A bracketed literal (``[[1, 2], [3, 4]]``, ``(1, 2)``) is a matrix, never a path."""
+    text = text.strip()
+    return bool(text) and text[0] in "[(" and text[-1] in "])"
+
+
 def _looks_like_path(text: str) -> bool:
     text = text.strip()
     if not text:
@@ -130,20 +138,21 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _load_file(path: Path, name: str, fn: str, image_scale: float) -> np.ndarray:
-    if not path.is_file():
-        raise FileNotFoundError(f"{fn}: {name} file not found: {str(path)!r}")
+    from cnnlab.io import check_file, read_csv_matrix, read_npy_file
+
+    check_file(path, f"{name} file", fn)
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            return read_npy_file(path)
         if suffix == ".csv":
-            return np.loadtxt(path, delimiter=",", ndmin=1, dtype=np.float64)
+            return read_csv_matrix(path)
         if suffix in IMAGE_SUFFIXES:
             from cnnlab.images import load_image
 
             return load_image(path, grayscale=True) * image_scale
-    except (OSError, ValueError) as err:
-        raise ValueError(f"{fn}: cannot read {name} file {str(path)!r}: {err}") from None
+    except ValueError as err:
+        raise ValueError(f"{fn}: cannot read the {name}: {err}") from None
     raise ValueError(
         f"{fn}: {name} file {str(path)!r} has an unknown type; use .npy, .csv or an image "
         f"({', '.join(IMAGE_SUFFIXES)})"
