@@ -10,6 +10,8 @@ damaged or foreign file becomes a :class:`~cnnlab.io.BadFileError`.
 
 from __future__ import annotations
 
+import warnings
+
 from cnnlab.io.errors import BadFileError
 from cnnlab.io.files import check_file
 from cnnlab.io.limits import LIMITS
@@ -28,7 +30,11 @@ def open_image(path, max_pixels: int | None = None):
     path = check_file(path, "image file")
     limit = LIMITS.max_image_pixels if max_pixels is None else max_pixels
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            # Pillow warns above its own limit; cnnlab's lower limit decides below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             width, height = image.size
             if width * height > limit:
                 raise BadFileError(
