@@ -408,7 +408,7 @@ class TrainingMixin:
                     f"validation_split={validation_split}"
                 )
         else:
-            x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
+            x, y, sample_weight, _ = self._prepare(x, y, sample_weight, fn)
             if class_weight is not None:
                 sample_weight = data.class_weights_to_sample_weights(y, class_weight, fn)
                 class_weight = None
