@@ -32,7 +32,7 @@ def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
 
     Example:
         >>> one_line("a\\n  b" + "x" * 10, limit=8)
-        'a b xxx…'
+        'a bxxxx…'
     """
     text = " ".join(str(message).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
