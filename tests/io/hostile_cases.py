@@ -60,7 +60,9 @@ def _mnist_model_members() -> dict:
     from cnnlab import keras
     from cnnlab.keras import layers
 
-    return _members_of(keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(10)]))
+    return _members_of(
+        keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(10)])
+    )
 
 
 def _functional_members() -> dict:
