@@ -19,7 +19,22 @@ from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
 from cnnlab.layers.input_layer import Input, InputLayer
 from cnnlab.layers.locally_connected import LocallyConnected2D
-from cnnlab.layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from cnnlab.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from cnnlab.layers.node import KerasTensor
 from cnnlab.layers.normalization import BatchNormalization
 from cnnlab.layers.pooling import (
@@ -60,5 +75,6 @@ __all__ = [
     "Minimum", "Multiply", "ReLU", "Rescaling", "Reshape", "SeparableConv2D", "Softmax",
     "StochasticPooling2D", "Subtract", "Variable", "ZeroPadding1D", "ZeroPadding2D",
     "clear_session", "deserialize", "deserialize_layer", "get_layer_class", "serialize",
-    "serialize_layer",
+    "serialize_layer", "add", "average", "concatenate", "maximum", "minimum", "multiply",
+    "subtract",
 ]  # fmt: skip
