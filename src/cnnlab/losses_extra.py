@@ -169,8 +169,8 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     direction, 0 for orthogonal vectors (or a zero vector).
 
     Example:
-        >>> cosine_similarity([[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [1.0, 0.0]])
-        Tensor([-1.,  0.], dtype=float32)
+        >>> cosine_similarity([[1.0, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, -3.0]])
+        Tensor([-1.,  1.], dtype=float32)
     """
     t, p = _pair(y_true, y_pred, "cosine_similarity")
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
@@ -241,7 +241,7 @@ def categorical_focal_crossentropy(
 
     Example:
         >>> categorical_focal_crossentropy([[0, 1, 0]], [[0.05, 0.9, 0.05]])
-        Tensor([0.00026340], dtype=float32)
+        Tensor([0.0002634], dtype=float32)
     """
     fn = "categorical_focal_crossentropy"
     alpha = _number(alpha, "alpha", fn)

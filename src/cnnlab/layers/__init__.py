@@ -14,7 +14,13 @@ from cnnlab.layers.base import (
     get_layer_class,
     serialize_layer,
 )
-from cnnlab.layers.conv import BaseConv, Conv1D, Conv2D
+from cnnlab.layers.conv import BaseConv, Conv1D, Conv2D, Conv3D
+from cnnlab.layers.conv_transpose import (
+    BaseConvTranspose,
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+)
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
 from cnnlab.layers.input_layer import Input, InputLayer
@@ -36,7 +42,14 @@ from cnnlab.layers.merge import (
     subtract,
 )
 from cnnlab.layers.node import KerasTensor
-from cnnlab.layers.normalization import BatchNormalization
+from cnnlab.layers.noise import (
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from cnnlab.layers.normalization import BatchNormalization, LayerNormalization
 from cnnlab.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -59,6 +72,24 @@ from cnnlab.layers.pooling import (
     MinPooling2D,
     StochasticPooling2D,
 )
+from cnnlab.layers.pooling3d import (
+    AveragePooling3D,
+    AvgPool3D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool3D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling3D,
+    MaxPool3D,
+    MaxPooling3D,
+)
+from cnnlab.layers.resizing import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+)
 from cnnlab.layers.reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D
 
 serialize = serialize_layer
@@ -76,5 +107,10 @@ __all__ = [
     "StochasticPooling2D", "Subtract", "Variable", "ZeroPadding1D", "ZeroPadding2D",
     "clear_session", "deserialize", "deserialize_layer", "get_layer_class", "serialize",
     "serialize_layer", "add", "average", "concatenate", "maximum", "minimum", "multiply",
-    "subtract",
+    "subtract", "AveragePooling3D", "AvgPool3D", "BaseConvTranspose", "Conv1DTranspose",
+    "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
+    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
+    "GlobalMaxPool3D", "GlobalMaxPooling3D", "LayerNormalization", "MaxPool3D", "MaxPooling3D",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UpSampling1D", "UpSampling2D",
+    "UpSampling3D",
 ]  # fmt: skip
