@@ -82,6 +82,7 @@ from cnnlab.layers.pooling3d import (
     MaxPool3D,
     MaxPooling3D,
 )
+from cnnlab.layers.reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D
 from cnnlab.layers.resizing import (
     Cropping1D,
     Cropping2D,
@@ -90,7 +91,6 @@ from cnnlab.layers.resizing import (
     UpSampling2D,
     UpSampling3D,
 )
-from cnnlab.layers.reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D
 
 serialize = serialize_layer
 deserialize = deserialize_layer

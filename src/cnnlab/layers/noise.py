@@ -12,7 +12,6 @@ import numbers
 
 import numpy as np
 
-from cnnlab import ops
 from cnnlab.autograd import Tensor
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import Dropout, standardize_data_format

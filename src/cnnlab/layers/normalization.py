@@ -212,7 +212,8 @@ class LayerNormalization(Layer):
             isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes
         ):
             raise TypeError(
-                f"LayerNormalization: axis must be an int or a list of ints. Received: axis={axis!r}"
+                "LayerNormalization: axis must be an int or a list of ints. "
+                f"Received: axis={axis!r}"
             )
         self.axis = [int(a) for a in axes] if not isinstance(axis, numbers.Integral) else int(axis)
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon < 0:

@@ -46,10 +46,11 @@ from cnnlab.ops.padding import as_float_tensor
 
 def _slice(offset, strides, dilations, out_sizes):
     """The strided slice (spatial axes only) that holds offset ``offset`` of every window."""
-    return (slice(None),) + tuple(
-        slice(k * d, k * d + s * (o - 1) + 1, s)
-        for k, s, d, o in zip(offset, strides, dilations, out_sizes, strict=True)
-    )
+    return (
+        slice(None),
+        *(slice(k * d, k * d + s * (o - 1) + 1, s)
+          for k, s, d, o in zip(offset, strides, dilations, out_sizes, strict=True)),
+    )  # fmt: skip
 
 
 def _offsets(kernel_shape, rank):
@@ -94,8 +95,10 @@ class ConvNdFunction(Function):
             window = _slice(k, strides, dilations, out_sizes)
             dk[k] = _sum_over_positions(x[window], g)
             dx[window] += g @ kernel[k].T
-        crop = (slice(None),) + tuple(slice(b, size - a) for (b, a), size in
-                                      zip(padding, x.shape[1:-1], strict=True))  # fmt: skip
+        crop = (
+            slice(None),
+            *(slice(b, size - a) for (b, a), size in zip(padding, x.shape[1:-1], strict=True)),
+        )
         dx = dx[crop]
         if not has_bias:
             return dx, dk
@@ -120,9 +123,7 @@ class ConvTransposeNdFunction(Function):
         full = xp.zeros((x.shape[0], *sizes, kernel.shape[rank]), dtype=dtype)
         for k in _offsets(kernel.shape, rank):
             full[_slice(k, strides, dilations, in_sizes)] += x @ kernel[k].T
-        window = (slice(None),) + tuple(
-            slice(c, c + o) for c, o in zip(crops, out_sizes, strict=True)
-        )
+        window = (slice(None), *(slice(c, c + o) for c, o in zip(crops, out_sizes, strict=True)))
         y = full[window].copy()
         if bias:
             y += bias[0].astype(dtype, copy=False)

@@ -27,8 +27,18 @@ from cnnlab.ops.padding import as_float_tensor
 
 
 def _window(offset, strides, out_sizes):
-    return (slice(None),) + tuple(
-        slice(k, k + s * (o - 1) + 1, s) for k, s, o in zip(offset, strides, out_sizes, strict=True)
+    return (
+        slice(None),
+        *(slice(k, k + s * (o - 1) + 1, s)
+          for k, s, o in zip(offset, strides, out_sizes, strict=True)),
+    )  # fmt: skip
+
+
+def _interior(pads, padded_shape):
+    """The slice of a padded array that holds the unpadded input."""
+    return (
+        slice(None),
+        *(slice(a, n - b) for (a, b), n in zip(pads, padded_shape[1:-1], strict=True)),
     )
 
 
@@ -65,8 +75,7 @@ class MaxPoolNdFunction(Function):
         dx = self.xp.zeros(padded_shape, dtype=g.dtype)
         for index, k in enumerate(itertools.product(*(range(p) for p in pool))):
             dx[_window(k, strides, outs)] += g * (winner == index)
-        return (dx[(slice(None),) + tuple(slice(a, n - b) for (a, b), n in
-                                          zip(pads, padded_shape[1:-1], strict=True))],)  # fmt: skip
+        return (dx[_interior(pads, padded_shape)],)
 
 
 class AvgPoolNdFunction(Function):
@@ -92,8 +101,7 @@ class AvgPoolNdFunction(Function):
         dx = self.xp.zeros(padded_shape, dtype=g.dtype)
         for k in itertools.product(*(range(p) for p in pool)):
             dx[_window(k, strides, outs)] += share
-        return (dx[(slice(None),) + tuple(slice(a, n - b) for (a, b), n in
-                                          zip(pads, padded_shape[1:-1], strict=True))],)  # fmt: skip
+        return (dx[_interior(pads, padded_shape)],)
 
 
 def _pool3d(function, fn, x, pool_size, strides, padding, data_format) -> Tensor:
