@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from cnnlab import Tensor, gradcheck
-from cnnlab.ops.normalization import layer_norm
+from cnnlab.ops.layer_norm import layer_norm
 from cnnlab.ops.pool3d import avg_pool3d, max_pool3d
 from cnnlab.ops.upsampling import upsample
 
