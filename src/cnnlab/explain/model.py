@@ -222,7 +222,9 @@ def _check_layer(class_name: str, config: dict, fn: str) -> None:
     try:
         cls(**config)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"{fn}: {class_name}: {err}") from None
+        message = str(err)
+        named = message if message.startswith(class_name) else f"{class_name}: {message}"
+        raise ValueError(f"{fn}: {named}") from None
 
 
 def _auto_name(class_name: str, counters: dict) -> str:
