@@ -18,10 +18,16 @@ from cnnlab.io.limits import human_bytes
 
 
 def memory_ceiling() -> int:
-    """The most bytes this process could hold: physical memory or ``RLIMIT_AS``."""
+    """The most bytes this process could hold: the memory available now (Linux's
+    ``MemAvailable``, else the physical memory), or ``RLIMIT_AS`` when lower."""
     ceiling = 2**63 - 1
     with contextlib.suppress(ValueError, OSError, AttributeError):
         ceiling = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as info:
+        for line in info:
+            if line.startswith("MemAvailable:"):
+                ceiling = min(ceiling, int(line.split()[1]) * 1024)
+                break
     try:
         import resource
 
@@ -54,7 +60,7 @@ def check_allocation(shape, itemsize: int, what: str) -> None:
     if needed > ceiling:
         raise ValueError(
             f"{what} needs an array of shape {tuple(int(d) for d in shape)} "
-            f"({human_bytes(needed)}), more than this machine's memory "
+            f"({human_bytes(needed)}), more than the memory available "
             f"({human_bytes(ceiling)})."
         )
 
