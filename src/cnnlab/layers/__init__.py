@@ -5,6 +5,14 @@ weights, builds them lazily on the first call and knows its output shape.
 """
 
 from cnnlab.layers.activations import Activation, LeakyReLU, ReLU, Softmax
+from cnnlab.layers.augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
@@ -23,6 +31,7 @@ from cnnlab.layers.conv_transpose import (
 )
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
+from cnnlab.layers.image_preprocessing import CenterCrop, RandomCrop, Resizing
 from cnnlab.layers.input_layer import Input, InputLayer
 from cnnlab.layers.locally_connected import LocallyConnected2D
 from cnnlab.layers.merge import (
@@ -105,6 +114,8 @@ __all__ = [
     "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "MinPooling2D",
     "Minimum", "Multiply", "ReLU", "Rescaling", "Reshape", "SeparableConv2D", "Softmax",
     "StochasticPooling2D", "Subtract", "Variable", "ZeroPadding1D", "ZeroPadding2D",
+    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
+    "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "clear_session", "deserialize", "deserialize_layer", "get_layer_class", "serialize",
     "serialize_layer", "add", "average", "concatenate", "maximum", "minimum", "multiply",
     "subtract", "AveragePooling3D", "AvgPool3D", "BaseConvTranspose", "Conv1DTranspose",
