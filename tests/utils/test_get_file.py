@@ -100,7 +100,7 @@ def test_wrong_hash_deletes_and_raises(server, tmp_path):
 
 def test_http_error_names_the_url(server, tmp_path):
     base, _ = server
-    with pytest.raises(OSError, match="URL fetch failure on .*missing.bin: 404"):
+    with pytest.raises(OSError, match=r"URL fetch failure on .*missing\.bin: 404"):
         utils.get_file("missing.bin", f"{base}/missing.bin", cache_dir=tmp_path)
     assert not (tmp_path / "datasets" / "missing.bin").exists()
 

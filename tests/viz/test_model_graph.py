@@ -66,5 +66,5 @@ def test_errors_name_the_argument(tmp_path):
         keras.utils.plot_model(_residual(), tmp_path / "x.png", dpi=0)
     with pytest.raises(TypeError, match="unsupported argument"):
         keras.utils.plot_model(_residual(), tmp_path / "x.png", show_layer_colors=True)
-    with pytest.raises(ValueError, match="suffix|\\.png"):
+    with pytest.raises(ValueError, match=r"suffix|\.png"):
         keras.utils.plot_model(_residual(), tmp_path / "x.gif")

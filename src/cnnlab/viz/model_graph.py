@@ -198,8 +198,9 @@ def _draw(boxes, edges, rankdir):
             x = (b.rank + 0.5) * (box_w + gap_w)
             y = height - 1.0 - (offset + 0.5) * (box_h + gap_h)
         centres[b.key] = (x, y)
+        corner = (x - box_w / 2, y - box_h / 2)
         ax.add_patch(FancyBboxPatch(
-            (x - box_w / 2, y - box_h / 2), box_w, box_h, boxstyle="round,pad=0.02,rounding_size=0.08",
+            corner, box_w, box_h, boxstyle="round,pad=0.02,rounding_size=0.08",
             facecolor="#eef3fb", edgecolor=RESULT, linewidth=1.0,
         ))  # fmt: skip
         lines = texts[b.key].split("\n")
