@@ -25,7 +25,7 @@ def train_default(folder: Path, epochs: int) -> Path:
     model = zoo.build_model("convnet")
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=epochs, batch_size=128, verbose=1)
-    loss, accuracy = model.evaluate(xt, yt, verbose=0)
+    _, accuracy = model.evaluate(xt, yt, verbose=0)
     click.echo(f"test accuracy {accuracy:.4f}")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / DEFAULT_NAME
@@ -33,13 +33,22 @@ def train_default(folder: Path, epochs: int) -> Path:
     return path
 
 
-@click.command(short_help="Open the web page: draw a digit, see every layer, play with convolution.")
+@click.command(short_help="The web page: draw a digit, see every layer, play with convolution.")
 @click.argument("model", required=False, type=click.Path(path_type=Path))
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (other machines can reach the page only if you change it).")  # fmt: skip
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--train-epochs", default=1, show_default=True, type=click.IntRange(0, 20),
-              help="Epochs for the default model when there is none yet (0: do not train).")  # fmt: skip
+@click.option(
+    "--train-epochs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Epochs for a first default model (0: none).",
+)
 def serve(model, host, port, train_epochs):
     """Serve the page for MODEL: a .keras file or a folder of them.
 
@@ -61,8 +70,10 @@ def serve(model, host, port, train_epochs):
     if model is None:
         folder = models_home()
         if not any(folder.glob("*.keras")) and train_epochs > 0:
-            click.echo(f"No model in {folder} yet: training the lecture convnet once "
-                       f"({train_epochs} epoch(s) on MNIST).")  # fmt: skip
+            click.echo(
+                f"No model in {folder} yet: training the lecture convnet once "
+                f"({train_epochs} epoch(s) on MNIST)."
+            )
             from cnnlab.cli._common import clear_errors
 
             with clear_errors():
@@ -73,7 +84,9 @@ def serve(model, host, port, train_epochs):
     elif model.is_file() and model.suffix == ".keras":
         folder, default = model.parent, model.name
     else:
-        raise click.UsageError(f"MODEL must be a .keras file or a folder of them. Received: {model}")
+        raise click.UsageError(
+            f"MODEL must be a .keras file or a folder of them. Received: {model}"
+        )
     app = create_app(ModelFolder(folder, default))
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {host}; anyone who can reach it can use the page.")

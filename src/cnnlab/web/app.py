@@ -35,7 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cnnlab.web import draw, explorer, photos
-from cnnlab.web.errors import BadRequest, integer, read_json
+from cnnlab.web.errors import BadRequestError, integer, read_json
 from cnnlab.web.models import ModelFolder
 from cnnlab.web.training import Trainer
 
@@ -66,7 +66,7 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
             try:
                 if models.get(name).takes_digits():
                     digits.append(name)
-            except BadRequest:
+            except BadRequestError:
                 continue
         return JSONResponse({"models": names, "digit_models": digits, "default": models.default()})
 
@@ -104,9 +104,7 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
         name = form.get("model") or None
         if name is not None or models.default() is not None:
             loaded = models.get(name)
-            result["learned"] = await run_in_threadpool(
-                photos.learned_filters, loaded.model, photo
-            )
+            result["learned"] = await run_in_threadpool(photos.learned_filters, loaded.model, photo)
             result["learned"]["model"] = loaded.name
         return JSONResponse(result)
 
@@ -128,7 +126,7 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
         since = integer(query, "since", 0, 10**9)
         run = trainer.run
         if run is None:
-            raise BadRequest("no training run has been started", 404)
+            raise BadRequestError("no training run has been started", 404)
         return StreamingResponse(
             _events(run, since, request),
             media_type="text/event-stream",
@@ -150,7 +148,7 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {
-        BadRequest: _bad_request,
+        BadRequestError: _bad_request,
         HTTPException: _http_error,
         ValueError: _invalid_value,
         TypeError: _invalid_value,
@@ -167,12 +165,13 @@ async def _read_photo(request: Request):
     limit = photos.MAX_UPLOAD_BYTES + 64 * 1024
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"the upload is {int(declared):,} bytes; the limit is "
-                         f"{photos.MAX_UPLOAD_BYTES:,}", 413)  # fmt: skip
+        raise BadRequestError(
+            f"the upload is {int(declared):,} bytes; the limit is {photos.MAX_UPLOAD_BYTES:,}", 413
+        )
     try:
         form = await request.form(max_files=1, max_fields=8)
     except (HTTPException, ValueError, AssertionError) as err:
-        raise BadRequest(f"the request must be a multipart form ({err})") from None
+        raise BadRequestError(f"the request must be a multipart form ({err})") from None
     request.state.form = form
     upload = form.get("photo")
     if upload is not None and not isinstance(upload, str):
@@ -180,7 +179,7 @@ async def _read_photo(request: Request):
         return await run_in_threadpool(photos.decode_photo, data)
     sample = form.get("sample")
     if sample is None:
-        raise BadRequest("send a photo file as 'photo' or a sample name as 'sample'")
+        raise BadRequestError("send a photo file as 'photo' or a sample name as 'sample'")
     return await run_in_threadpool(photos.sample_photo, sample)
 
 
@@ -200,7 +199,7 @@ async def _events(run, since: int, request: Request):
         await asyncio.sleep(0.2)
 
 
-async def _bad_request(request: Request, err: BadRequest):
+async def _bad_request(request: Request, err: BadRequestError):
     return JSONResponse({"error": err.message}, status_code=err.status)
 
 

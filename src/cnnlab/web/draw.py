@@ -14,7 +14,7 @@ import base64
 
 import numpy as np
 
-from cnnlab.web.errors import BadRequest, integer
+from cnnlab.web.errors import BadRequestError, integer
 from cnnlab.web.models import LoadedModel
 from cnnlab.web.receptive import receptive_field
 
@@ -25,7 +25,7 @@ def drawing_to_digit(data: dict) -> np.ndarray:
     """``{"width", "height", "pixels": [ink 0..255, row by row]}`` -> (28, 28) in [0, 1].
 
     Raises:
-        BadRequest: wrong sizes or values, or a blank drawing.
+        BadRequestError: wrong sizes or values, or a blank drawing.
     """
     from cnnlab.cli._image import mnist_like
 
@@ -34,20 +34,21 @@ def drawing_to_digit(data: dict) -> np.ndarray:
     pixels = data.get("pixels")
     if not isinstance(pixels, list) or len(pixels) != width * height:
         got = len(pixels) if isinstance(pixels, list) else type(pixels).__name__
-        raise BadRequest(f"pixels must be a list of width*height = {width * height} ink levels. "
-                         f"Received: {got}")  # fmt: skip
+        raise BadRequestError(
+            f"pixels must be a list of width*height = {width * height} ink levels. Received: {got}"
+        )
     try:
         ink = np.array(pixels, dtype=np.float64)
     except (ValueError, TypeError):
-        raise BadRequest("pixels must hold numbers from 0 to 255") from None
+        raise BadRequestError("pixels must hold numbers from 0 to 255") from None
     if ink.ndim != 1 or not np.all((ink >= 0) & (ink <= 255)):
-        raise BadRequest("pixels must hold numbers from 0 to 255")
+        raise BadRequestError("pixels must hold numbers from 0 to 255")
     if ink.max() <= 0:
-        raise BadRequest("the drawing is empty: draw a digit first", 422)
+        raise BadRequestError("the drawing is empty: draw a digit first", 422)
     try:
         return mnist_like((ink / 255.0).reshape(height, width).astype(np.float32), "drawing")
     except ValueError as err:
-        raise BadRequest(str(err), 422) from None
+        raise BadRequestError(str(err), 422) from None
 
 
 def to_bytes(maps: np.ndarray) -> tuple[str, list[float], list[float]]:
@@ -92,8 +93,9 @@ def explain_cell(loaded: LoadedModel, digit: np.ndarray, data: dict) -> dict:
     model's first and a convolution of the grey input, the whole computation."""
     layer_name = data.get("layer")
     if layer_name not in loaded.map_layers:
-        raise BadRequest(f"layer must be one of {', '.join(loaded.map_layers)}. Received: "
-                         f"{layer_name!r}")  # fmt: skip
+        raise BadRequestError(
+            f"layer must be one of {', '.join(loaded.map_layers)}. Received: {layer_name!r}"
+        )
     maps, _ = loaded.predict_all(digit)
     m = maps[loaded.map_layers.index(layer_name)]
     row = integer(data, "row", 0, m.shape[0] - 1)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 MAX_JSON_BYTES = 2_000_000  # the largest JSON body a route reads (a drawing is ~50 KB)
 
 
-class BadRequest(Exception):
+class BadRequestError(Exception):
     """A request the server refuses: ``status`` (4xx) and a message for the person."""
 
     def __init__(self, message: str, status: int = 400):
@@ -27,12 +27,12 @@ async def read_body(request: Request, limit: int, what: str) -> bytes:
     so a huge body is never held in memory)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BadRequest(f"{what} is {int(declared):,} bytes; the limit is {limit:,}", 413)
+        raise BadRequestError(f"{what} is {int(declared):,} bytes; the limit is {limit:,}", 413)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BadRequest(f"{what} is larger than the limit of {limit:,} bytes", 413)
+            raise BadRequestError(f"{what} is larger than the limit of {limit:,} bytes", 413)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -43,9 +43,11 @@ async def read_json(request: Request) -> dict:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BadRequest(f"the request body must be JSON ({err})") from None
+        raise BadRequestError(f"the request body must be JSON ({err})") from None
     if not isinstance(data, dict):
-        raise BadRequest(f"the request body must be a JSON object. Received: {type(data).__name__}")
+        raise BadRequestError(
+            f"the request body must be a JSON object. Received: {type(data).__name__}"
+        )
     return data
 
 
@@ -55,7 +57,9 @@ def integer(data: dict, name: str, low: int, high: int, default: int | None = No
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadRequest(f"{name} must be an integer from {low} to {high}. Received: {value!r}")
+        raise BadRequestError(
+            f"{name} must be an integer from {low} to {high}. Received: {value!r}"
+        )
     return value
 
 
@@ -63,7 +67,7 @@ def choice(data: dict, name: str, options, default: str | None = None) -> str:
     """``data[name]``, one of ``options``."""
     value = data.get(name, default)
     if value not in options:
-        raise BadRequest(f"{name} must be one of {', '.join(options)}. Received: {value!r}")
+        raise BadRequestError(f"{name} must be one of {', '.join(options)}. Received: {value!r}")
     return value
 
 
@@ -75,13 +79,13 @@ def matrix(data: dict, name: str, max_side: int, ndim: int = 2) -> list:
     value = data.get(name)
     rule = f"{name} must be a rectangular {ndim}-D list of numbers, at most {max_side} per side"
     if not isinstance(value, list):
-        raise BadRequest(f"{rule}. Received: {value!r:.80}")
+        raise BadRequestError(f"{rule}. Received: {value!r:.80}")
     try:
         array = np.array(value, dtype=np.float64)
     except (ValueError, TypeError):
-        raise BadRequest(f"{rule}. Received: {value!r:.80}") from None
+        raise BadRequestError(f"{rule}. Received: {value!r:.80}") from None
     if array.ndim != ndim or array.size == 0 or max(array.shape) > max_side:
-        raise BadRequest(f"{rule}. Received shape {array.shape}")
+        raise BadRequestError(f"{rule}. Received shape {array.shape}")
     if not np.all(np.isfinite(array)):
-        raise BadRequest(f"{name} must hold finite numbers only")
+        raise BadRequestError(f"{name} must hold finite numbers only")
     return array

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.ops._arith import PADDING_MODES
-from cnnlab.web.errors import BadRequest, choice, integer, matrix
+from cnnlab.web.errors import BadRequestError, choice, integer, matrix
 
 MAX_INPUT_SIDE = 16
 MAX_KERNEL_SIDE = 7
@@ -21,8 +21,10 @@ def padding_argument(data: dict):
     if isinstance(value, str) and value not in PADDING_NAMES:
         value = value.strip()
         if not value.isdigit():
-            raise BadRequest(f"padding must be one of {', '.join(PADDING_NAMES)} or a number "
-                             f"from 0 to {MAX_PAD}. Received: {value!r}")  # fmt: skip
+            raise BadRequestError(
+                f"padding must be one of {', '.join(PADDING_NAMES)} or a number "
+                f"from 0 to {MAX_PAD}. Received: {value!r}"
+            )
         value = int(value)
     if isinstance(value, str):
         return value
@@ -44,7 +46,7 @@ def explore(data: dict) -> dict:
             x, kernel, strides=stride, padding=padding, padding_mode=mode, dilation_rate=dilation
         )
     except ValueError as err:
-        raise BadRequest(str(err), 422) from None
+        raise BadRequestError(str(err), 422) from None
     return {
         "input": x.tolist(),
         "kernel": kernel.tolist(),
@@ -52,7 +54,9 @@ def explore(data: dict) -> dict:
         "pads": [list(p) for p in e.pads],
         "output": np.asarray(e.output).tolist(),
         "shape": list(np.shape(e.output)),
-        "axes": [{"name": ax.name, "formula": ax.formula(), "filled": ax.filled()} for ax in e.axes],
+        "axes": [
+            {"name": ax.name, "formula": ax.formula(), "filled": ax.filled()} for ax in e.axes
+        ],
         "steps": [
             {
                 "index": list(st.index),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab.web.errors import BadRequest
+from cnnlab.web.errors import BadRequestError
 
 SPATIAL_LAYERS = ("Conv", "Pooling")  # class names of layers whose outputs are maps
 
@@ -109,7 +109,7 @@ class ModelFolder:
         """The loaded model of file ``name`` (the default when None).
 
         Raises:
-            BadRequest: 404 for a name that is not a file of the folder, 422 for a file
+            BadRequestError: 404 for a name that is not a file of the folder, 422 for a file
                 that is not a model cnnlab can load.
         """
         from cnnlab.models.saving import load_model
@@ -117,8 +117,9 @@ class ModelFolder:
         name = self.default() if name is None else name
         if not isinstance(name, str) or name not in self.names():
             listed = ", ".join(self.names()) or "(none)"
-            raise BadRequest(f"model must be one of the served models: {listed}. Received: "
-                             f"{name!r}", 404)  # fmt: skip
+            raise BadRequestError(
+                f"model must be one of the served models: {listed}. Received: {name!r}", 404
+            )
         path = self.folder / name
         mtime = path.stat().st_mtime
         with self._lock:
@@ -127,7 +128,7 @@ class ModelFolder:
                 try:
                     model = load_model(path, compile=False)
                 except (ValueError, OSError) as err:
-                    raise BadRequest(f"model {name!r} cannot be loaded: {err}", 422) from None
+                    raise BadRequestError(f"model {name!r} cannot be loaded: {err}", 422) from None
                 loaded = prepare(name, model, mtime)
                 self._loaded[name] = loaded
         return loaded
@@ -136,7 +137,7 @@ class ModelFolder:
         """As :meth:`get`, for a model that reads 28x28 grey digits (else 422)."""
         loaded = self.get(name)
         if not loaded.takes_digits():
-            raise BadRequest(
+            raise BadRequestError(
                 f"model {loaded.name!r} takes inputs of shape {loaded.input_shape}; the drawing "
                 "pad makes 28x28 grey digits",
                 422,

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from cnnlab.web.errors import BadRequest
+from cnnlab.web.errors import BadRequestError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -27,22 +27,27 @@ def decode_photo(data: bytes) -> np.ndarray:
     """Image file bytes -> float32 (H, W, 3) in [0, 1], at most WORK_SIDE on a side.
 
     Raises:
-        BadRequest: 413 too many bytes or pixels; 415 not an image Pillow can read.
+        BadRequestError: 413 too many bytes or pixels; 415 not an image Pillow can read.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if len(data) > MAX_UPLOAD_BYTES:
-        raise BadRequest(f"the photo is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}", 413)
+        raise BadRequestError(
+            f"the photo is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}", 413
+        )
     if not data:
-        raise BadRequest("the photo is empty (0 bytes)", 415)
+        raise BadRequestError("the photo is empty (0 bytes)", 415)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise BadRequest(f"the photo is {width}x{height} = {width * height:,} pixels; "
-                                     f"the limit is {MAX_PIXELS:,}", 413)  # fmt: skip
+                    raise BadRequestError(
+                        f"the photo is {width}x{height} = {width * height:,} pixels; "
+                        f"the limit is {MAX_PIXELS:,}",
+                        413,
+                    )
                 image.draft("RGB", (WORK_SIDE * 2, WORK_SIDE * 2))  # JPEG: decode smaller
                 image = ImageOps.exif_transpose(image)
                 image.thumbnail((WORK_SIDE, WORK_SIDE))
@@ -51,9 +56,9 @@ def decode_photo(data: bytes) -> np.ndarray:
                     image = Image.alpha_composite(paper, image.convert("RGBA"))
                 rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / np.float32(255)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise BadRequest(f"the photo is refused: {err}", 413) from None
+        raise BadRequestError(f"the photo is refused: {err}", 413) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-        raise BadRequest(f"not an image file Pillow can read ({err})", 415) from None
+        raise BadRequestError(f"not an image file Pillow can read ({err})", 415) from None
     return rgb
 
 
@@ -64,7 +69,9 @@ def sample_photo(name: str) -> np.ndarray:
     from cnnlab.images import SAMPLE_NAMES, sample_image
 
     if name not in SAMPLE_NAMES:
-        raise BadRequest(f"sample must be one of {', '.join(SAMPLE_NAMES)}. Received: {name!r}")
+        raise BadRequestError(
+            f"sample must be one of {', '.join(SAMPLE_NAMES)}. Received: {name!r}"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # without scikit-image: the test card
         image = sample_image(name)
@@ -91,13 +98,18 @@ def filter_photo(photo: np.ndarray, kernel_name: str) -> dict:
     from cnnlab.viz.filtering import filter_image, viewable
 
     if kernel_name not in KERNELS:
-        raise BadRequest(f"kernel must be one of {', '.join(KERNELS)}. Received: {kernel_name!r}")
+        raise BadRequestError(
+            f"kernel must be one of {', '.join(KERNELS)}. Received: {kernel_name!r}"
+        )
     kernel = get_kernel(kernel_name).astype(np.float32)
     out = filter_image(photo, kernel, padding="same", padding_mode="reflect")
     original = (np.clip(photo, 0, 1) * 255 + 0.5).astype(np.uint8)
     return {
-        "kernel": {"name": kernel_name, "values": kernel.tolist(),
-                   "description": KERNELS[kernel_name].description},  # fmt: skip
+        "kernel": {
+            "name": kernel_name,
+            "values": kernel.tolist(),
+            "description": KERNELS[kernel_name].description,
+        },
         "size": list(photo.shape[:2]),
         "original": png_data_url(original),
         "filtered": png_data_url(viewable(out, kernel)),

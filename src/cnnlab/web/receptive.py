@@ -14,12 +14,18 @@ gives the receptive field; rows outside ``[0, H)`` are padding.
 from __future__ import annotations
 
 from cnnlab.ops._arith import resolve_padding
-from cnnlab.web.errors import BadRequest
+from cnnlab.web.errors import BadRequestError
 
 POINTWISE = (
-    "Activation", "ReLU", "LeakyReLU", "Softmax", "Dropout", "BatchNormalization",
-    "Rescaling", "InputLayer",
-)  # fmt: skip
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "Softmax",
+    "Dropout",
+    "BatchNormalization",
+    "Rescaling",
+    "InputLayer",
+)
 
 
 def _window(layer):
@@ -44,7 +50,7 @@ def _chain(model, layer_name: str) -> list:
         layers.append(layer)
         if layer.name == layer_name:
             return layers
-    raise BadRequest(f"layer must be one of the model's layers. Received: {layer_name!r}", 404)
+    raise BadRequestError(f"layer must be one of the model's layers. Received: {layer_name!r}", 404)
 
 
 def receptive_field(model, layer_name: str, row: int, col: int):
@@ -55,7 +61,7 @@ def receptive_field(model, layer_name: str, row: int, col: int):
         input's border (those pixels are padding).
 
     Raises:
-        BadRequest: a layer this trace does not know (it names it).
+        BadRequestError: a layer this trace does not know (it names it).
 
     Example:
         >>> from cnnlab import zoo
@@ -69,8 +75,9 @@ def receptive_field(model, layer_name: str, row: int, col: int):
         if window is None:
             if kind in POINTWISE:
                 continue
-            raise BadRequest(f"the receptive field cannot be traced through layer "
-                             f"{layer.name!r} ({kind})", 422)  # fmt: skip
+            raise BadRequestError(
+                f"the receptive field cannot be traced through layer {layer.name!r} ({kind})", 422
+            )
         kernel, strides, dilation, padding = window
         sizes = tuple(layer.input.shape[1:3])
         pads = resolve_padding(padding, sizes, kernel, strides, dilation, "receptive_field")

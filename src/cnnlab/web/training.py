@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnlab.callbacks import Callback
-from cnnlab.web.errors import BadRequest, choice, integer
+from cnnlab.web.errors import BadRequestError, choice, integer
 
 DATASETS = ("mnist", "fashion_mnist")
 TEST_SAMPLES = 1000
@@ -50,7 +50,7 @@ def load_dataset(name: str, samples: int):
     try:
         (x, y), (xt, yt) = module.load_data(progress=False)
     except (DownloadError, OSError, ValueError) as err:
-        raise BadRequest(f"{name} is not available: {err}", 503) from None
+        raise BadRequestError(f"{name} is not available: {err}", 503) from None
 
     def prep(images):
         return images.reshape((-1, 28, 28, 1)).astype(np.float32) / np.float32(255)
@@ -140,7 +140,7 @@ class Trainer:
         """Start a run from ``{"dataset", "epochs", "samples", "batch_size"}``.
 
         Raises:
-            BadRequest: 409 while another run is going, 400 for a bad setting.
+            BadRequestError: 409 while another run is going, 400 for a bad setting.
         """
         dataset = choice(data, "dataset", DATASETS, "mnist")
         epochs = integer(data, "epochs", 1, 10, 2)
@@ -148,7 +148,9 @@ class Trainer:
         batch_size = integer(data, "batch_size", 8, 512, 64)
         with self._lock:
             if self.run is not None and not self.run.finished.is_set():
-                raise BadRequest(f"run {self.run.number} is still training; stop it first", 409)
+                raise BadRequestError(
+                    f"run {self.run.number} is still training; stop it first", 409
+                )
             self._count += 1
             run = Run(self._count, dataset, epochs, samples, batch_size)
             self.run = run
@@ -159,7 +161,7 @@ class Trainer:
         """Ask the current run to stop after its current batch (409 if none is going)."""
         run = self.run
         if run is None or run.finished.is_set():
-            raise BadRequest("no training run is going", 409)
+            raise BadRequestError("no training run is going", 409)
         run.stop_requested.set()
         return run
 
@@ -180,7 +182,7 @@ class Trainer:
                 callbacks=[_Reporter(run, steps, self.report_every)],
             )
             run.state = "stopped" if run.stop_requested.is_set() else "finished"
-        except BadRequest as err:
+        except BadRequestError as err:
             run.state = "failed"
             run.add("error", message=err.message)
         except Exception as err:  # a failed run is reported on the page, not raised
