@@ -62,10 +62,12 @@ def draw(page, strokes=SEVEN) -> str:
     return page.get_attribute("#top1", "data-label")
 
 
-def look_closer(page, layer_index: int = 0, channel: int = 0) -> str:
-    """Click the middle of a feature map; the Look closer text."""
+def look_closer(page, layer_index: int = 0, channel: int = 0, where=(0.5, 0.5)) -> str:
+    """Click a feature map at ``where`` (fractions of its width and height); the Look
+    closer text."""
     canvas = page.locator(".layer").nth(layer_index).locator("canvas").nth(channel)
-    canvas.click()
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * where[0], "y": box["height"] * where[1]})
     wait_until(lambda: page.text_content("#field-text"), what="the Look closer text")
     return page.text_content("#field-text")
 
@@ -82,25 +84,26 @@ def set_stride(page, stride: int) -> str:
     return page.get_attribute("#conv-shape", "data-shape")
 
 
-def photo_png() -> bytes:
-    """A small colour photo-like picture: a test card."""
+def photo_png(sample: str | None = None) -> bytes:
+    """A small colour picture: the test card, or a sample photo shrunk to 256 pixels."""
     from PIL import Image
 
-    from cnnlab.images import test_card
+    from cnnlab.images import sample_image, test_card
 
-    pixels = (test_card(128) * 255).astype(np.uint8)
+    image = test_card(128) if sample is None else sample_image(sample)[::2, ::2]
+    pixels = (image * 255).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def upload_photo(page, folder: Path, kernel: str = "sobel-x") -> int:
+def upload_photo(page, folder: Path, kernel: str = "sobel-x", sample: str | None = None) -> int:
     """Upload a photo and pick a kernel; the number of pictures shown."""
     open_view(page, "photos")
     page.wait_for_selector("#photo-kernel option", state="attached")
     page.select_option("#photo-kernel", kernel)
     path = folder / "photo.png"
-    path.write_bytes(photo_png())
+    path.write_bytes(photo_png(sample))
     page.set_input_files("#photo-file", str(path))
     page.wait_for_selector("#photo-results img")
     page.wait_for_selector("#learned canvas")

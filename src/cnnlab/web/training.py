@@ -97,15 +97,17 @@ class _Reporter(Callback):
     def __init__(self, run: Run, steps: int, report_every: int):
         super().__init__()
         self.run, self.steps, self.every = run, steps, report_every
+        self.last_step = 0
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         epoch = self.params.get("_epoch", 0)
+        self.last_step = epoch * self.steps + batch + 1
         if (batch + 1) % self.every == 0 or batch + 1 == self.steps:
             self.run.add(
                 "progress",
                 epoch=epoch,
-                step=epoch * self.steps + batch + 1,
+                step=self.last_step,
                 loss=float(logs.get("loss", float("nan"))),
                 accuracy=float(logs.get("accuracy", float("nan"))),
                 filters=_filters(self.model),
@@ -121,7 +123,7 @@ class _Reporter(Callback):
         self.run.add(
             "epoch",
             epoch=epoch,
-            step=(epoch + 1) * self.steps,
+            step=self.last_step,
             val_loss=float(logs.get("val_loss", float("nan"))),
             val_accuracy=float(logs.get("val_accuracy", float("nan"))),
         )
