@@ -124,7 +124,7 @@ def test_uploaded_photo_is_filtered_per_channel(client):
     assert green.max() - green.min() == 0  # a flat channel has no edges
     assert decode(answer["filtered"]).shape == (40, 60, 3)
     learned = answer["learned"]
-    assert learned["model"] == "digits.keras" and learned["layer"] == "conv2d"
+    assert learned["model"] == "digits.keras" and learned["layer"] == "conv1"
     assert np.array(learned["filters"]).shape == (8, 3, 3)
     assert len(learned["applied"]) == 8 and decode(learned["applied"][0]).shape == (40, 60)
 

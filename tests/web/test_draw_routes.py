@@ -38,10 +38,10 @@ def test_predict_reads_a_real_digit_and_returns_every_feature_map(client, label)
     assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1 + 1e-6
     shapes = [(layer["name"], layer["shape"]) for layer in answer["layers"]]
     assert shapes == [
-        ("conv2d", [26, 26, 8]),
-        ("max_pooling2d", [13, 13, 8]),
-        ("conv2d_1", [11, 11, 16]),
-        ("max_pooling2d_1", [5, 5, 16]),
+        ("conv1", [26, 26, 8]),
+        ("pool1", [13, 13, 8]),
+        ("conv2", [11, 11, 16]),
+        ("pool2", [5, 5, 16]),
     ]
     for layer in answer["layers"]:
         h, w, c = layer["shape"]
@@ -57,7 +57,7 @@ def test_predict_reads_a_real_digit_and_returns_every_feature_map(client, label)
 def test_first_layer_cell_is_window_times_kernel_plus_bias(client, models_dir):
     from cnnlab.models.saving import load_model
 
-    request = {**drawing_of(mnist_digit(7)), "layer": "conv2d", "row": 12, "col": 9, "channel": 3}
+    request = {**drawing_of(mnist_digit(7)), "layer": "conv1", "row": 12, "col": 9, "channel": 3}
     cell = client.post("/api/cell", json=request).json()
     first = cell["first"]
     window, kernel = np.array(first["window"]), np.array(first["kernel"])
@@ -65,7 +65,7 @@ def test_first_layer_cell_is_window_times_kernel_plus_bias(client, models_dir):
     np.testing.assert_allclose(window, digit[12:15, 9:12], atol=1e-4)
     np.testing.assert_allclose(np.array(first["products"]), window * kernel, atol=1e-6)
     assert first["sum"] == pytest.approx(float((window * kernel).sum()), abs=1e-5)
-    weights = load_model(models_dir / "digits.keras", compile=False).get_layer("conv2d")
+    weights = load_model(models_dir / "digits.keras", compile=False).get_layer("conv1")
     np.testing.assert_allclose(kernel, weights.get_weights()[0][:, :, 0, 3], atol=1e-6)
     assert first["bias"] == pytest.approx(float(weights.get_weights()[1][3]), abs=1e-6)
     assert first["output"] == pytest.approx(max(first["sum"] + first["bias"], 0.0), abs=1e-5)
@@ -76,7 +76,7 @@ def test_first_layer_cell_is_window_times_kernel_plus_bias(client, models_dir):
 def test_deeper_cell_has_its_receptive_field_and_no_first_layer_detail(client):
     request = {
         **drawing_of(mnist_digit(3)),
-        "layer": "max_pooling2d_1",
+        "layer": "pool2",
         "row": 4,
         "col": 0,
         "channel": 15,
@@ -135,7 +135,7 @@ def test_bad_bodies_are_refused_without_a_traceback(client):
     ],
 )
 def test_bad_cells_get_400(client, change, message):
-    request = {**drawing_of(mnist_digit(1)), "layer": "conv2d", "row": 0, "col": 0, "channel": 0}
+    request = {**drawing_of(mnist_digit(1)), "layer": "conv1", "row": 0, "col": 0, "channel": 0}
     response = client.post("/api/cell", json={**request, **change})
     assert response.status_code == 400
     assert message in response.json()["error"]

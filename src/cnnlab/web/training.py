@@ -24,19 +24,20 @@ TEST_SAMPLES = 1000
 
 
 def small_convnet(seed: int = 0):
-    """Conv2D(8, 3) -> MaxPool(2) -> Conv2D(16, 3) -> MaxPool(2) -> Dense(10), compiled
+    """conv1 = Conv2D(8, 3) -> pool1 = MaxPool(2) -> conv2 = Conv2D(16, 3) -> pool2 ->
+    Dense(10), compiled
     with Adam: 5,258 parameters, fast enough to learn visibly in seconds."""
     from cnnlab import keras
     from cnnlab.keras import layers
 
     keras.utils.set_random_seed(seed)
     inputs = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(8, 3, activation="relu")(inputs)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(16, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Flatten()(x)
-    outputs = layers.Dense(10, activation="softmax")(x)
+    x = layers.Conv2D(8, 3, activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(16, 3, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    outputs = layers.Dense(10, activation="softmax", name="classes")(x)
     model = keras.Model(inputs=inputs, outputs=outputs)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
