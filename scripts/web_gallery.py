@@ -78,7 +78,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1200, "height": 820})
             page.goto(url)
             print("draw: the model reads", pages.draw(page))
-            pages.look_closer(page, layer_index=0, channel=1, where=(0.55, 0.2))
+            pages.look_closer(page, layer_index=0, channel=1, where=(0.55, 0.3))
             save(page, "draw")
             print("explorer: output", pages.set_stride(page, 2))
             page.click("#conv-next")

@@ -21,7 +21,8 @@ const cnn = {
 
   format(value, decimals = 2) {
     if (Number.isInteger(value)) return String(value);
-    return Number(value).toFixed(decimals).replace(/\.?0+$/, "") || "0";
+    const text = Number(value).toFixed(decimals).replace(/\.?0+$/, "") || "0";
+    return text === "-0" ? "0" : text;
   },
 
   // A matrix as a table; classes(r, c) may return a CSS class for a cell.
