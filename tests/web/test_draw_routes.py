@@ -139,3 +139,34 @@ def test_bad_cells_get_400(client, change, message):
     response = client.post("/api/cell", json={**request, **change})
     assert response.status_code == 400
     assert message in response.json()["error"]
+
+
+def test_an_uploaded_model_is_kept_in_memory_and_drawn_on(client, models_dir):
+    data = (models_dir / "digits.keras").read_bytes()
+    files = {"model": ("../../mine.keras", data, "application/octet-stream")}
+    answer = client.post("/api/models", files=files)
+    assert answer.status_code == 201
+    assert answer.json() == {"name": "upload: mine.keras", "takes_digits": True}
+    assert not (models_dir / "mine.keras").exists()
+    info = client.get("/api/models").json()
+    assert info["models"][-1] == "upload: mine.keras" and info["default"] == "digits.keras"
+    request = {**drawing_of(mnist_digit(7)), "model": "upload: mine.keras"}
+    assert client.post("/api/predict", json=request).json()["top"][0]["label"] == 7
+
+
+def test_bad_model_uploads_get_4xx(client, monkeypatch):
+    from cnnlab.web import models
+
+    def upload(name, data):
+        response = client.post("/api/models", files={"model": (name, data, "x/y")})
+        return response.status_code, response.json()["error"]
+
+    status, message = upload("notes.txt", b"hello")
+    assert status == 400 and "must be a .keras file" in message
+    status, message = upload("fake.keras", b"PK\x03\x04 not really a zip")
+    assert status == 422 and "fake.keras cannot be loaded" in message
+    response = client.post("/api/models", data={"model": "a string"})
+    assert response.status_code == 400 and "form field 'model'" in response.json()["error"]
+    monkeypatch.setattr(models, "MAX_MODEL_BYTES", 100)
+    status, message = upload("big.keras", b"0" * 1000)
+    assert status == 413 and "limit is 100" in message

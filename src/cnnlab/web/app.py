@@ -6,6 +6,7 @@ Routes (JSON unless said otherwise; every error is ``{"error": message}`` with a
 GET  /                      the page (``static/index.html``)
 GET  /static/...            its scripts and style sheet
 GET  /api/models            the served model files and the default one
+POST /api/models            multipart ``model``: a .keras file, kept in memory
 POST /api/predict           a drawing -> top-3, the 28x28 digit, every feature map
 POST /api/cell              a drawing and a feature-map cell -> its receptive field and,
                             in the first layer, window, kernel, products and sum
@@ -69,6 +70,18 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
             except BadRequestError:
                 continue
         return JSONResponse({"models": names, "digit_models": digits, "default": models.default()})
+
+    async def upload_model(request: Request):
+        from cnnlab.web.models import MAX_MODEL_BYTES
+
+        form = await _read_form(request, MAX_MODEL_BYTES, "the model file")
+        upload = form.get("model")
+        if upload is None or isinstance(upload, str):
+            raise BadRequestError("send a .keras file as the form field 'model'")
+        data = await upload.read(MAX_MODEL_BYTES + 1)
+        loaded = await run_in_threadpool(models.add_upload, upload.filename or "", data)
+        answer = {"name": loaded.name, "takes_digits": loaded.takes_digits()}
+        return JSONResponse(answer, status_code=201)
 
     async def predict(request: Request):
         data = await read_json(request)
@@ -136,6 +149,7 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
     routes = [
         Route("/", index),
         Route("/api/models", list_models),
+        Route("/api/models", upload_model, methods=["POST"]),
         Route("/api/predict", predict, methods=["POST"]),
         Route("/api/cell", cell, methods=["POST"]),
         Route("/api/conv", conv, methods=["POST"]),
@@ -160,18 +174,21 @@ def create_app(models: ModelFolder, trainer: Trainer | None = None) -> Starlette
     return app
 
 
-async def _read_photo(request: Request):
-    """The ``photo`` file or the ``sample`` name of a multipart form, decoded."""
-    limit = photos.MAX_UPLOAD_BYTES + 64 * 1024
+async def _read_form(request: Request, limit: int, what: str):
+    """A multipart form of at most one file, refused early when its declared length
+    passes ``limit`` (plus room for the form's other fields)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BadRequestError(
-            f"the upload is {int(declared):,} bytes; the limit is {photos.MAX_UPLOAD_BYTES:,}", 413
-        )
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise BadRequestError(f"{what} is {int(declared):,} bytes; the limit is {limit:,}", 413)
     try:
-        form = await request.form(max_files=1, max_fields=8)
+        return await request.form(max_files=1, max_fields=8)
     except (HTTPException, ValueError, AssertionError) as err:
         raise BadRequestError(f"the request must be a multipart form ({err})") from None
+
+
+async def _read_photo(request: Request):
+    """The ``photo`` file or the ``sample`` name of a multipart form, decoded."""
+    form = await _read_form(request, photos.MAX_UPLOAD_BYTES, "the upload")
     request.state.form = form
     upload = form.get("photo")
     if upload is not None and not isinstance(upload, str):

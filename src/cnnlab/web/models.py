@@ -11,6 +11,8 @@ pass (the Keras recipe ``Model(model.inputs, [layer.output, ...])``).
 from __future__ import annotations
 
 import math
+import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,9 @@ import numpy as np
 from cnnlab.web.errors import BadRequestError
 
 SPATIAL_LAYERS = ("Conv", "Pooling")  # class names of layers whose outputs are maps
+MAX_MODEL_BYTES = 64 * 1024 * 1024  # an uploaded model file
+MAX_UPLOADS = 4  # uploaded models kept in memory (the oldest is dropped)
+UPLOAD_PREFIX = "upload: "
 
 
 @dataclass
@@ -89,18 +94,56 @@ class ModelFolder:
             raise ValueError(f"serve: the models folder {str(folder)!r} is not a folder")
         self._default = default
         self._loaded: dict[str, LoadedModel] = {}
+        self._uploads: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
 
-    def names(self) -> list[str]:
-        """The model file names, sorted."""
+    def files(self) -> list[str]:
+        """The model file names of the folder, sorted."""
         return sorted(
             p.name
             for p in self.folder.glob("*.keras")
             if p.is_file() and p.resolve().parent == self.folder
         )
 
+    def names(self) -> list[str]:
+        """The folder's model files, then the uploaded models (``"upload: name.keras"``)."""
+        return self.files() + list(self._uploads)
+
+    def add_upload(self, filename: str, data: bytes) -> LoadedModel:
+        """Load an uploaded ``.keras`` file and keep it in memory (never in the folder).
+
+        Raises:
+            BadRequestError: 400 not a .keras name, 413 too large, 422 not a model.
+        """
+        from cnnlab.models.saving import load_model
+
+        base = re.sub(r"[^A-Za-z0-9._-]", "_", str(filename).replace("\\", "/").split("/")[-1])
+        if not base.endswith(".keras") or len(base) > 80:
+            raise BadRequestError(
+                f"model must be a .keras file (at most 80 characters). Received: {filename!r}"
+            )
+        if len(data) > MAX_MODEL_BYTES:
+            raise BadRequestError(
+                f"the model file is {len(data):,} bytes; the limit is {MAX_MODEL_BYTES:,}", 413
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / base
+            path.write_bytes(data)
+            try:
+                model = load_model(path, compile=False)
+            except (ValueError, OSError) as err:
+                raise BadRequestError(f"{base} cannot be loaded: {err}", 422) from None
+        name = UPLOAD_PREFIX + base
+        loaded = prepare(name, model)
+        with self._lock:
+            self._uploads.pop(name, None)
+            self._uploads[name] = loaded
+            while len(self._uploads) > MAX_UPLOADS:
+                self._uploads.pop(next(iter(self._uploads)))
+        return loaded
+
     def default(self) -> str | None:
-        names = self.names()
+        names = self.files()
         if self._default in names:
             return self._default
         return names[0] if names else None
@@ -115,7 +158,9 @@ class ModelFolder:
         from cnnlab.models.saving import load_model
 
         name = self.default() if name is None else name
-        if not isinstance(name, str) or name not in self.names():
+        if isinstance(name, str) and name in self._uploads:
+            return self._uploads[name]
+        if not isinstance(name, str) or name not in self.files():
             listed = ", ".join(self.names()) or "(none)"
             raise BadRequestError(
                 f"model must be one of the served models: {listed}. Received: {name!r}", 404

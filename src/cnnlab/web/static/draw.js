@@ -145,16 +145,31 @@
   });
   document.getElementById("model").addEventListener("change", predict);
 
-  async function loadModels() {
+  async function loadModels(chosen) {
     try {
       const info = await cnn.api("/api/models");
       const select = document.getElementById("model");
-      select.replaceChildren(...info.digit_models.map(name => new Option(name, name, false, name === info.default)));
+      const pick = chosen || info.default;
+      select.replaceChildren(...info.digit_models.map(name => new Option(name, name, false, name === pick)));
       if (!info.digit_models.length) cnn.showError("draw-error", "No model for 28x28 digits is served.");
     } catch (error) {
       cnn.showError("draw-error", error);
     }
   }
+  document.getElementById("model-file").addEventListener("change", async event => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("model", file);
+    try {
+      const answer = await cnn.api("/api/models", form);
+      cnn.showError("draw-error", answer.takes_digits ? null : `${answer.name} does not read 28x28 digits.`);
+      await loadModels(answer.name);
+      predict();
+    } catch (error) {
+      cnn.showError("draw-error", error);
+    }
+  });
   clearPad();
   loadModels();
 })();
