@@ -71,9 +71,9 @@ def choice(data: dict, name: str, options, default: str | None = None) -> str:
     return value
 
 
-def matrix(data: dict, name: str, max_side: int, ndim: int = 2) -> list:
-    """``data[name]`` as a rectangular nested list of finite numbers, at most
-    ``max_side`` per axis (returned as given; the caller makes the array)."""
+def matrix(data: dict, name: str, max_side: int, ndim: int = 2):
+    """``data[name]``, a rectangular nested list of finite numbers with at most
+    ``max_side`` per axis, as a float64 array of ``ndim`` axes."""
     import numpy as np
 
     value = data.get(name)
