@@ -65,7 +65,8 @@ def receptive_field(model, layer_name: str, row: int, col: int):
 
     Example:
         >>> from cnnlab import zoo
-        >>> receptive_field(zoo.build_model("convnet"), "conv2d_1", 0, 0)
+        >>> convnet = zoo.build_model("convnet")  # conv 3x3, pool 2x2, conv 3x3, ...
+        >>> receptive_field(convnet, convnet.layers[3].name, 0, 0)
         ((0, 7), (0, 7))
     """
     steps = []
