@@ -1,8 +1,11 @@
-"""Run the page's server in a background thread (for notebooks, scripts and tests).
+"""Run the page's server in a background thread (for notebooks, scripts and tests)::
 
->>> from cnnlab.web.background import BackgroundServer  # doctest: +SKIP
->>> with BackgroundServer(app) as url:                   # doctest: +SKIP
-...     print(url)                                       # http://127.0.0.1:53117/
+from cnnlab.web import create_app
+from cnnlab.web.background import BackgroundServer
+from cnnlab.web.models import ModelFolder
+
+with BackgroundServer(create_app(ModelFolder("models"))) as url:
+    print(url)  # http://127.0.0.1:53117/ (a free port)
 """
 
 from __future__ import annotations
