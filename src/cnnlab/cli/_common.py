@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 # The names of cnnlab.zoo's models (kept here so `cnnlab --help` need not import them).
-MODEL_NAMES = ("dense", "convnet", "convnet-nopool")
+MODEL_NAMES = ("dense", "convnet", "convnet-nopool", "convnet-color")
 
 
 def console():
