@@ -35,5 +35,8 @@ from cnnlab.cli.viz import viz  # noqa: E402
 main.add_command(explain)
 main.add_command(filter_command)
 main.add_command(viz)
+from cnnlab.cli.tune import tune  # noqa: E402
+
+main.add_command(tune)
 
 __all__ = ["main"]

@@ -114,6 +114,7 @@ class Tuner:
         if not isinstance(project_name, str) or not project_name:
             raise ValueError(f"project_name must be a non-empty string. Received: {project_name!r}")
         self.seed = seed
+        self.progress = None  # True/False: print a line per trial whatever fit's verbose is
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # the tuner prints its own lines
         self.project_dir = Path(directory if directory is not None else ".") / project_name
         self.study_name = study_name or project_name
@@ -188,7 +189,7 @@ class Tuner:
 
         ``verbose`` (as in ``fit``) also switches the per-trial progress lines.
         """
-        show = fit_kwargs.get("verbose", 1) != 0
+        show = self.progress if self.progress is not None else fit_kwargs.get("verbose", 1) != 0
         start = time.perf_counter()
         failures = 0
         while True:
