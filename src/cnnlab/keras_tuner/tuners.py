@@ -14,6 +14,7 @@ TPE                    ``TPESampler``                              none (or ``pr
 from __future__ import annotations
 
 import math
+import warnings
 
 import optuna
 
@@ -52,11 +53,16 @@ class TPE(Tuner):
         super().__init__(hypermodel, objective, max_trials, **kwargs)
 
     def _make_sampler(self):
-        return optuna.samplers.TPESampler(
-            seed=self.seed,
-            n_startup_trials=self.num_initial_points,
-            multivariate=self.multivariate,
-        )
+        # constant_liar: trials other workers are running count as bad guesses, so
+        # concurrent workers do not all propose the same promising point.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                seed=self.seed,
+                n_startup_trials=self.num_initial_points,
+                multivariate=self.multivariate,
+                constant_liar=True,
+            )
 
 
 class BayesianOptimization(Tuner):
