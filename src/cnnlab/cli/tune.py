@@ -19,9 +19,10 @@ from pathlib import Path
 
 import click
 
-from cnnlab.cli._common import MODEL_NAMES, console
+from cnnlab.cli._common import console
 
 TUNERS = ("tpe", "random", "bayesian", "hyperband")
+MODEL_NAMES = ("dense", "convnet", "convnet-nopool")  # cnnlab.keras_tuner.zoo's search spaces
 
 
 class BadTuneArgument(click.ClickException):
