@@ -26,6 +26,8 @@ class _Merge(Layer):
     batch axis: ``(None, 32)`` acts as ``(None, 1, 1, 32)``.
     """
 
+    abstract_base = True  # a shared base: a saved config may not name it
+
     per_example = per_example_in_training = True  # see Layer.per_example
 
     _takes_list = True
