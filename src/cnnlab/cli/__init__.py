@@ -37,5 +37,9 @@ from cnnlab.cli.viz import viz  # noqa: E402
 main.add_command(explain)
 main.add_command(filter_command)
 main.add_command(viz)
+# -- the web page --
+from cnnlab.cli.serve import serve  # noqa: E402
+
+main.add_command(serve)
 
 __all__ = ["main"]
