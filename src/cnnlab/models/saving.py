@@ -29,7 +29,8 @@ paths (nothing is extracted). A truncated, corrupted or foreign file raises a
 moves it into place with ``os.replace``, so a failed save leaves any earlier file intact.
 
 ``save_weights``/``load_weights`` use ``.weights.npz``: just the ``model.weights.npz``
-member above as a plain file.
+member above as a plain file; or ``.safetensors`` (the same names and arrays, see
+:mod:`cnnlab.interop.safetensors_io`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.npz"
 OPTIMIZER = "optimizer.npz"
 WEIGHTS_SUFFIX = ".weights.npz"
+SAFETENSORS_SUFFIX = ".safetensors"
 # Members larger than this (uncompressed) are refused: protects against zip bombs.
 MAX_MEMBER_BYTES = 8 * 1024**3
 
@@ -191,10 +193,20 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         ValueError: the name does not end in ``.weights.npz`` or the model is not built.
     """
     path = Path(filepath)
+    if path.suffix == SAFETENSORS_SUFFIX:
+        if not getattr(model, "built", False):
+            raise ValueError("save_weights: the model is not built yet (it has no weights).")
+        from cnnlab.interop.safetensors_io import write_safetensors
+
+        named = _named_weights(model)
+        with _atomic_path(path, overwrite, "save_weights") as tmp:
+            write_safetensors(tmp, named)
+        return
     if not path.name.endswith(WEIGHTS_SUFFIX):
         hint = " (cnnlab writes NumPy .npz, not HDF5)" if path.suffix == ".h5" else ""
         raise ValueError(
-            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint}. "
+            f"save_weights: the file name must end in {WEIGHTS_SUFFIX} or "
+            f"{SAFETENSORS_SUFFIX}{hint}. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
@@ -445,9 +457,14 @@ def load_weights(model, filepath) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"load_weights: no such file: {str(path)!r}")
         named = _read_npz(path.read_bytes(), str(path))
+    elif path.suffix == SAFETENSORS_SUFFIX:
+        from cnnlab.interop.safetensors_io import read_safetensors
+
+        named = list(read_safetensors(path).items())
     else:
         raise ValueError(
-            f"load_weights: the file name must end in {WEIGHTS_SUFFIX} or .keras. "
+            f"load_weights: the file name must end in {WEIGHTS_SUFFIX}, {SAFETENSORS_SUFFIX} "
+            "or .keras. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):

@@ -1,0 +1,9 @@
+"""Ready-made architectures with Keras' ``keras.applications`` arguments, and ImageNet helpers.
+
+``from cnnlab.keras.applications import EfficientNetLite0, MobileNetV2`` is the same.
+"""
+
+from cnnlab.applications.efficientnet_lite import EfficientNetLite0
+from cnnlab.applications.imagenet_utils import decode_predictions
+
+__all__ = ["EfficientNetLite0", "decode_predictions"]
