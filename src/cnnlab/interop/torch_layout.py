@@ -54,9 +54,10 @@ def flatten_permutation(height: int, width: int, channels: int) -> np.ndarray:
 
 def dense_kernel(weight: np.ndarray, flatten_shape=None) -> np.ndarray:
     """``(out, in)`` -> ``(in, out)``; rows reordered when the input came from a Flatten of
-    ``flatten_shape = (H, W, C)`` (cnnlab's shape)."""
+    ``flatten_shape = (H, W, C)`` (cnnlab's shape; ignored when the sizes disagree, which
+    the caller then reports)."""
     kernel = weight.T
-    if flatten_shape is not None:
+    if flatten_shape is not None and kernel.shape[0] == int(np.prod(flatten_shape)):
         kernel = kernel[flatten_permutation(*flatten_shape)]
     return np.ascontiguousarray(kernel)
 

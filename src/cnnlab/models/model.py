@@ -218,7 +218,8 @@ class Model(TrainingMixin, Layer):
         )
 
         def step(node, args):
-            return node.layer(args, training=training, **node.call_kwargs, **plan.get(id(node), {}))
+            kwargs = {"training": training, **node.call_kwargs, **plan.get(id(node), {})}
+            return node.layer(args, **kwargs)
 
         return self._pack_outputs(self._run_graph(flat, step))
 
