@@ -4,6 +4,8 @@
     cnnlab evaluate runs/convnet/model.keras
     cnnlab predict runs/convnet/model.keras my_digit.png
     cnnlab summary convnet
+    cnnlab classify photo.jpg              # ImageNet top-5 with EfficientNet-Lite0
+    cnnlab convert weights.pth weights.safetensors
 
 Every command has ``--help``. Also runnable as ``python -m cnnlab``.
 """
@@ -35,5 +37,11 @@ from cnnlab.cli.viz import viz  # noqa: E402
 main.add_command(explain)
 main.add_command(filter_command)
 main.add_command(viz)
+
+# -- transfer learning: ImageNet classification and weight conversion --
+from cnnlab.cli.transfer import classify, convert  # noqa: E402
+
+main.add_command(classify)
+main.add_command(convert)
 
 __all__ = ["main"]

@@ -205,8 +205,8 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     if not path.name.endswith(WEIGHTS_SUFFIX):
         hint = " (cnnlab writes NumPy .npz, not HDF5)" if path.suffix == ".h5" else ""
         raise ValueError(
-            f"save_weights: the file name must end in {WEIGHTS_SUFFIX} or "
-            f"{SAFETENSORS_SUFFIX}{hint}. "
+            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint} or "
+            f"{SAFETENSORS_SUFFIX}. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
