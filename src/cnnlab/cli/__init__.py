@@ -13,13 +13,14 @@ Every command has ``--help``. Also runnable as ``python -m cnnlab``.
 import click
 
 from cnnlab import __version__
+from cnnlab.cli.errors import CnnlabGroup
 from cnnlab.cli.evaluate import evaluate
 from cnnlab.cli.predict import predict
 from cnnlab.cli.summary import summary
 from cnnlab.cli.train import train
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CnnlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnnlab")
 def main():
     """cnnlab: convolutional neural networks from first principles, in NumPy."""

@@ -155,9 +155,10 @@ def _read_arrays(source: Path, kind: str) -> dict:
         from cnnlab.interop.safetensors_io import read_safetensors
 
         return read_safetensors(source)
-    from cnnlab.models.saving import _read_npz
+    from cnnlab.io import NpzReader
 
-    return dict(_read_npz(source.read_bytes(), str(source)))
+    with NpzReader(source) as npz:
+        return dict(npz.arrays())
 
 
 def _write_arrays(arrays: dict, target: Path, kind: str) -> None:

@@ -166,3 +166,26 @@ def write_safetensors(filepath, named_arrays, metadata: dict | None = None) -> N
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
     meta[ORDER_KEY] = json.dumps([name for name, _ in items])
     _package().save_file(prepared, os.fspath(filepath), metadata=meta)
+
+
+class SafetensorsReader:
+    """A ``.safetensors`` file with the reading interface of ``cnnlab.io.NpzReader``
+    (``headers()``, ``read(name)``, a context manager), for ``load_weights``."""
+
+    def __init__(self, filepath):
+        self._arrays = read_safetensors(filepath)
+
+    def headers(self) -> list[tuple[str, tuple, np.dtype]]:
+        return [(name, array.shape, array.dtype) for name, array in self._arrays.items()]
+
+    def read(self, name: str) -> np.ndarray:
+        return self._arrays[name]
+
+    def close(self) -> None:
+        self._arrays = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
