@@ -31,6 +31,7 @@ main.add_command(evaluate)
 main.add_command(predict)
 main.add_command(summary)
 # -- explain / filter / viz commands (registered by their own modules' authors) --
+from cnnlab.cli import viz_data  # noqa: E402, F401  (registers viz augment / viz dataset)
 from cnnlab.cli.explain import explain  # noqa: E402
 from cnnlab.cli.filter import filter_command  # noqa: E402
 from cnnlab.cli.viz import viz  # noqa: E402
@@ -38,6 +39,10 @@ from cnnlab.cli.viz import viz  # noqa: E402
 main.add_command(explain)
 main.add_command(filter_command)
 main.add_command(viz)
+# -- the web page --
+from cnnlab.cli.serve import serve  # noqa: E402
+
+main.add_command(serve)
 
 # -- transfer learning: ImageNet classification and weight conversion --
 from cnnlab.cli.transfer import classify, convert  # noqa: E402

@@ -159,6 +159,10 @@ class ModelExplanation:
         )
         return render.html_page(self.title(), content)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the explanation as HTML tables (the page of :meth:`to_html`)."""
+        return render.notebook_html(self.to_html())
+
     def __str__(self) -> str:
         return self.to_text()
 
