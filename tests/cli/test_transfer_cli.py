@@ -36,7 +36,7 @@ def test_classify_errors_are_one_line_exit_2(tmp_path):
     assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
     (tmp_path / "notes.jpg").write_text("not a picture")
     result = run("classify", tmp_path / "notes.jpg")
-    assert result.exit_code == 2 and "cannot read" in result.output
+    assert result.exit_code == 2 and "not an image" in result.output
 
 
 def test_convert_pth_to_safetensors_keeps_every_array(tmp_path):

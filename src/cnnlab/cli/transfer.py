@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
 import numpy as np
 
+# Library errors (ValueError, OSError ...) become one "Error: ..." line with exit code 2
+# in cnnlab.cli.errors.CnnlabGroup; UserError is the same for what is found here.
+from cnnlab.cli.errors import UserError
+
 ARCHITECTURES = ("efficientnet-lite0",)
 ARRAY_SUFFIXES = (".safetensors", ".weights.npz")
 TORCH_SUFFIXES = (".pth", ".pt", ".bin")
-
-
-class InputError(click.ClickException):
-    """Bad input from the user: one line ``Error: ...`` and exit status 2."""
-
-    exit_code = 2
-
-
-@contextlib.contextmanager
-def _errors_as_input_errors():
-    try:
-        yield
-    except (ValueError, TypeError, OSError) as err:
-        message = str(err) or f"no such file: {getattr(err, 'filename', '')}"
-        raise InputError(message.splitlines()[0]) from err
 
 
 def _kind(path: Path) -> str:
@@ -51,13 +39,12 @@ def classify(images, top, weights):
     from cnnlab.applications.efficientnet_lite import preprocess_input
     from cnnlab.applications.resize import resize_image
 
-    with _errors_as_input_errors():
-        batch = np.stack([resize_image(_load_photo(name), (224, 224)) for name in images])
-        try:
-            model = EfficientNetLite0(weights=weights)
-        except ImportError as err:
-            raise InputError(str(err)) from err
-        probabilities = model.predict(preprocess_input(batch), verbose=0)
+    batch = np.stack([resize_image(_load_photo(name), (224, 224)) for name in images])
+    try:
+        model = EfficientNetLite0(weights=weights)
+    except ImportError as err:
+        raise UserError(str(err)) from err
+    probabilities = model.predict(preprocess_input(batch), verbose=0)
     for name, row in zip(images, decode_predictions(probabilities, top=top), strict=True):
         click.echo(name)
         for rank, (_, label, p) in enumerate(row, start=1):
@@ -107,21 +94,20 @@ def convert(source, target, architecture, overwrite):
     .weights.npz in cnnlab's layout.
     """
     if target.exists() and not overwrite:
-        raise InputError(f"{target} already exists; pass --overwrite to replace it")
+        raise UserError(f"{target} already exists; pass --overwrite to replace it")
     if not source.is_file():
-        raise InputError(f"no such file: {source}")
+        raise UserError(f"no such file: {source}")
     src, dst = _kind(source), _kind(target)
-    with _errors_as_input_errors():
-        if architecture is not None or src == ".keras":
-            model = _build(source, src, architecture)
-            _write_model(model, target, dst)
-        elif dst in ARRAY_SUFFIXES and src in (*ARRAY_SUFFIXES, *TORCH_SUFFIXES):
-            _write_arrays(_read_arrays(source, src), target, dst)
-        else:
-            raise ValueError(
-                f"cannot convert {src or source.name} to {dst or target.name} without an "
-                "architecture: pass --model, or start from a .keras model"
-            )
+    if architecture is not None or src == ".keras":
+        model = _build(source, src, architecture)
+        _write_model(model, target, dst)
+    elif dst in ARRAY_SUFFIXES and src in (*ARRAY_SUFFIXES, *TORCH_SUFFIXES):
+        _write_arrays(_read_arrays(source, src), target, dst)
+    else:
+        raise UserError(
+            f"cannot convert {src or source.name} to {dst or target.name} without an "
+            "architecture: pass --model, or start from a .keras model"
+        )
     click.echo(f"Wrote {target}")
 
 
