@@ -43,6 +43,9 @@ main.add_command(viz)
 from cnnlab.cli.serve import serve  # noqa: E402
 
 main.add_command(serve)
+from cnnlab.cli.tune import tune  # noqa: E402
+
+main.add_command(tune)
 
 # -- transfer learning: ImageNet classification and weight conversion --
 from cnnlab.cli.transfer import classify, convert  # noqa: E402
