@@ -105,3 +105,14 @@ def test_the_call_kwarg_is_recorded_on_the_node(value):
     out = base(keras.Input(shape=(8, 8, 3)), training=value)
     node = out._keras_history.layer._inbound_nodes[-1]
     assert node.call_kwargs == {"training": value}
+
+
+def test_augmentation_in_a_model_follows_the_mode_unless_the_call_names_one():
+    images = np.random.default_rng(0).random((8, 6, 6, 3)).astype(np.float32)
+    inputs = keras.Input(shape=(6, 6, 3))
+    follows = keras.Model(inputs, layers.RandomFlip("horizontal", seed=0)(inputs))
+    np.testing.assert_array_equal(follows.predict(images, verbose=0), images)
+    assert not np.array_equal(follows(images, training=True).numpy(), images)
+    inputs = keras.Input(shape=(6, 6, 3))
+    always = keras.Model(inputs, layers.RandomFlip("horizontal", seed=0)(inputs, training=True))
+    assert not np.array_equal(always.predict(images, verbose=0), images)
