@@ -405,6 +405,39 @@ def build_cases(d) -> list[dict]:
         t__tar__gz=gzip.compress(_tar_header("a.bin", 10**10) + bytes(2048)),
     )
 
+    deep = b"[" * 50_000 + b"]" * 50_000
+    case(
+        "safetensors-deep-header",
+        2,
+        "from cnnlab.interop.safetensors_io import check_header\n"
+        "check_header((d / 'deep.safetensors').read_bytes(), 'deep.safetensors')",
+        names=("deep.safetensors", "levels deep"),
+        deep__safetensors=len(deep).to_bytes(8, "little") + deep,
+    )
+    torch = "from cnnlab.interop.torch_pickle import load_torch_file\nload_torch_file(d / {!r})"
+    pkl = {"name": "archive/data.pkl", "data": b"\x80\x02}q\x00."}
+    case(
+        "torch-zip-encrypted",
+        2,
+        torch.format("enc.pt"),
+        names=("enc.pt", "encrypted"),
+        enc__pt=raw_zip([{**pkl, "flags": 1}]),
+    )
+    case(
+        "torch-zip-duplicate",
+        3,
+        torch.format("dup.pt"),
+        names=("dup.pt", "appears twice"),
+        dup__pt=raw_zip([pkl, {**pkl, "data": b"\x80\x02]q\x00."}]),
+    )
+    case(
+        "torch-zip-lzma",
+        2,
+        torch.format("lz.pt"),
+        names=("lz.pt", "method 14"),
+        lz__pt=raw_zip([{**pkl, "method": 14}]),
+    )
+
     # ---- 2. errors of the wrong kind ----------------------------------------------------
     for label, entry in [
         ("encrypted", {"flags": 1}),

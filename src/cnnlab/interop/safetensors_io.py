@@ -60,10 +60,12 @@ def check_header(data: bytes, where: str = "safetensors") -> dict:
             f"{where}: the header claims {n} bytes but the file holds {len(data) - 8} after "
             "the length (truncated or not a .safetensors file)"
         )
-    try:
-        header = json.loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{where}: the header is not valid JSON ({err})") from None
+    from cnnlab.io import BadFileError, loads_json
+
+    try:  # cnnlab.io's JSON limits: no RecursionError from a deeply nested header
+        header = loads_json(data[8 : 8 + n], where)
+    except BadFileError as err:
+        raise ValueError(f"{where}: the header is not valid JSON ({err.rule})") from None
     if not isinstance(header, dict):
         raise ValueError(f"{where}: the header must be a JSON object")
     metadata = header.get("__metadata__", {})
@@ -132,9 +134,11 @@ def read_safetensors(filepath) -> dict[str, np.ndarray]:
     order = [name for name in header if name != "__metadata__"]
     saved = header.get("__metadata__", {}).get(ORDER_KEY)
     if saved is not None:
+        from cnnlab.io import BadFileError, loads_json
+
         try:
-            names = json.loads(saved)
-        except json.JSONDecodeError:
+            names = loads_json(saved, str(path))
+        except BadFileError:
             names = None
         if isinstance(names, list) and sorted(map(str, names)) == sorted(arrays):
             order = names

@@ -212,6 +212,13 @@ def _storage_table():
 
 # ---- the two containers -----------------------------------------------------------------
 def _read_zip(path: Path, file_size: int):
+    from cnnlab.io import BadFileError, SafeZip
+
+    try:  # duplicates, encryption, odd methods and impossible sizes, refused up front
+        SafeZip(path).close()
+    except BadFileError as err:
+        where = "" if err.member is None else f"member {err.member!r} "
+        raise ValueError(f"{where}{err.rule}") from None
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
         pkls = [i for i in infos if i.filename.endswith("/data.pkl") and i.filename.count("/") == 1]
