@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from cnnlab import keras
+from cnnlab.config import settings
 from cnnlab.keras import layers
 from cnnlab.models import relu_pool
+
+
+@pytest.fixture(autouse=True)
+def fast_on(monkeypatch):
+    """Whatever CNNLAB_FAST says: these tests are about the fast path's rewrite."""
+    monkeypatch.setattr(settings, "fast", True)
 
 
 @pytest.fixture

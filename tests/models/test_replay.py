@@ -10,6 +10,7 @@ import pytest
 
 from cnnlab import Tensor, keras, no_grad, ops
 from cnnlab.autograd.function import tape
+from cnnlab.config import settings
 from cnnlab.keras import layers
 from cnnlab.models import replay
 from cnnlab.ops.conv import Conv2dFunction
@@ -17,8 +18,9 @@ from cnnlab.ops.conv import Conv2dFunction
 
 @pytest.fixture(autouse=True)
 def replay_on(monkeypatch):
-    """Whatever CNNLAB_REPLAY says: these tests are about replaying."""
-    monkeypatch.setattr(replay, "ENABLED", True)
+    """Whatever CNNLAB_FAST / CNNLAB_REPLAY say: these tests are about replaying."""
+    monkeypatch.setattr(settings, "fast", True)
+    monkeypatch.setattr(settings, "replay", True)
 
 
 def convnet():
@@ -44,9 +46,9 @@ def two_in_two_out():
 
 def predict_both_ways(model, x, monkeypatch, **kwargs):
     with_plans = model.predict(x, verbose=0, **kwargs)
-    monkeypatch.setattr(replay, "ENABLED", False)
+    monkeypatch.setattr(settings, "replay", False)
     without = model.predict(x, verbose=0, **kwargs)
-    monkeypatch.setattr(replay, "ENABLED", True)
+    monkeypatch.setattr(settings, "replay", True)
     return with_plans, without
 
 
@@ -85,7 +87,7 @@ def test_evaluate_with_plans_gives_the_same_logs(rng, monkeypatch):
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = rng.random((60, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 60)
     with_plans = model.evaluate(x, y, batch_size=8, verbose=0)
-    monkeypatch.setattr(replay, "ENABLED", False)
+    monkeypatch.setattr(settings, "replay", False)
     assert model.evaluate(x, y, batch_size=8, verbose=0) == with_plans
 
 
@@ -204,7 +206,7 @@ def pure_convnet():
 def fit_both_ways(build, x, y, monkeypatch, **kwargs):
     results = []
     for enabled in (True, False):
-        monkeypatch.setattr(replay, "ENABLED", enabled)
+        monkeypatch.setattr(settings, "replay", enabled)
         model = build()
         model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])  # fmt: skip
@@ -236,7 +238,7 @@ def test_fit_replays_after_recording_and_checking(rng, monkeypatch):
         return layers_forward(*args, **kwargs)
 
     monkeypatch.setattr(model, "_forward_layers", counted)
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     x, y = rng.random((80, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 80)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
     # 10 steps: one recorded (by calling the model), one checked beside the layers, 8

@@ -9,6 +9,7 @@ import pytest
 
 from cnnlab import keras, parallel
 from cnnlab.callbacks.callback import CallbackList
+from cnnlab.config import settings
 from cnnlab.keras import layers
 
 
@@ -84,7 +85,8 @@ class BatchEnd(keras.callbacks.Callback):
 @pytest.fixture(autouse=True)
 def two_workers(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 1)  # small models: shard anyway
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
+    monkeypatch.setattr(settings, "fast", True)  # whatever CNNLAB_FAST says
 
 
 @pytest.mark.parametrize("dense", [False, True], ids=["convnet", "dense"])
@@ -95,7 +97,7 @@ def test_outputs_match_one_batch_at_a_time(monkeypatch, dense):
     ahead_eval = model.evaluate(x, y, batch_size=32, verbose=0)
     in_turn = model.predict(x, batch_size=32, verbose=0, callbacks=[BatchBegin([])])
     in_turn_eval = model.evaluate(x, y, batch_size=32, verbose=0, callbacks=[BatchBegin([])])
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     single = model.predict(x, batch_size=32, verbose=0)
     np.testing.assert_array_equal(ahead, in_turn)  # the same shards, the same numbers
     np.testing.assert_allclose(ahead, single, rtol=1e-6)
@@ -186,6 +188,6 @@ def test_several_outputs_come_back_in_order(monkeypatch):
     assert [a.shape for a in ahead] == [(150, 3), (150, 2)]
     for a, b in zip(ahead, in_turn, strict=True):
         np.testing.assert_array_equal(a, b)
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     for a, b in zip(ahead, model.predict(x_data, batch_size=32, verbose=0), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

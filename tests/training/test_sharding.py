@@ -4,7 +4,8 @@ loss, gradients, metrics and outputs; models or losses that mix examples run who
 import numpy as np
 import pytest
 
-from cnnlab import keras, parallel
+from cnnlab import config, keras, parallel
+from cnnlab.config import settings
 from cnnlab.keras import layers
 from cnnlab.models import sharded_steps
 
@@ -36,12 +37,14 @@ def _data(n=96, dtype="float64"):
 
 @pytest.fixture(autouse=True)
 def small_shards(monkeypatch):
-    """These models are small: let any shard of 16 examples pay for its thread."""
+    """These models are small: let any shard of 16 examples pay for its thread. And
+    whatever CNNLAB_FAST says: these tests are about sharding."""
     monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 1)
+    monkeypatch.setattr(settings, "fast", True)
 
 
 def _fit(monkeypatch, threads, model=None, **fit_args):
-    monkeypatch.setenv("CNNLAB_THREADS", str(threads))
+    monkeypatch.setattr(settings, "threads", threads)
     model = model or _convnet()
     x, y = _data()
     history = model.fit(x, y, batch_size=48, epochs=2, verbose=0, shuffle=False, **fit_args)
@@ -75,7 +78,7 @@ def test_shard_slices_cover_the_batch_in_order(batch, shards):
 def test_shards_need_enough_work(monkeypatch):
     from cnnlab import zoo
 
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 2**20)
     convnet, dense = zoo.build_model("convnet"), zoo.build_model("dense")
     assert parallel.values_per_example(convnet) == 784 + 21632 + 5408 + 7744 + 1600 + 2 * 1152 + 10
@@ -99,15 +102,15 @@ def test_bad_shard_arguments():
         parallel.ShardPool(0)
 
 
-def test_thread_count_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("CNNLAB_THREADS", "3")
+def test_thread_count_follows_the_settings(monkeypatch):
+    assert config.from_environment({"CNNLAB_THREADS": "3"}).threads == 3
+    monkeypatch.setattr(settings, "threads", 3)
     assert parallel.thread_count() == 3
-    monkeypatch.delenv("CNNLAB_THREADS")
+    monkeypatch.setattr(settings, "threads", None)
     assert parallel.thread_count() >= 1
     for bad in ("0", "two", "-1"):
-        monkeypatch.setenv("CNNLAB_THREADS", bad)
         with pytest.raises(ValueError, match="CNNLAB_THREADS must be a positive integer"):
-            parallel.thread_count()
+            config.from_environment({"CNNLAB_THREADS": bad})
 
 
 # ---- the same numbers as the whole batch ---------------------------------------------------
@@ -145,10 +148,10 @@ def test_sample_weights_and_penalties_count_once(monkeypatch):
 def test_several_outputs(monkeypatch):
     calls = _count_sharded_steps(monkeypatch)
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     whole = _convnet(outputs=2)
     whole_logs = whole.fit(x, [y, y], batch_size=48, epochs=1, verbose=0, shuffle=False)
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     sharded = _convnet(outputs=2)
     sharded_logs = sharded.fit(x, [y, y], batch_size=48, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(whole.get_weights(), sharded.get_weights(), strict=True):
@@ -163,10 +166,10 @@ def test_several_outputs(monkeypatch):
 def test_predict_and_evaluate_match(monkeypatch):
     model = _convnet()
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     whole_out = model.predict(x, batch_size=64, verbose=0)
     whole_eval = model.evaluate(x, y, batch_size=64, verbose=0)
-    monkeypatch.setenv("CNNLAB_THREADS", "3")
+    monkeypatch.setattr(settings, "threads", 3)
     np.testing.assert_allclose(model.predict(x, batch_size=64, verbose=0), whole_out, rtol=1e-12)
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=64, verbose=0), whole_eval)
 
@@ -197,7 +200,7 @@ def test_custom_layers_and_losses_run_whole(monkeypatch):
     model = _convnet()
     model.compile(optimizer="sgd", loss=lambda t, p: keras.losses.mean_squared_error(t, p))
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     model.fit(x, np.eye(3)[y], batch_size=48, epochs=1, verbose=0)
     assert calls == []
 
@@ -225,7 +228,7 @@ def test_a_nested_model_is_sharded_like_its_layers(monkeypatch):
     assert model.treats_examples_apart(training=True)
     assert parallel.values_per_example(model) is None  # not built yet: no shapes
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     frozen = [w.copy() for w in base.get_weights()]
     model.fit(x, y % 2, batch_size=48, epochs=1, verbose=0)  # builds, then shards
     assert parallel.values_per_example(model) == parallel.values_per_example(base) + 2

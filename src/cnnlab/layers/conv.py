@@ -22,13 +22,13 @@ from cnnlab.layers.core import (
     positive_int,
     standardize_data_format,
 )
-from cnnlab.ops._arith import (
+from cnnlab.ops.activation import linear
+from cnnlab.ops.conv_arithmetic import (
     check_padding_mode,
     conv_output_size,
     explicit_padding,
     normalize_tuple,
 )
-from cnnlab.ops.activation import linear
 
 _PADDING_NAMES = ("valid", "same", "full", "causal")
 

@@ -16,7 +16,7 @@ import numpy as np
 from cnnlab import ops
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import standardize_data_format
-from cnnlab.ops._arith import conv_output_size, normalize_tuple
+from cnnlab.ops.conv_arithmetic import conv_output_size, normalize_tuple
 
 
 class BasePooling(Layer):

@@ -9,7 +9,7 @@ from cnnlab import ops
 from cnnlab.autograd import basic
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import standardize_data_format
-from cnnlab.ops._arith import explicit_padding
+from cnnlab.ops.conv_arithmetic import explicit_padding
 
 
 def _prod(dims):

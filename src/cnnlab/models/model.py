@@ -11,6 +11,7 @@ Three ways to get one, as in Keras:
 
 from __future__ import annotations
 
+from cnnlab.config import settings
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
@@ -213,7 +214,7 @@ class Model(TrainingMixin, Layer):
             )
         plan = self._cached(  # ReLUs that run after the max pooling next to them
             "_relu_plan",
-            (relu_pool.ENABLED, *map(id, self._nodes)),
+            (settings.fast and relu_pool.ENABLED, *map(id, self._nodes)),
             lambda: relu_pool.graph_plan(self._nodes, self.outputs),
         )
 

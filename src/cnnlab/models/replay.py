@@ -31,20 +31,20 @@ the graph that ``backward`` walks as usual. Plans are used only
   not (a layer computed something from the data outside any Function), the session
   replays nothing more in that mode.
 
-``ENABLED = False`` (or ``CNNLAB_REPLAY=0``) runs every call through the layers.
+``cnnlab.config.settings.replay = False`` (or ``CNNLAB_REPLAY=0``, or the fast path off)
+runs every call through the layers.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 
 import numpy as np
 
 from cnnlab.autograd import Tensor, is_grad_enabled
 from cnnlab.autograd.function import tape
+from cnnlab.config import settings
 
-ENABLED = os.environ.get("CNNLAB_REPLAY", "1") != "0"
 MAX_PLANS = 8  # input shapes kept per session (full and last batches, their shards)
 
 _INPUT, _STEP, _CONSTANT = 0, 1, 2
@@ -225,7 +225,8 @@ def session(model):
     """Let ``model``'s batches replay recorded plans inside the block (one ``fit``,
     ``predict`` or ``evaluate`` call); the plans end with it."""
     previous = model.__dict__.get("_replay_plans")
-    model.__dict__["_replay_plans"] = ModelPlans(model) if ENABLED else None
+    replaying = settings.fast and settings.replay
+    model.__dict__["_replay_plans"] = ModelPlans(model) if replaying else None
     try:
         yield
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnnlab.config import settings
 from cnnlab.layers.base import Layer, deserialize_layer, serialize_layer, unique_name
 from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor
@@ -151,7 +152,7 @@ class Sequential(Model):
         layers = self.layers
         plan = self._cached(  # ReLUs that run after the max pooling next to them
             "_relu_plan",
-            (relu_pool.ENABLED, *map(id, layers)),
+            (settings.fast and relu_pool.ENABLED, *map(id, layers)),
             lambda: relu_pool.stack_plan(layers),
         )
         for layer, extra in zip(layers, plan, strict=True):

@@ -24,7 +24,7 @@ import numpy as np
 from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
 from cnnlab.autograd import no_grad
-from cnnlab.backend import keep_freed_memory
+from cnnlab.engine import allocator
 from cnnlab.models import replay, sharded_steps
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
@@ -33,33 +33,6 @@ from cnnlab.utils.random import get_generator
 # predict/evaluate keep this many batches started beyond the one being handed over, so
 # a worker that finishes a shard finds the next one queued (see _batch_outputs).
 BATCHES_AHEAD = 4
-
-
-def _callbacks(callbacks, model, verbose, epochs, steps):
-    from cnnlab.callbacks.callback import CallbackList
-
-    return CallbackList(
-        callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
-        epochs=epochs, steps=steps,
-    )  # fmt: skip
-
-
-def _verbose(verbose, fn):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"{fn}: verbose must be 'auto', 0, 1 or 2. Received: {verbose!r}")
-    return verbose
-
-
-def _bad_loss_error(value, epoch, step, steps):
-    return FloatingPointError(
-        f"fit: the loss became {value} at epoch {epoch + 1}, batch {step + 1} of {steps}; "
-        "training stopped before this batch changed the weights. Common causes: a learning "
-        "rate that is too high, NaN/inf or unscaled inputs (e.g. pixels in 0-255), or a loss "
-        "that does not match the outputs. Pass callbacks=[keras.callbacks.TerminateOnNaN()] "
-        "to stop without an error."
-    )
 
 
 class TrainingMixin:
@@ -187,7 +160,7 @@ class TrainingMixin:
             grads = [w.grad for w in weights]
         value = float(loss.data)
         if where is not None and not math.isfinite(value):
-            raise _bad_loss_error(value, *where)
+            raise data.bad_loss_error(value, *where)
         if any(g is not None for g in grads):
             self.optimizer.apply_gradients(list(zip(grads, weights, strict=True)))
         state.update(loss, parts, y_true, y_pred, sample_weight)
@@ -313,14 +286,14 @@ class TrainingMixin:
                 ``TerminateOnNaN`` callback is given).
         """
         fn = "fit"
-        keep_freed_memory()
+        allocator.apply_policy()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
         epochs = data.check_positive_int(epochs, "epochs", fn)
         steps_per_epoch = data.check_positive_int(steps_per_epoch, "steps_per_epoch", fn, True)
-        verbose = _verbose(verbose, fn)
+        verbose = data.check_verbose(verbose, fn)
         initial_epoch = data.check_initial_epoch(initial_epoch, fn)
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         if class_weight is not None:
@@ -340,7 +313,7 @@ class TrainingMixin:
             self._check_targets_once(validation_data[0], validation_data[1], fn, batch_size)
 
         steps = steps_per_epoch or math.ceil(n / batch_size)
-        callback_list = _callbacks(callbacks, self, verbose, epochs, steps)
+        callback_list = data.callback_list(callbacks, self, verbose, epochs, steps)
         stop_on_nan = not any(
             type(cb).__name__ == "TerminateOnNaN" for cb in callback_list.callbacks
         )
@@ -433,19 +406,19 @@ class TrainingMixin:
             dict when ``return_dict``.
         """
         fn = "evaluate"
-        keep_freed_memory()
+        allocator.apply_policy()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
-        verbose = _verbose(verbose, fn)
+        verbose = data.check_verbose(verbose, fn)
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         self._check_targets_once(x, y, fn, batch_size)
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
-        callback_list = _callbacks(callbacks, self, verbose, 1, total)
+        callback_list = data.callback_list(callbacks, self, verbose, 1, total)
         with parallel.shard_pool(self, False, batch_size) as pool:
             logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list, pool)
         return logs if return_dict else self._in_order(logs)
@@ -465,18 +438,18 @@ class TrainingMixin:
         """The model's outputs for ``x``, computed in batches with ``training=False`` and
         no graph: a float32 array (a list of arrays for several outputs)."""
         fn = "predict"
-        keep_freed_memory()
+        allocator.apply_policy()
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
-        verbose = _verbose(verbose, fn)
+        verbose = data.check_verbose(verbose, fn)
         x = data.as_inputs(x, self._float_dtype(), fn)
         n = data.num_samples(fn, x=x)
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
-        callback_list = _callbacks(callbacks, self, verbose, 1, total)
+        callback_list = data.callback_list(callbacks, self, verbose, 1, total)
         callback_list.on_predict_begin()
         chunks = []
         ahead = not callback_list.overrides("on_predict_batch_begin")

@@ -7,7 +7,6 @@ The ``linear`` activation lives in :mod:`cnnlab.ops.activation` (``get_activatio
 the name ``linear`` here is the module of ``dense``.
 """
 
-from cnnlab.ops._arith import col2im, conv_output_size, im2col
 from cnnlab.ops.activation import (
     elu,
     get_activation,
@@ -19,6 +18,7 @@ from cnnlab.ops.activation import (
     tanh,
 )
 from cnnlab.ops.conv import conv1d, conv2d
+from cnnlab.ops.conv_arithmetic import col2im, conv_output_size, im2col
 from cnnlab.ops.depthwise import depthwise_conv2d, separable_conv2d
 from cnnlab.ops.dropout import dropout
 from cnnlab.ops.linear import dense

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from cnnlab.autograd import basic
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import check_padding_mode, named_errors
 from cnnlab.ops.conv import _check_bias, _check_input, _check_kernel, conv2d
+from cnnlab.ops.conv_arithmetic import check_padding_mode, named_errors
 
 
 def depthwise_conv2d(
