@@ -58,7 +58,7 @@ def test_tape_records_each_function_with_its_inputs(rng):
     with no_grad(), tape() as records:
         out = ops.relu(ops.conv2d(x, kernel))
     fn, tensors, params, _ = records[0]
-    assert type(fn) is Conv2dFunction
+    assert isinstance(fn, Conv2dFunction)  # or the tuned subclass cnnlab.fast registered
     assert tensors[0] is x and tensors[1] is kernel and params["strides"] == (1, 1)
     assert records[-1][3] is out
     with no_grad():
