@@ -276,7 +276,7 @@ def max_pool_forward(x, pool_hw, relu: bool = False, locate: bool = True):
     """Side-by-side (stride = pool, no padding) max pool of ``x`` (N, H, W, C), then a
     ReLU if ``relu``.
 
-    Returns ``(out, winner)`` as ``PoolGeometry.extreme(x, "max", locate)``; without
+    Returns ``(out, winner)``: the pooled values and each window's winner code; without
     ``locate`` (inference) a faster kernel leaves the winners out (``winner`` is None).
     """
     kh, kw = pool_hw

@@ -5,7 +5,7 @@
 (``_build_kernels``), the op they call (``_convolve``) and their number of output
 channels; arguments, validation, shape arithmetic and config live here once.
 
-Output size along each spatial axis (``_arith.conv_output_size``)::
+Output size along each spatial axis (``conv_arithmetic.conv_output_size``)::
 
     O = floor((I + P_before + P_after - D*(K-1) - 1) / S) + 1
 """

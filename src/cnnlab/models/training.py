@@ -21,13 +21,13 @@ import math
 
 import numpy as np
 
-from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
 from cnnlab.autograd import no_grad
+from cnnlab.data import adapters
 from cnnlab.engine import allocator
-from cnnlab.models import replay, sharded_steps
+from cnnlab.models import replay, sharded_steps, training_stream
 from cnnlab.models import training_data as data
-from cnnlab.models.compile_utils import CompileState
+from cnnlab.models.compiling import CompileMixin
 from cnnlab.utils.random import get_generator
 
 # predict/evaluate keep this many batches started beyond the one being handed over, so
@@ -35,94 +35,8 @@ from cnnlab.utils.random import get_generator
 BATCHES_AHEAD = 4
 
 
-class TrainingMixin:
+class TrainingMixin(CompileMixin):
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
-
-    # ---- compile ----------------------------------------------------------------------
-    def compile(
-        self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-        weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-        auto_scale_loss=True,
-    ):  # fmt: skip
-        """Configure training.
-
-        Args:
-            optimizer: name (``"rmsprop"``, ``"adam"``, ``"sgd"``), config dict or Optimizer.
-            loss: name, Loss, function ``(y_true, y_pred) -> per-sample losses``, or a
-                list/dict of those (one per output).
-            loss_weights: list/dict of floats weighting each output's loss.
-            metrics: list of names/Metrics/functions (``"accuracy"`` picks binary, sparse
-                or categorical accuracy from the data, like Keras), or a list of lists /
-                dict for several outputs.
-            weighted_metrics: like ``metrics``, weighted by ``sample_weight``/``class_weight``.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
-                Keras compatibility (cnnlab always runs eagerly).
-        """
-        self._compile_state = CompileState(loss, loss_weights, metrics, weighted_metrics)
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = loss
-        self.compiled = True
-        self.stop_training = False
-
-    def get_compile_config(self) -> dict | None:
-        """The arguments of ``compile`` as JSON-able configs (for saving)."""
-        if not getattr(self, "compiled", False):
-            return None
-        return {
-            "optimizer": optimizers_module.serialize(self.optimizer),
-            **self._compile_state.get_config(),
-        }
-
-    def compile_from_config(self, config: dict) -> None:
-        """Inverse of :meth:`get_compile_config`."""
-        optimizer = config.get("optimizer", "rmsprop")
-        if isinstance(optimizer, dict):
-            optimizer = optimizers_module.deserialize(optimizer)
-        self.compile(optimizer=optimizer, **CompileState.arguments_from_config(config))
-
-    def _check_compiled(self, fn):
-        if not getattr(self, "compiled", False):
-            raise RuntimeError(
-                f"{fn}: the model has not been compiled. Call model.compile(optimizer=..., "
-                f"loss=..., metrics=[...]) before model.{fn}()."
-            )
-
-    @property
-    def compiled_metrics(self) -> list | None:
-        """The metrics resolved from ``compile(metrics=...)`` (None before the first batch)."""
-        state = getattr(self, "_compile_state", None)
-        if state is None or state.built_for is None:
-            return None
-        return [m for _, m, _ in state.metrics]
-
-    @property
-    def metrics(self) -> list:
-        """The loss tracker(s) and the compiled metrics (after the first batch)."""
-        state = getattr(self, "_compile_state", None)
-        return [] if state is None else state.all_metrics()
-
-    @property
-    def metrics_names(self) -> list[str]:
-        return [m.name for m in self.metrics]
-
-    def reset_metrics(self) -> None:
-        for metric in self.metrics:
-            metric.reset_state()
-
-    def _output_names(self, count):
-        names = getattr(self, "output_names", None)
-        if names and len(names) == count:
-            return list(names)
-        try:
-            names = [t._keras_history[0].name for t in self.outputs]
-            if len(names) == count and len(set(names)) == count:
-                return names
-        except (AttributeError, TypeError, IndexError):
-            pass
-        return [f"output_{i}" for i in range(count)]
-
-    def _build_compiled(self, y_true: list, y_pred: list) -> None:
-        self._compile_state.build(y_true, y_pred, self._output_names(len(y_pred)))
 
     # ---- one batch ----------------------------------------------------------------------
     def _forward(self, x, training):
@@ -295,6 +209,12 @@ class TrainingMixin:
         steps_per_epoch = data.check_positive_int(steps_per_epoch, "steps_per_epoch", fn, True)
         verbose = data.check_verbose(verbose, fn)
         initial_epoch = data.check_initial_epoch(initial_epoch, fn)
+        if adapters.is_stream(x, fn) or adapters.is_stream(validation_data, fn, "validation_data"):
+            return self._fit_stream(
+                x, y, sample_weight, batch_size, epochs, verbose, callbacks, validation_split,
+                validation_data, shuffle, class_weight, initial_epoch, steps_per_epoch,
+                validation_steps, validation_batch_size, validation_freq,
+            )  # fmt: skip
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         if class_weight is not None:
             if sample_weight is not None:
@@ -349,6 +269,54 @@ class TrainingMixin:
                     break
         callback_list.on_train_end(logs)
         return callback_list.history
+
+    def _fit_stream(
+        self, x, y, sample_weight, batch_size, epochs, verbose, callbacks, validation_split,
+        validation_data, shuffle, class_weight, initial_epoch, steps_per_epoch,
+        validation_steps, validation_batch_size, validation_freq,
+    ):  # fmt: skip
+        """``fit`` when ``x`` or ``validation_data`` is a source of batches (a PyDataset,
+        generator or data set): see :mod:`cnnlab.models.training_stream`."""
+        fn = "fit"
+        if adapters.is_stream(x, fn):
+            source = adapters.adapt(x)
+            for name, value in (("y", y), ("sample_weight", sample_weight)):
+                if value is not None:
+                    raise ValueError(
+                        f"{fn}: {name} must not be given when x is a {source.kind}: its "
+                        f"batches carry (x, y) or (x, y, sample_weight). Received: {name}="
+                        f"{type(value).__name__}"
+                    )
+            if validation_split:
+                raise ValueError(
+                    f"{fn}: validation_split is only supported for arrays; pass "
+                    f"validation_data=... with a {source.kind}. Received: "
+                    f"validation_split={validation_split}"
+                )
+        else:
+            x, y, sample_weight, _ = self._prepare(x, y, sample_weight, fn)
+            if class_weight is not None:
+                sample_weight = data.class_weights_to_sample_weights(y, class_weight, fn)
+                class_weight = None
+            source = adapters.ArraySource(x, y, sample_weight, batch_size)
+        validation = None
+        if adapters.is_stream(validation_data, fn, "validation_data"):
+            validation = adapters.adapt(validation_data)
+        elif validation_data is not None:
+            validation = adapters.ArraySource(
+                *self._validation_arrays(validation_data, fn), validation_batch_size or batch_size
+            )
+        validation_steps = data.check_positive_int(validation_steps, "validation_steps", fn, True)
+        return training_stream.fit(
+            self, source, epochs=epochs, initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
+            validation=validation, validation_steps=validation_steps,
+            validation_freq=validation_freq,
+            make_callbacks=lambda n: data.callback_list(callbacks, self, verbose, epochs, n),
+            stop_on_nan=lambda callback_list: not any(
+                type(cb).__name__ == "TerminateOnNaN" for cb in callback_list.callbacks
+            ),
+        )  # fmt: skip
 
     def _validation_arrays(self, validation_data, fn):
         if not isinstance(validation_data, list | tuple) or len(validation_data) not in (2, 3):
@@ -413,6 +381,16 @@ class TrainingMixin:
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
         verbose = data.check_verbose(verbose, fn)
+        if adapters.is_stream(x, fn):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    f"{fn}: y and sample_weight must not be given when x is a source of "
+                    "batches: its batches carry (x, y) or (x, y, sample_weight)"
+                )
+            steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
+            callback_list = data.callback_list(callbacks, self, verbose, 1, steps_known)
+            logs = training_stream.evaluate(self, x, steps, callback_list)
+            return logs if return_dict else self._in_order(logs)
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         self._check_targets_once(x, y, fn, batch_size)
         total = (
@@ -444,6 +422,10 @@ class TrainingMixin:
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
         verbose = data.check_verbose(verbose, fn)
+        if adapters.is_stream(x, fn):
+            steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
+            callback_list = data.callback_list(callbacks, self, verbose, 1, steps_known)
+            return training_stream.predict(self, x, steps, callback_list)
         x = data.as_inputs(x, self._float_dtype(), fn)
         n = data.num_samples(fn, x=x)
         total = (
