@@ -11,13 +11,14 @@ Every command has ``--help``. Also runnable as ``python -m cnnlab``.
 import click
 
 from cnnlab import __version__
+from cnnlab.cli.errors import CnnlabGroup
 from cnnlab.cli.evaluate import evaluate
 from cnnlab.cli.predict import predict
 from cnnlab.cli.summary import summary
 from cnnlab.cli.train import train
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CnnlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnnlab")
 def main():
     """cnnlab: convolutional neural networks from first principles, in NumPy."""
@@ -28,6 +29,7 @@ main.add_command(evaluate)
 main.add_command(predict)
 main.add_command(summary)
 # -- explain / filter / viz commands (registered by their own modules' authors) --
+from cnnlab.cli import viz_data  # noqa: E402, F401  (registers viz augment / viz dataset)
 from cnnlab.cli.explain import explain  # noqa: E402
 from cnnlab.cli.filter import filter_command  # noqa: E402
 from cnnlab.cli.viz import viz  # noqa: E402
@@ -35,5 +37,9 @@ from cnnlab.cli.viz import viz  # noqa: E402
 main.add_command(explain)
 main.add_command(filter_command)
 main.add_command(viz)
+# -- the web page --
+from cnnlab.cli.serve import serve  # noqa: E402
+
+main.add_command(serve)
 
 __all__ = ["main"]

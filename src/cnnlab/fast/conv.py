@@ -170,7 +170,7 @@ def _per_image(cols, images: int):
     """``cols^T`` as ``(N, K, M/N)`` blocks, one per image, when ``cols`` was built
     transposed (few channels: ``K`` is 4-10 and ``M`` very long); else ``None``."""
     cols_t = cols.T  # (K, M)
-    if not cols_t.flags.c_contiguous:
+    if images == 0 or not cols_t.flags.c_contiguous:
         return None
     k, m = cols_t.shape
     return cols_t.reshape(k, images, m // images).transpose(1, 0, 2)

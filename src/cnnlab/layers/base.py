@@ -40,6 +40,7 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
     unique_name,
 )
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
+from cnnlab.layers.weight_budget import charge
 
 _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
@@ -188,6 +189,7 @@ class Layer:
         shape = _as_shape(shape, "shape")
         dtype = self.dtype if dtype is None else resolve_float_dtype(dtype)
         init = initializers.get(initializer)
+        charge(self.name, name, shape, np.dtype(dtype).itemsize)
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:
             raise ValueError(

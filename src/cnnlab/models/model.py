@@ -11,16 +11,16 @@ Three ways to get one, as in Keras:
 
 from __future__ import annotations
 
+import collections
+
 from cnnlab.config import settings
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
-    deserialize_layer,
     serialize_layer,
     to_snake_case,
     unique_name,
 )
-from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
 from cnnlab.models import relu_pool
 from cnnlab.models.training import TrainingMixin
@@ -104,15 +104,16 @@ class Model(TrainingMixin, Layer):
         self._input_structure, self._output_structure = inputs, outputs
         self.inputs, self.outputs = flatten(inputs), flatten(outputs)
         self._nodes = self._discover_nodes()
-        layers = []
+        layers, seen = [], set()
         for node in self._nodes:
-            if node.layer not in layers:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
                 layers.append(node.layer)
-        names = [layer.name for layer in layers]
-        for name in names:
-            if names.count(name) > 1:
+        counts = collections.Counter(layer.name for layer in layers)
+        for name, count in counts.items():
+            if count > 1:
                 raise ValueError(
-                    f'The name "{name}" is used {names.count(name)} times in the model. '
+                    f'The name "{name}" is used {count} times in the model. '
                     "All layer names should be unique."
                 )
         self._layers = layers
@@ -386,76 +387,18 @@ class Model(TrainingMixin, Layer):
 
     @classmethod
     def from_config(cls, config: dict):
-        if "input_layers" not in config:
-            return cls(**config)
-        return functional_from_config(cls, config)
+        from cnnlab.models.functional_config import functional_from_config
+
+        if "input_layers" in config:
+            return functional_from_config(cls, config)
+        if cls is Model:
+            raise ValueError(
+                "A Model config must describe a graph (layers, input_layers, output_layers); "
+                f"a plain Model has no layers to load. Received keys: {sorted(config)}"
+            )
+        return cls(**config)
 
 
 def _producer(tensor):
     layer, node_index, _ = tensor._keras_history
     return layer._inbound_nodes[node_index]
-
-
-def functional_from_config(cls, config: dict):
-    """Rebuild a functional model: create every layer, then replay its calls in order."""
-    layers, produced = {}, {}
-    pending = []
-    for entry in config["layers"]:
-        layer = deserialize_layer(entry)
-        name = entry.get("name", layer.name)
-        layers[name] = layer
-        if isinstance(layer, InputLayer):
-            produced[(name, 0)] = [layer.output]
-        for index, node in enumerate(entry.get("inbound_nodes", [])):
-            pending.append((name, index, node))
-
-    def resolve(item):
-        if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-            name, node_index, tensor_index = item["config"]["keras_history"]
-            return produced[(name, node_index)][tensor_index]
-        if isinstance(item, list):
-            return [resolve(i) for i in item]
-        return item
-
-    while pending:
-        progress, waiting = False, []
-        for name, index, node in pending:
-            needed = _history_refs(node["args"])
-            ready = all((n, i) in produced for n, i in needed) and (
-                index == 0 or (name, index - 1) in produced
-            )
-            if not ready:
-                waiting.append((name, index, node))
-                continue
-            args = resolve(node["args"])
-            out = layers[name](args[0] if len(args) == 1 else args, **node.get("kwargs", {}))
-            produced[(name, index)] = flatten(out)
-            progress = True
-        if not progress:
-            raise ValueError(
-                "Model config is inconsistent: these layer calls read tensors no layer makes: "
-                f"{[(n, i) for n, i, _ in waiting]}"
-            )
-        pending = waiting
-
-    def structure(refs):
-        if refs and isinstance(refs[0], str):
-            name, node_index, tensor_index = refs
-            return produced[(name, node_index)][tensor_index]
-        return [structure(r) for r in refs]
-
-    return cls(
-        inputs=structure(config["input_layers"]),
-        outputs=structure(config["output_layers"]),
-        name=config.get("name"),
-        trainable=config.get("trainable", True),
-    )
-
-
-def _history_refs(item) -> list:
-    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-        name, node_index, _ = item["config"]["keras_history"]
-        return [(name, node_index)]
-    if isinstance(item, list):
-        return [r for i in item for r in _history_refs(i)]
-    return []

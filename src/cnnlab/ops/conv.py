@@ -45,6 +45,7 @@ from cnnlab.ops.conv_arithmetic import (
     resolve_padding,
 )
 from cnnlab.ops.padding import as_float_tensor, pad_spatial
+from cnnlab.utils.memory import check_allocation
 
 
 class Conv2dFunction(Function):
@@ -80,12 +81,13 @@ class Conv2dFunction(Function):
         if self.activation == "relu":
             g = relu_grad(g, out)
         kh, kw, cg, f = kernel.shape
-        dy = g.reshape(-1, groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
+        dy = g.reshape(cols.shape[1], groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
         dk = self.xp.swapaxes(cols, 1, 2) @ dy  # cols^T @ dy: (G, KH*KW*C/G, F/G)
         dk = dk.reshape(groups, kh, kw, cg, f // groups).transpose(1, 2, 3, 0, 4)
         dcols = dy @ self.xp.swapaxes(kernel_by_group(kernel, groups), 1, 2)  # dy @ k^T
-        dcols = dcols.reshape(groups, -1, kh * kw, cg).transpose(1, 2, 0, 3)
-        dx = col2im(dcols.reshape(-1, kh * kw * cg * groups), self.padded_shape, (kh, kw),
+        m = dy.shape[1]
+        dcols = dcols.reshape(groups, m, kh * kw, cg).transpose(1, 2, 0, 3)
+        dx = col2im(dcols.reshape(m, kh * kw * cg * groups), self.padded_shape, (kh, kw),
                     strides, dilations)  # fmt: skip
         dx = crop(dx, padding)
         if not self.has_bias:
@@ -97,7 +99,8 @@ def by_group(cols, kernel_shape, groups: int):
     """``(M, KH*KW*C)`` windows -> ``(G, M, KH*KW*C/G)``: group ``g``'s channels only."""
     kh, kw, cg, _ = kernel_shape
     m = cols.shape[0]
-    return cols.reshape(m, kh * kw, groups, cg).transpose(2, 0, 1, 3).reshape(groups, m, -1)
+    cols = cols.reshape(m, kh * kw, groups, cg).transpose(2, 0, 1, 3)
+    return cols.reshape(groups, m, kh * kw * cg)
 
 
 def kernel_by_group(kernel, groups: int):
@@ -158,6 +161,11 @@ def _check_kernel(kernel, spatial: int, layout: str, fn: str, name: str = "kerne
     if kernel.ndim != spatial + 2:
         raise ValueError(
             f"{fn}: {name} must be a {spatial + 2}-D {layout} array. Received shape {kernel.shape}"
+        )
+    if 0 in kernel.shape[:spatial] or kernel.shape[-1] == 0:
+        raise ValueError(
+            f"{fn}: {name} must have every window size and the number of filters at least 1 "
+            f"(a {layout} array). Received shape {kernel.shape}"
         )
     return kernel
 
@@ -225,6 +233,8 @@ def _check_pad_value(pad_value, fn: str) -> float:
         pad_value, int | float | np.integer | np.floating
     ):
         raise TypeError(f"{fn}: pad_value must be a number. Received: {pad_value!r}")
+    if not np.isfinite(pad_value):
+        raise ValueError(f"{fn}: pad_value must be a finite number. Received: {pad_value!r}")
     return pad_value
 
 
@@ -232,6 +242,10 @@ def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode,
     """Validated channels_last 2-D convolution with any padding mode; ``act`` is ``None``
     or ``"relu"`` (fused)."""
     names = ("height", "width") if fn != "conv1d" else ("height", "length")
+    padded = (x.shape[0], *(s + b + a for s, (b, a) in zip(x.shape[1:3], pads, strict=True)))
+    check_allocation((*padded, x.shape[3]), x.dtype.itemsize, f"{fn}: padding {pads}")
+    out_hw = output_hw(padded, kernel.shape, strides, dilations)
+    check_allocation((x.shape[0], *out_hw, kernel.shape[-1]), x.dtype.itemsize, f"{fn}: the output")
     if mode == "zeros" or (mode == "constant" and value == 0):
         zero_pads = pads
     else:
