@@ -19,7 +19,8 @@ from _common import (
     timed_inference,
     training_arguments,
 )
-from cnnlab import config, keras, parallel, zoo
+from cnnlab import config, keras, zoo
+from cnnlab.engine import shards
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -71,8 +72,8 @@ def main() -> None:
 
 
 def _shards(model, batch_size) -> str:
-    """How cnnlab.parallel ran the batches: shards x one BLAS thread each, or whole."""
-    with parallel.shard_pool(model, True, batch_size) as pool:
+    """How cnnlab.engine.shards ran the batches: shards x one BLAS thread each, or whole."""
+    with shards.shard_pool(model, True, batch_size) as pool:
         if pool is None:
             return "whole batches"
         return f"{pool.shards} shards per batch, 1 BLAS thread each"

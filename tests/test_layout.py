@@ -93,3 +93,14 @@ def test_no_source_file_is_too_long():
         if (n := len(path.read_text().splitlines())) > limit
     ]
     assert not too_long, f"files over {limit} lines: " + ", ".join(too_long)
+
+
+def test_capabilities_are_declared_not_guessed():
+    """The engine decides from declared attributes, never from where a class was
+    defined or whether a method was overridden."""
+    guesses = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if "__module__.startswith" in line or ").call is " in line or ".call in (" in line:
+                guesses.append(f"{path.relative_to(PACKAGE)}:{number}")
+    assert not guesses, "capability guessed at " + ", ".join(guesses)

@@ -1,5 +1,5 @@
 """predict/evaluate start the next batches on the shard workers before handing a batch
-over (``Model._batch_outputs``): the same outputs and logs, callbacks in Keras' order,
+over (``ModelRun.infer_batches``): the same outputs and logs, callbacks in Keras' order,
 and a callback that must run before a batch is computed turns it off."""
 
 import threading
@@ -7,9 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from cnnlab import keras, parallel
+from cnnlab import keras
 from cnnlab.callbacks.callback import CallbackList
 from cnnlab.config import settings
+from cnnlab.engine import shards
 from cnnlab.keras import layers
 
 
@@ -17,7 +18,7 @@ class Recording(layers.Layer):
     """Passes its input through and notes (thread, batch size) of every call; can fail
     on its ``fail_at``-th call."""
 
-    per_example = True
+    per_example = True  # replayable stays False: its call has side effects
 
     def __init__(self, events, fail_at=None, **kwargs):
         super().__init__(**kwargs)
@@ -84,7 +85,7 @@ class BatchEnd(keras.callbacks.Callback):
 
 @pytest.fixture(autouse=True)
 def two_workers(monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 1)  # small models: shard anyway
+    monkeypatch.setattr(shards, "MIN_SHARD_VALUES", 1)  # small models: shard anyway
     monkeypatch.setattr(settings, "threads", 2)
     monkeypatch.setattr(settings, "fast", True)  # whatever CNNLAB_FAST says
 
@@ -158,7 +159,7 @@ def test_callback_list_knows_which_hooks_are_overridden():
 
 
 def test_submit_starts_every_piece_on_the_workers():
-    with parallel.ShardPool(2) as pool:
+    with shards.ShardPool(2) as pool:
         futures = pool.submit(lambda p: (p * 2, threading.current_thread().name), [1, 2, 3])
         results = [f.result() for f in futures]
     assert [r[0] for r in results] == [2, 4, 6]

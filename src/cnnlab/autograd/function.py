@@ -35,7 +35,7 @@ _taping = threading.local()
 def tape():
     """Record every Function applied in this thread while the block runs: yields a list
     that fills with ``(function, input_tensors, params, result)``, in order (how
-    ``cnnlab.models.replay`` learns a model's ops)."""
+    ``cnnlab.engine.plan`` records a model's ops)."""
     previous = getattr(_taping, "tape", None)
     records = _taping.tape = []
     try:

@@ -22,7 +22,6 @@ from cnnlab.layers.core import (
     positive_int,
     standardize_data_format,
 )
-from cnnlab.ops.activation import linear
 from cnnlab.ops.conv_arithmetic import (
     check_padding_mode,
     conv_output_size,
@@ -78,7 +77,7 @@ class BaseConv(Layer):
 
     abstract_base = True  # a shared base: a saved config may not name it
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     rank = 2
     _weight_names = ("kernel", "bias")
@@ -197,13 +196,10 @@ class BaseConv(Layer):
 
     _fuses_activation = False  # True when the op applies the activation itself
 
-    def call(self, inputs, defer_relu=False):
-        """``defer_relu=True`` leaves the ReLU out: a model passes it when a max pooling
-        that applies the ReLU itself comes next (``cnnlab.models.relu_pool``)."""
+    def call(self, inputs):
         self._check_fits(inputs.shape)
-        activation = linear if defer_relu else self.activation
-        y = self._convolve(inputs, activation)
-        return y if self._fuses_activation else activation(y)
+        y = self._convolve(inputs, self.activation)
+        return y if self._fuses_activation else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         spatial = conv_output_spatial(

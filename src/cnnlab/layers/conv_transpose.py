@@ -23,7 +23,7 @@ from cnnlab.ops.conv_nd import check_output_padding, conv_transpose, transpose_g
 class BaseConvTranspose(Layer):
     """Shared arguments of the transposed convolutions (see :class:`Conv2DTranspose`)."""
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     rank = 2
 
     def __init__(

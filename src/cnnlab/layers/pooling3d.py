@@ -13,7 +13,7 @@ from cnnlab.ops.pool3d import avg_pool3d, max_pool3d
 
 
 class _Pooling3D(Layer):
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     _op = staticmethod(max_pool3d)
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
@@ -86,7 +86,7 @@ class AveragePooling3D(_Pooling3D):
 
 
 class _GlobalPooling3D(Layer):
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)

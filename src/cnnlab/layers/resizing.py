@@ -16,7 +16,7 @@ from cnnlab.ops.upsampling import INTERPOLATIONS, upsample
 
 
 class _Spatial(Layer):
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     rank = 2
 
     def _init_layout(self, data_format):

@@ -7,71 +7,60 @@ step is::
 
     y_pred = model(x_batch, training=True)           # forward, recording the graph
     loss = mean_loss(y_batch, y_pred) + sum(model.losses)   # + regularisation
-    loss.backward()                                  # gradients into every weight.grad
+    grads = grad(loss, weights)                      # backward
     optimizer.apply_gradients(zip(grads, weights))   # in-place update, then constraints
 
-The logged ``loss`` and metrics are running means over the epoch's samples.
+How the first three lines run is the engine's business (:mod:`cnnlab.engine.run`: the
+batch cut into shards on every core, the forward pass replayed from a recorded plan);
+this module hands it the model's layers and loss and does the rest. The logged ``loss``
+and metrics are running means over the epoch's samples.
 """
 
 from __future__ import annotations
 
-import collections
 import itertools
 import math
 
 import numpy as np
 
-from cnnlab import parallel
 from cnnlab.autograd import no_grad
 from cnnlab.data import adapters
-from cnnlab.engine import allocator
-from cnnlab.models import replay, sharded_steps, training_stream
+from cnnlab.engine import run as engine_run
 from cnnlab.models import training_data as data
+from cnnlab.models import training_stream
 from cnnlab.models.compiling import CompileMixin
 from cnnlab.utils.random import get_generator
-
-# predict/evaluate keep this many batches started beyond the one being handed over, so
-# a worker that finishes a shard finds the next one queued (see _batch_outputs).
-BATCHES_AHEAD = 4
 
 
 class TrainingMixin(CompileMixin):
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
 
     # ---- one batch ----------------------------------------------------------------------
-    def _forward(self, x, training):
-        """The outputs (a list of Tensors) for one batch; inside ``fit``, ``predict`` or
-        ``evaluate`` replayed from a recorded plan when one may serve (``replay``)."""
-        outputs = replay.forward(self, x, training)
-        if outputs is not None:
-            return outputs
-        return self._forward_layers(x, training)
-
     def _forward_layers(self, x, training=False):
+        """The outputs (a list of Tensors) of the model's layers for one batch."""
         out = self(x, training=training)
         return list(out) if isinstance(out, list | tuple) else [out]
 
-    def _train_step(self, x, y, sample_weight, where=None, pool=None):
-        """One update. ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error
-        raised before the weights change. With a ``pool`` (``cnnlab.parallel``) the
-        batch runs as shards on every core when the losses allow it."""
-        state = self._compile_state
-        y_true = data.flat(y)
-        weights = self.trainable_weights
-        for w in weights:
-            w.grad = None
-        pieces = self._shards(pool, y_true)
-        if pieces and sharded_steps.losses_split_over_batch(state):
-            loss, parts, y_pred, grads = sharded_steps.train_step(
-                self, pool, pieces, x, y_true, sample_weight
-            )
-        else:
-            y_pred = self._forward(x, training=True)
-            self._build_compiled(y_true, y_pred)
-            loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
-            if loss.requires_grad:
-                loss.backward()
-            grads = [w.grad for w in weights]
+    def _run(self, training: bool):
+        """How one ``fit``/``evaluate``/``predict`` call runs its batches: the engine's
+        seam (:func:`cnnlab.engine.run.model_run`), given the layers to call."""
+        return engine_run.model_run(self, self._forward_layers, training)
+
+    def _loss(self, y_true, y_pred, sample_weight, penalties):
+        """``(loss, parts)``: the compiled loss of a batch (or shard) plus ``penalties``."""
+        self._build_compiled(y_true, y_pred)
+        return self._compile_state.compute_loss(y_true, y_pred, sample_weight, penalties)
+
+    def _train_step(self, x, y, sample_weight, where=None, run=None):
+        """One update: the step of the module docstring, its forward pass, loss and
+        gradients computed by the engine's ``run`` (on shards, replayed, when it may).
+        ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error raised before
+        the weights change."""
+        state, weights, y_true = self._compile_state, self.trainable_weights, data.flat(y)
+        run = run or engine_run.single_batch(self, self._forward_layers, True)
+        loss, parts, y_pred, grads = run.gradients(
+            x, y_true, sample_weight, self._loss, weights, state.losses
+        )
         value = float(loss.data)
         if where is not None and not math.isfinite(value):
             raise data.bad_loss_error(value, *where)
@@ -80,64 +69,22 @@ class TrainingMixin(CompileMixin):
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
-    @staticmethod
-    def _shards(pool, y_true):
-        """The shard slices of a batch, or None to run it whole."""
-        if pool is None or not y_true:
-            return None
-        pieces = pool.slices(len(y_true[0]))
-        return pieces if len(pieces) > 1 else None
-
-    def _predict_batch(self, x, pool=None):
-        """The inference outputs of one batch (a list of Tensors), on shards if a pool
-        is given."""
-        pieces = None if pool is None else pool.slices(data.num_samples("predict", x=x))
-        with no_grad():
-            if pieces and len(pieces) > 1:
-                return sharded_steps.forward(self, pool, pieces, x)
-            return self._forward(x, training=False)
-
-    def _batch_outputs(self, x, slices, pool=None, ahead=False):
-        """For each batch ``x[index]`` of ``slices``, in order, a function returning its
-        inference outputs (:meth:`_predict_batch`), computed when called.
-
-        With ``ahead`` (and a pool), a batch's shards are started on the workers before
-        the previous batch's outputs are handed over: the cores go on with the next
-        batch while the caller runs its callbacks and metrics, and no core waits for
-        the other's shard to finish (10k test images of the lecture's convnet on 2
-        cores: 18.2k -> 20.9k images/s). The outputs are the same; only hooks that
-        must run before a batch is computed (``on_*_batch_begin``) rule it out.
-        """
-        if pool is None or not ahead:
-            for index in slices:
-                yield lambda index=index: self._predict_batch(data.take(x, index), pool)
-            return
-        started = collections.deque()
-        try:
-            for index in slices:
-                batch = data.take(x, index)
-                pieces = pool.slices(data.num_samples("predict", x=batch))
-                with no_grad():
-                    started.append(sharded_steps.StartedForward(self, pool, pieces, batch))
-                if len(started) > BATCHES_AHEAD:
-                    yield started.popleft()
-            while started:
-                yield started.popleft()
-        finally:  # stopped early (an error): drop the batches not begun
-            for outputs in started:
-                outputs.cancel()
-
     def _test_step(self, x, y, sample_weight, outputs=None):
         """One evaluation batch: the loss and metrics updated; ``outputs`` is a function
-        giving the batch's inference outputs (from :meth:`_batch_outputs`)."""
+        giving the batch's inference outputs (from the engine's run), else the layers
+        run on ``x``."""
         state = self._compile_state
         y_true = data.flat(y)
-        y_pred = outputs() if outputs else self._predict_batch(x)
         with no_grad():
-            self._build_compiled(y_true, y_pred)
-            loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
+            y_pred = outputs() if outputs else self._forward_layers(x, training=False)
+            loss, parts = self._loss(y_true, y_pred, sample_weight, self.losses)
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
+
+    def _inference_batches(self, run, x, slices, ahead):
+        """The engine's inference outputs of each batch ``x[index]`` of ``slices``."""
+        batches = ((b, data.num_samples("predict", x=b)) for b in (data.take(x, i) for i in slices))
+        return run.infer_batches(batches, ahead)
 
     # ---- data preparation ---------------------------------------------------------------
     def _float_dtype(self):
@@ -159,7 +106,7 @@ class TrainingMixin(CompileMixin):
         """Build losses/metrics from one batch and check the labels of all samples."""
         first = slice(0, min(batch_size, data.num_samples(fn, x=x)))
         with no_grad():
-            y_pred = self._forward(data.take(x, first), training=False)
+            y_pred = self._forward_layers(data.take(x, first), training=False)
         y_true = data.flat(y)
         self._build_compiled([a[first] for a in y_true], y_pred)
         self._compile_state.check_sparse_labels(y_true, y_pred, fn)
@@ -200,7 +147,6 @@ class TrainingMixin(CompileMixin):
                 ``TerminateOnNaN`` callback is given).
         """
         fn = "fit"
-        allocator.apply_policy()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
@@ -241,8 +187,7 @@ class TrainingMixin(CompileMixin):
         self.stop_training = False
         callback_list.on_train_begin()
         logs = {}
-        with parallel.shard_pool(self, True, batch_size) as pool, replay.session(self):
-            val_pool = pool if self.treats_examples_apart(training=False) else None
+        with self._run(training=True) as run:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
@@ -251,7 +196,7 @@ class TrainingMixin(CompileMixin):
                     callback_list.on_train_batch_begin(step)
                     logs = self._train_step(
                         data.take(x, index), data.take(y, index), data.take(sample_weight, index),
-                        where=(epoch, step, steps) if stop_on_nan else None, pool=pool,
+                        where=(epoch, step, steps) if stop_on_nan else None, run=run,
                     )  # fmt: skip
                     callback_list.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -260,7 +205,7 @@ class TrainingMixin(CompileMixin):
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._run_evaluation(
                         *validation_data, validation_batch_size or batch_size, validation_steps,
-                        callback_list, val_pool,
+                        callback_list,
                     )  # fmt: skip
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callback_list.on_epoch_end(epoch, epoch_logs)
@@ -343,15 +288,15 @@ class TrainingMixin(CompileMixin):
             order = get_generator().permutation(n) if shuffle else None
             yield from data.batch_slices(n, batch_size, order)
 
-    def _run_evaluation(self, x, y, sample_weight, batch_size, steps, callback_list, pool=None):
+    def _run_evaluation(self, x, y, sample_weight, batch_size, steps, callback_list):
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
         n = data.num_samples("evaluate", x=x)
         slices = list(itertools.islice(data.batch_slices(n, batch_size), steps))
         ahead = not callback_list.overrides("on_test_batch_begin")
-        with replay.session(self):
-            outputs = self._batch_outputs(x, slices, pool, ahead)
+        with self._run(training=False) as run:
+            outputs = self._inference_batches(run, x, slices, ahead)
             for step, (index, batch_outputs) in enumerate(zip(slices, outputs, strict=True)):
                 callback_list.on_test_batch_begin(step)
                 logs = self._test_step(
@@ -376,7 +321,6 @@ class TrainingMixin(CompileMixin):
             dict when ``return_dict``.
         """
         fn = "evaluate"
-        allocator.apply_policy()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
@@ -399,8 +343,7 @@ class TrainingMixin(CompileMixin):
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
         callback_list = data.callback_list(callbacks, self, verbose, 1, total)
-        with parallel.shard_pool(self, False, batch_size) as pool:
-            logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list, pool)
+        logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list)
         return logs if return_dict else self._in_order(logs)
 
     def _in_order(self, logs):
@@ -418,7 +361,6 @@ class TrainingMixin(CompileMixin):
         """The model's outputs for ``x``, computed in batches with ``training=False`` and
         no graph: a float32 array (a list of arrays for several outputs)."""
         fn = "predict"
-        allocator.apply_policy()
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
@@ -437,9 +379,9 @@ class TrainingMixin(CompileMixin):
         callback_list.on_predict_begin()
         chunks = []
         ahead = not callback_list.overrides("on_predict_batch_begin")
-        with parallel.shard_pool(self, False, batch_size) as pool, replay.session(self):
+        with self._run(training=False) as run:
             slices = itertools.islice(data.batch_slices(n, batch_size), total)
-            for step, outputs in enumerate(self._batch_outputs(x, slices, pool, ahead)):
+            for step, outputs in enumerate(self._inference_batches(run, x, slices, ahead)):
                 callback_list.on_predict_batch_begin(step)
                 chunks.append([o.data for o in outputs()])
                 callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
@@ -471,7 +413,7 @@ class TrainingMixin(CompileMixin):
         """The outputs for one batch (no graph)."""
         x = data.as_inputs(x, self._float_dtype(), "predict_on_batch")
         with no_grad():
-            outputs = self._forward(x, training=False)
+            outputs = self._forward_layers(x, training=False)
         arrays = [o.data for o in outputs]
         return arrays[0] if len(arrays) == 1 else arrays
 

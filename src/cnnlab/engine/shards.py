@@ -14,8 +14,9 @@ on every core, and each matrix product runs on its own core with OpenBLAS pinned
 thread (``threadpoolctl``) instead of two threads sharing every product.
 
 It applies only where the shards give the same results as the whole batch: models whose
-layers all treat examples apart (``Layer.per_example``; not Dropout or BatchNormalization
-in training) and losses that average over examples. Anything else runs whole, as before.
+layers all treat examples apart (the capabilities ``per_example``, ``uses_randomness`` and
+``keeps_batch_state`` of ``Layer``: not Dropout or BatchNormalization in training) and
+losses that declare ``per_example`` and average over examples. Anything else runs whole.
 
 ``cnnlab.config.settings.threads`` (``CNNLAB_THREADS``) sets the number of shards (``1``
 turns sharding off); by default it is the number of cores the process may use. Without
