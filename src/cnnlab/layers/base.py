@@ -309,7 +309,9 @@ class Layer:
         if not self.built:
             self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
         self._call_losses = []
-        outputs = self._call(inputs, training=bool(training), **kwargs)
+        if training is not None or not self._passes_unset_training:
+            training = bool(training)
+        outputs = self._call(inputs, training=training, **kwargs)
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 loss = self.activity_regularizer(out)
@@ -328,6 +330,9 @@ class Layer:
         return self.call(inputs, **kwargs)
 
     _takes_list = False  # merge layers and multi-input models take a list of inputs
+    # Models hand an unset ``training`` (None) on to their layers, so each layer's own
+    # default applies, as in Keras: False for most, True for the random augmentations.
+    _passes_unset_training = False
 
     def _convert_inputs(self, inputs):
         """Data -> Tensor(s) of the layer's dtype. A list is a list of inputs for layers
