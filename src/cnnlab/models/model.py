@@ -215,7 +215,8 @@ class Model(TrainingMixin, Layer):
             )
 
         def step(node, args):
-            return node.layer(args, training=training, **node.call_kwargs)
+            kwargs = {"training": training, **node.call_kwargs}  # an explicit training= wins
+            return node.layer(args, **kwargs)
 
         return self._pack_outputs(self._run_graph(flat, step))
 
