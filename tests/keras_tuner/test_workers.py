@@ -101,27 +101,34 @@ class Die(Callback):
         os.kill(os.getpid(), signal.SIGKILL)  # the worker dies in the middle of its trial
 
 tuner = kt.RandomSearch(build_model, "val_accuracy", max_trials=2, directory={dir!r},
-                        project_name="dead", heartbeat_interval=1, grace_period=2)
+                        project_name={study!r}, storage={storage!r}, heartbeat_interval=1,
+                        grace_period=2)
 args, kwargs = fit_args()
 tuner.search(*args, **kwargs, callbacks=[Die()])
 """
 
 
-def test_a_dead_workers_trial_ends_failed_and_is_replaced(tmp_path):
-    script = DIE_IN_A_TRIAL.format(src=str(ROOT / "src"), root=str(ROOT), dir=str(tmp_path))
+@pytest.mark.parametrize("where", ["journal", "postgresql"])
+def test_a_dead_workers_trial_ends_failed_and_is_replaced(tmp_path, where):
+    storage = None
+    if where == "postgresql":
+        storage = os.environ.get("CNNLAB_TEST_POSTGRES_URL")
+        if not storage:
+            pytest.skip("CNNLAB_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL server)")
+    study = f"dead-{os.getpid()}-{time.time_ns()}"
+    script = DIE_IN_A_TRIAL.format(
+        src=str(ROOT / "src"), root=str(ROOT), dir=str(tmp_path), study=study, storage=storage
+    )
     proc = subprocess.run([sys.executable, "-c", script], env=_env(), timeout=120)
     assert proc.returncode == -signal.SIGKILL
     tuner = kt.RandomSearch(
-        build_model,
-        "val_accuracy",
-        max_trials=2,
-        directory=tmp_path,
-        project_name="dead",
-        heartbeat_interval=1,
-        grace_period=2,
-    )
+        build_model, "val_accuracy", max_trials=2, directory=tmp_path, project_name=study,
+        storage=storage, heartbeat_interval=1, grace_period=2,
+    )  # fmt: skip
     assert [t.state for t in tuner.study.trials] == [State.RUNNING]
-    time.sleep(2.5)  # longer than the grace period since its last heartbeat
+    time.sleep(3)  # longer than the grace period since its last heartbeat
     args, kwargs = fit_args()
     tuner.search(*args, **kwargs)
     assert [t.state for t in tuner.study.trials] == [State.FAIL, State.COMPLETE, State.COMPLETE]
+    if storage is not None:
+        optuna.delete_study(study_name=study, storage=tuner.study._storage)

@@ -150,9 +150,9 @@ def test_weight_file_suffixes_are_checked(tmp_path):
     model = _dense_model()
     with pytest.raises(ValueError, match=r"must end in \.weights\.npz \(cnnlab writes NumPy"):
         save_weights(model, tmp_path / "w.weights.h5")  # Keras' name for HDF5 weights
-    with pytest.raises(ValueError, match=r"must end in \.weights\.npz\. Received"):
+    with pytest.raises(ValueError, match=r"must end in \.weights\.npz or \.safetensors\. Received"):
         save_weights(model, tmp_path / "w.npz")
-    with pytest.raises(ValueError, match=r"must end in \.weights\.npz or \.keras"):
+    with pytest.raises(ValueError, match=r"must end in \.weights\.npz, \.safetensors or \.keras"):
         load_weights(model, tmp_path / "w.weights.h5")
     with pytest.raises(ValueError, match=r"must end in \.keras"):
         save_model(model, tmp_path / "model.h5")

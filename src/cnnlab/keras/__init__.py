@@ -21,6 +21,7 @@ from cnnlab import __version__
 from cnnlab import ops as ops
 from cnnlab.keras import (
     activations,
+    applications,
     backend,
     callbacks,
     constraints,
@@ -40,7 +41,7 @@ from cnnlab.models import Model, Sequential
 
 __all__ = [
     "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
-    "__version__", "activations", "backend", "callbacks", "constraints", "datasets",
+    "__version__", "activations", "applications", "backend", "callbacks", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
     "regularizers", "saving", "utils",
 ]  # fmt: skip

@@ -297,7 +297,11 @@ class Layer:
     # ---- calling -----------------------------------------------------------------------
     def __call__(self, inputs, training=None, **kwargs):
         if is_symbolic(inputs):
-            return self._symbolic_call(inputs, kwargs)
+            # An explicit training= in a functional call is kept by the node and wins over
+            # the model's mode (Keras: base(x, training=False) keeps BatchNormalization in
+            # inference mode even when fit trains the model, and after unfreezing).
+            fixed = kwargs if training is None else {**kwargs, "training": bool(training)}
+            return self._symbolic_call(inputs, fixed)
         inputs = self._convert_inputs(inputs)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
         if not self.built:

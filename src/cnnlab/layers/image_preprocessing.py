@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from cnnlab.layers.base import Layer
+from cnnlab.layers.node import is_symbolic
 from cnnlab.ops import image as image_ops
 
 
@@ -192,7 +193,11 @@ class RandomLayer(ImageLayer):
     def __call__(self, inputs, training=None, **kwargs):
         # As Keras 3 (``call(..., training=True)``): a direct call (of the layer or of a
         # model around it) augments; fit passes training=True, predict/evaluate False.
-        return super().__call__(inputs, training=True if training is None else training, **kwargs)
+        # In a functional model (symbolic inputs) the model's mode decides, unless the
+        # call names one: a call's explicit training= is recorded with it (Layer.__call__).
+        if training is None and not is_symbolic(inputs):
+            training = True
+        return super().__call__(inputs, training=training, **kwargs)
 
     @property
     def generator(self) -> np.random.Generator:

@@ -50,6 +50,7 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.npz"
 OPTIMIZER = "optimizer.npz"
 WEIGHTS_SUFFIX = ".weights.npz"
+SAFETENSORS_SUFFIX = ".safetensors"
 
 
 # ---- writing ----------------------------------------------------------------------------
@@ -181,16 +182,27 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Save only the weights, to a ``.weights.npz`` file (arrays named by variable path).
+    """Save only the weights, to a ``.weights.npz`` or ``.safetensors`` file (arrays named
+    by variable path).
 
     Raises:
         ValueError: the name does not end in ``.weights.npz`` or the model is not built.
     """
     path = Path(filepath)
+    if path.suffix == SAFETENSORS_SUFFIX:
+        if not getattr(model, "built", False):
+            raise ValueError("save_weights: the model is not built yet (it has no weights).")
+        from cnnlab.interop.safetensors_io import write_safetensors
+
+        named = _named_weights(model)
+        with _atomic_path(path, overwrite, "save_weights") as tmp:
+            write_safetensors(tmp, named)
+        return
     if not path.name.endswith(WEIGHTS_SUFFIX):
         hint = " (cnnlab writes NumPy .npz, not HDF5)" if path.suffix == ".h5" else ""
         raise ValueError(
-            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint}. "
+            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint} or "
+            f"{SAFETENSORS_SUFFIX}. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
