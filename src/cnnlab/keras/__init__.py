@@ -18,7 +18,6 @@ Example:
 """
 
 from cnnlab import __version__
-from cnnlab import ops as ops
 from cnnlab.keras import (
     activations,
     backend,
@@ -30,7 +29,9 @@ from cnnlab.keras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
@@ -42,5 +43,5 @@ __all__ = [
     "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
     "__version__", "activations", "backend", "callbacks", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "regularizers", "saving", "utils",
+    "random", "regularizers", "saving", "utils",
 ]  # fmt: skip

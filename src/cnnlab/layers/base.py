@@ -15,6 +15,7 @@ Shapes always include the batch axis, ``None`` when unknown: ``(None, 28, 28, 1)
 from __future__ import annotations
 
 import inspect
+import threading
 
 import numpy as np
 
@@ -174,21 +175,49 @@ class Layer:
     # ---- weights -----------------------------------------------------------------------
     def add_weight(
         self,
-        name,
-        shape,
-        initializer="glorot_uniform",
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
         regularizer=None,
         constraint=None,
-        trainable=True,
-        dtype=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
     ) -> Variable:
-        """Create, initialise and track a weight; returns the :class:`Variable`."""
+        """Create, initialise and track a weight; returns the :class:`Variable`.
+
+        Keras 3's signature. ``shape=None`` is a scalar; ``initializer=None`` is
+        ``"glorot_uniform"`` for float weights and ``"zeros"`` otherwise; integer
+        weights (counters) are never trainable. The Keras 2 order ``add_weight(name,
+        shape, ...)`` is also accepted.
+        """
         from cnnlab import initializers
 
-        shape = _as_shape(shape, "shape")
-        dtype = self.dtype if dtype is None else resolve_float_dtype(dtype)
+        if isinstance(shape, str) and name is None:  # Keras 2: add_weight(name, shape)
+            name, shape, initializer = shape, initializer, None
+        shape = () if shape is None else _as_shape(shape, "shape")
+        if any(d is None or d < 0 for d in shape):
+            raise ValueError(
+                f"Layer '{self.name}': add_weight needs a fully known, non-negative shape. "
+                f"Received: shape={shape}"
+            )
+        if name is None:
+            name = f"variable_{len(self._own_weights)}" if self._own_weights else "variable"
+        if dtype is None:
+            dtype = self.dtype
+        else:
+            dtype = np.dtype(dtype)
+            if dtype.kind not in "biuf":
+                raise ValueError(
+                    f"Layer '{self.name}': add_weight dtype must be numeric. Received: {dtype}"
+                )
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)
-        value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
+        init_dtype = dtype if dtype.kind == "f" else np.dtype("float64")  # then cast
+        value = np.asarray(init(shape, dtype=init_dtype)).astype(dtype)
         if value.shape != shape:
             raise ValueError(
                 f"Layer '{self.name}': the initializer of weight '{name}' returned shape "
@@ -202,7 +231,7 @@ class Layer:
             regularizer=_get("regularizers", regularizer),
             constraint=_get("constraints", constraint),
         )
-        variable.requires_grad = trainable and self._trainable
+        variable.requires_grad = variable.trainable and self._trainable
         self._own_weights.append(variable)
         return variable
 
@@ -293,15 +322,31 @@ class Layer:
         return out
 
     # ---- calling -----------------------------------------------------------------------
-    def __call__(self, inputs, training=None, **kwargs):
-        if is_symbolic(inputs):
-            return self._symbolic_call(inputs, kwargs)
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        """Run the layer: on data, ``call``; on KerasTensors, record a graph node.
+
+        Extra positional tensors (``layer(a, b)``) go to ``call`` positionally, as in
+        Keras 3. ``training=None`` inherits the value of the enclosing layer call (a
+        Dropout inside a subclassed model trains when ``fit`` calls the model).
+        """
+        if args and not _positional_tensors(args):
+            args, training = _training_from_positional(self, args, training)
+        if is_symbolic((inputs, *args)):
+            return self._symbolic_call(inputs, kwargs, args)
+        if training is None:
+            training = _call_context.training
         inputs = self._convert_inputs(inputs)
+        args = tuple(self._convert_inputs(a) if _is_data(a) else a for a in args)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
         if not self.built:
-            self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
+            rest = [_batchless_shapes(a) for a in args if _is_data(a)]
+            self._maybe_build(_build_shapes(self, _batchless_shapes(inputs), rest))
         self._call_losses = []
-        outputs = self._call(inputs, training=bool(training), **kwargs)
+        outer, _call_context.training = _call_context.training, bool(training)
+        try:
+            outputs = self._call(inputs, *args, training=bool(training), **kwargs)
+        finally:
+            _call_context.training = outer
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 loss = self.activity_regularizer(out)
@@ -310,14 +355,14 @@ class Layer:
                 self.add_loss(loss)
         return outputs
 
-    def _call(self, inputs, training=False, **kwargs):
+    def _call(self, inputs, *args, training=False, **kwargs):
         cls = type(self)
         if cls not in _CALL_TAKES_TRAINING:
             params = inspect.signature(self.call).parameters
             _CALL_TAKES_TRAINING[cls] = "training" in params
-        if _CALL_TAKES_TRAINING[cls]:
+        if _CALL_TAKES_TRAINING[cls] and "training" not in kwargs:
             kwargs["training"] = training
-        return self.call(inputs, **kwargs)
+        return self.call(inputs, *args, **kwargs)
 
     _takes_list = False  # merge layers and multi-input models take a list of inputs
 
@@ -349,12 +394,16 @@ class Layer:
             )
         return Tensor(array, dtype=self.dtype)
 
-    def _symbolic_call(self, inputs, kwargs):
+    def _symbolic_call(self, inputs, kwargs, args=()):
         shapes = map_structure(lambda t: t.shape, inputs)
         self._check_input_spec(shapes)
-        self._maybe_build(shapes)
+        rest = [map_structure(lambda t: t.shape, a) for a in args if _is_data(a)]
+        self._maybe_build(_build_shapes(self, shapes, rest))
         try:
-            out_shapes = self.compute_output_shape(shapes)
+            if args:
+                out_shapes = self._spread_output_shape(inputs, args, rest, kwargs)
+            else:
+                out_shapes = self.compute_output_shape(shapes)
         except ValueError as err:
             if f'"{self.name}"' in str(err) or f"'{self.name}'" in str(err):
                 raise
@@ -369,8 +418,28 @@ class Layer:
             for i, s in enumerate(leaves)
         ]  # fmt: skip
         outputs = tensors[0] if _is_single_shape(out_shapes) else list(tensors)
-        self._inbound_nodes.append(Node(self, inputs, kwargs, outputs))
+        call_args = (inputs, *args) if args else inputs
+        self._inbound_nodes.append(Node(self, call_args, kwargs, outputs, spread=bool(args)))
         return outputs
+
+    def _spread_output_shape(self, inputs, args, arg_shapes, kwargs):
+        """The output shape of ``call(a, b, ...)`` on several positional tensors: the
+        layer's own ``compute_output_shape(a_shape, b_shape, ...)`` when it takes that
+        many shapes, else one call on ones (batch size 1)."""
+        own = type(self).compute_output_shape is not Layer.compute_output_shape
+        if own and _accepts_positional(self.compute_output_shape, 1 + len(arg_shapes)):
+            first = map_structure(lambda t: t.shape, inputs)
+            return self.compute_output_shape(first, *arg_shapes)
+
+        def ones(t):
+            if not isinstance(t, KerasTensor):
+                return t
+            return Tensor(np.ones(tuple(1 if d is None else d for d in t.shape), self.dtype))
+
+        with no_grad():
+            out = self._call(map_structure(ones, inputs), *map_structure(ones, args),
+                             training=False, **kwargs)  # fmt: skip
+        return map_structure(lambda t: (None, *t.shape[1:]), out)
 
     def _check_input_spec(self, shapes) -> None:
         if self.input_spec is None:
@@ -395,7 +464,11 @@ class Layer:
     def _maybe_build(self, input_shape) -> None:
         if self.built:
             return
-        self.build(input_shape)
+        if isinstance(input_shape, _SpreadShapes):
+            self.build(*input_shape)
+            input_shape = tuple(input_shape)
+        else:
+            self.build(input_shape)
         self.built = True
         self._build_input_shape = input_shape
 
@@ -436,6 +509,61 @@ class Layer:
 
 
 # ---- helpers ----------------------------------------------------------------------------
+class _CallContext(threading.local):
+    """The ``training`` flag of the layer call being run in this thread (``False``
+    outside any call)."""
+
+    training = False
+
+
+_call_context = _CallContext()
+
+
+def _is_data(x) -> bool:
+    return isinstance(x, Tensor | np.ndarray | KerasTensor) or (
+        isinstance(x, list | tuple) and any(isinstance(v, Tensor | np.ndarray) for v in x)
+    )
+
+
+def _positional_tensors(args) -> bool:
+    return any(_is_data(a) for a in args)
+
+
+def _training_from_positional(layer, args, training):
+    """``layer(x, True)``: a second positional that is not a tensor is ``training`` when
+    ``call``'s second parameter is named so (Keras 2 code)."""
+    params = list(inspect.signature(layer.call).parameters)
+    if len(args) == 1 and len(params) >= 2 and params[1] == "training" and training is None:
+        return (), args[0]
+    return args, training
+
+
+def _accepts_positional(fn, count: int) -> bool:
+    params = [
+        p for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]  # fmt: skip
+    has_var = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
+    return has_var or len(params) >= count
+
+
+def _build_shapes(layer, first, rest):
+    """What ``build`` receives: the first input's shape, or every positional input's
+    shape when ``build`` takes that many (``build(self, a_shape, b_shape)``)."""
+    own_build = type(layer).build is not Layer.build
+    if rest and own_build and _accepts_positional(layer.build, 1 + len(rest)):
+        return _SpreadShapes((first, *rest))
+    return first
+
+
+def _batchless_shapes(data):
+    return map_structure(lambda t: (None, *t.shape[1:]), data)
+
+
+class _SpreadShapes(tuple):
+    """Shapes of several positional inputs, given to ``build`` as separate arguments."""
+
+
 def _as_shape(shape, what: str) -> tuple:
     if isinstance(shape, int | np.integer):
         return (int(shape),)

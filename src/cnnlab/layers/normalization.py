@@ -116,7 +116,7 @@ class BatchNormalization(Layer):
 
     def _add_stat(self, name, shape):
         return self.add_weight(
-            name, shape, initializer=self._args.initializer[name], trainable=False
+            shape=shape, name=name, initializer=self._args.initializer[name], trainable=False
         )
 
     def _expand(self, t):

@@ -144,7 +144,7 @@ class CompileState:
 
     def logs(self) -> dict:
         """Current results, names sorted (as Keras 3's logs)."""
-        results = {m.name: m.result() for m in self.all_metrics()}
+        results = {m.name: metrics_module.result_value(m.result()) for m in self.all_metrics()}
         return {k: results[k] for k in sorted(results)}
 
     # ---- config -----------------------------------------------------------------------

@@ -200,6 +200,24 @@ class Model(TrainingMixin, Layer):
     def _takes_list(self) -> bool:
         return self._is_graph and len(self.inputs) > 1
 
+    def _convert_inputs(self, inputs):
+        """Data -> Tensors, each in its input's dtype (integer inputs stay integers)."""
+        if not self._is_graph or all(t.dtype.kind == "f" for t in self.inputs):
+            return super()._convert_inputs(inputs)
+        flat = flatten(inputs)
+        if len(flat) != len(self.inputs):
+            return super()._convert_inputs(inputs)
+        converted = [
+            _input_layer(t)._convert_input(x) for t, x in zip(self.inputs, flat, strict=True)
+        ]
+        return pack_sequence_as(inputs, converted) if len(flat) > 1 else converted[0]
+
+    def input_dtypes(self):
+        """The dtype of each model input (float32 unless ``keras.Input(dtype=...)``)."""
+        if not self._is_graph:
+            return None
+        return [t.dtype for t in self.inputs]
+
     def call(self, inputs, training=False):
         if not self._is_graph:
             raise NotImplementedError(
@@ -218,7 +236,10 @@ class Model(TrainingMixin, Layer):
         )
 
         def step(node, args):
-            return node.layer(args, training=training, **node.call_kwargs, **plan.get(id(node), {}))
+            extra = plan.get(id(node), {})
+            if node.spread:
+                return node.layer(*args, training=training, **node.call_kwargs, **extra)
+            return node.layer(args, training=training, **node.call_kwargs, **extra)
 
         return self._pack_outputs(self._run_graph(flat, step))
 
@@ -236,7 +257,7 @@ class Model(TrainingMixin, Layer):
         if not self._is_graph:
             return super().compute_output_shape(input_shape)
         shapes = [tuple(input_shape)] if len(self.inputs) == 1 else [tuple(s) for s in input_shape]
-        outs = self._run_graph(shapes, lambda node, args: node.layer.compute_output_shape(args))
+        outs = self._run_graph(shapes, _node_output_shape)
         return outs[0] if isinstance(self._output_structure, KerasTensor) else list(outs)
 
     # ---- layers ------------------------------------------------------------------------
@@ -364,7 +385,7 @@ class Model(TrainingMixin, Layer):
             entry = serialize_layer(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = [
-                {"args": [map_structure(tensor_config, n.call_args)], "kwargs": n.call_kwargs}
+                {"args": _node_args(n, tensor_config), "kwargs": n.call_kwargs}
                 for n in kept[id(layer)]
                 if not n.is_input
             ]
@@ -388,6 +409,25 @@ class Model(TrainingMixin, Layer):
         if "input_layers" not in config:
             return cls(**config)
         return functional_from_config(cls, config)
+
+
+def _node_output_shape(node, shapes):
+    """A node's output shape(s) from its input shape(s)."""
+    if not node.spread:
+        return node.layer.compute_output_shape(shapes)
+    first, *rest = (KerasTensor(s) for s in shapes)
+    return node.layer._spread_output_shape(first, tuple(rest), list(shapes[1:]), node.call_kwargs)
+
+
+def _node_args(node, tensor_config) -> list:
+    """A node's positional arguments in Keras 3's config form (``"args": [...]``)."""
+    if node.spread:
+        return [map_structure(tensor_config, a) for a in node.call_args]
+    return [map_structure(tensor_config, node.call_args)]
+
+
+def _input_layer(tensor):
+    return tensor._keras_history[0]
 
 
 def _producer(tensor):
@@ -427,7 +467,7 @@ def functional_from_config(cls, config: dict):
                 waiting.append((name, index, node))
                 continue
             args = resolve(node["args"])
-            out = layers[name](args[0] if len(args) == 1 else args, **node.get("kwargs", {}))
+            out = layers[name](*args, **node.get("kwargs", {}))
             produced[(name, index)] = flatten(out)
             progress = True
         if not progress:

@@ -257,9 +257,18 @@ class TrainingMixin:
         dtype = np.dtype(getattr(self, "dtype", None) or "float32")
         return dtype if dtype.kind == "f" else np.dtype("float32")
 
+    def _input_data_dtypes(self):
+        """The float dtype for all inputs, or one dtype per input when some model input
+        is an integer one (``keras.Input(dtype="int32")``)."""
+        dtype = self._float_dtype()
+        dtypes = self.input_dtypes() if hasattr(self, "input_dtypes") else None
+        if not dtypes or all(d.kind == "f" for d in dtypes):
+            return dtype
+        return [d if d.kind != "f" else dtype for d in dtypes]
+
     def _prepare(self, x, y, sample_weight, fn, need_y=True):
         dtype = self._float_dtype()
-        x = data.as_inputs(x, dtype, fn)
+        x = data.as_inputs(x, self._input_data_dtypes(), fn)
         y = data.as_targets(y, dtype, fn)
         if need_y and y is None:
             raise ValueError(f"{fn}: y is required (the targets). Received: y=None")
@@ -471,7 +480,7 @@ class TrainingMixin:
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
         verbose = _verbose(verbose, fn)
-        x = data.as_inputs(x, self._float_dtype(), fn)
+        x = data.as_inputs(x, self._input_data_dtypes(), fn)
         n = data.num_samples(fn, x=x)
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
@@ -512,7 +521,7 @@ class TrainingMixin:
 
     def predict_on_batch(self, x):
         """The outputs for one batch (no graph)."""
-        x = data.as_inputs(x, self._float_dtype(), "predict_on_batch")
+        x = data.as_inputs(x, self._input_data_dtypes(), "predict_on_batch")
         with no_grad():
             outputs = self._forward(x, training=False)
         arrays = [o.data for o in outputs]
