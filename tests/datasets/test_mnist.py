@@ -164,3 +164,16 @@ def test_keras_facade_points_to_cnnlab_datasets():
 
     assert keras.datasets.mnist.load_data is mnist.load_data
     assert keras.datasets.fashion_mnist.load_data is fashion_mnist.load_data
+
+
+def test_full_fashion_mnist_from_recompressed_copies_is_verified_by_content():
+    from cnnlab.datasets import _download, fashion_mnist
+
+    path = _download.data_dir() / "fashion_mnist" / FILES["x_test"]
+    gzip_md5 = md5(path.read_bytes())
+    assert gzip_md5 not in fashion_mnist.CHECKSUMS[FILES["x_test"]][:1]  # not Zalando's bytes
+    (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data(progress=False)
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_test.dtype == np.uint8
+    assert np.bincount(y_train, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(y_test, minlength=10).tolist() == [1000] * 10

@@ -22,12 +22,25 @@ FILES = {
     "x_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
-# MD5s of the gzip files published by Zalando Research.
+# MD5s of the gzip files published by Zalando Research, then of their uncompressed content
+# (re-compressed copies, such as Debian's, have other gzip bytes but the same content).
 CHECKSUMS = {
-    "train-images-idx3-ubyte.gz": ("8d4fb7e6c68d591d4c3dfef9ec88bf0d",),
-    "train-labels-idx1-ubyte.gz": ("25c81989df183df01b3e8a0aad5dffbe",),
-    "t10k-images-idx3-ubyte.gz": ("bef4ecab320f06d8554ea6380940ec79",),
-    "t10k-labels-idx1-ubyte.gz": ("bb300cfdad3c16e7a12a480ee83cd310",),
+    "train-images-idx3-ubyte.gz": (
+        "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "25c81989df183df01b3e8a0aad5dffbe",
+        "9018921c3c673c538a1fc5bad174d6f9",
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "bef4ecab320f06d8554ea6380940ec79",
+        "8181f5470baa50b63fa0f6fddb340f0a",
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "bb300cfdad3c16e7a12a480ee83cd310",
+        "15d484375f8d13e6eb1aabb0c3f46965",
+    ),
 }
 CLASS_NAMES = (
     "T-shirt/top",
