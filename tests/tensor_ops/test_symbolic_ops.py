@@ -78,7 +78,7 @@ def test_two_symbolic_operands_and_int_inputs():
 def test_unknown_operation_name_is_refused_when_loading():
     from cnnlab.tensor_ops import OperationLayer
 
-    with pytest.raises(ValueError, match="unknown keras.ops function 'system'"):
+    with pytest.raises(ValueError, match=r"unknown keras\.ops function 'system'"):
         OperationLayer.from_config({"name": "x", "function": "system", "arguments": [[], {}]})
 
 

@@ -124,8 +124,16 @@ def test_every_hook_gets_a_logs_dict():
     model.evaluate(x, y, batch_size=8, callbacks=[callback], verbose=0)
     model.predict(x, batch_size=8, callbacks=[callback], verbose=0)
     hooks = [hook for hook, _ in callback.seen]
-    for hook in ("train_begin", "epoch_begin", "train_batch_begin", "test_begin",
-                 "test_batch_begin", "predict_begin", "predict_batch_begin", "predict_end"):  # fmt: skip
-        assert hook in hooks
-    epoch_end = [keys for hook, keys in callback.seen if hook == "epoch_end"][0]
+    expected = [
+        "train_begin",
+        "epoch_begin",
+        "train_batch_begin",
+        "test_begin",
+        "test_batch_begin",
+        "predict_begin",
+        "predict_batch_begin",
+        "predict_end",
+    ]
+    assert [hook for hook in expected if hook not in hooks] == []
+    epoch_end = next(keys for hook, keys in callback.seen if hook == "epoch_end")
     assert epoch_end == ["accuracy", "loss", "val_accuracy", "val_loss"]
