@@ -6,6 +6,12 @@ inference speed, peak memory and accuracy with cnnlab/peer ratios.
     python benchmarks/run.py                       # 5 epochs of both models
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py
     python benchmarks/run.py --epochs 2 --limit 2000 --models dense   # quick
+    python benchmarks/run.py --models vgg resnet --repeat 3 --skip-ops   # model families
+
+``--models`` takes the lecture's two MNIST models (``convnet``, ``dense``: full epochs) and
+the families of ``families.py`` (``convnet_dropout``, ``cifar_convnet``, ``vgg``, ``resnet``:
+training steps and inference on synthetic data of the right shape, every framework in its own
+child process, interleaved ``--repeat`` times; the table gives the median of the repeats).
 
 It ends with the per-op table of ``ops.py`` (conv2d, max_pool, dense, relu, softmax-CE,
 forward and backward, cnnlab/PyTorch ratios); ``--skip-ops`` leaves it out.
@@ -24,6 +30,7 @@ import sys
 from pathlib import Path
 
 from _common import blas_description, machine, median_epoch
+from families import FAMILIES
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,6 +65,55 @@ def run_ops(args) -> str:
     return "\n".join(rows)
 
 
+def run_family(python: str, framework: str, family: str, args) -> dict | str:
+    command = [python, str(HERE / "families.py"), framework, family]
+    command += ["--steps", str(args.steps), "--images", str(args.images)]
+    print("$", " ".join(command), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=HERE)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    last = ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
+    return f"failed (exit {done.returncode}): {last}"
+
+
+def family_table(runs: dict) -> str:
+    """One row per family and framework: medians over the repeats, and cnnlab / peer ratios
+    (step time: below 1 means cnnlab is faster; images/s: above 1 means cnnlab is faster)."""
+    import statistics
+
+    rows = [
+        "| family | framework | step (s) | inference images/s | peak RSS | "
+        "cnnlab/peer step | cnnlab/peer images/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for family, by_framework in runs.items():
+        medians = {}
+        for name, results in by_framework.items():
+            good = [r for r in results if isinstance(r, dict)]
+            if not good:
+                rows.append(f"| {family} | {name} | {results[-1]} | | | | |")
+                continue
+            medians[name] = {
+                key: statistics.median(r[key] for r in good)
+                for key in ("step_seconds", "inference_images_per_s", "peak_rss_gb")
+            }
+            medians[name]["framework"] = good[-1]["framework"]
+        ours = medians.get("cnnlab")
+        for name, m in medians.items():
+            ratios = (
+                f"{ours['step_seconds'] / m['step_seconds']:.2f}x | "
+                f"{ours['inference_images_per_s'] / m['inference_images_per_s']:.2f}x"
+                if ours and name != "cnnlab"
+                else " | "
+            )
+            rows.append(
+                f"| {family} | {m['framework']} | {m['step_seconds']:.3f} | "
+                f"{m['inference_images_per_s']:,.0f} | {m['peak_rss_gb']:.2f} GB | {ratios} |"
+            )
+    return "\n".join(rows)
+
+
 def table(results: dict, epochs: int) -> str:
     rows = [
         "| framework | model | epoch (median of 2..) | inference images/s | peak RSS | "
@@ -88,7 +144,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--limit", type=int, default=None, help="first N train/test images")
-    parser.add_argument("--models", nargs="+", default=["convnet", "dense"])
+    parser.add_argument(
+        "--models", nargs="+", default=["convnet", "dense"], choices=["dense", *FAMILIES]
+    )
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per family run")
+    parser.add_argument("--images", type=int, default=10000, help="images per inference pass")
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved runs per family")
+    parser.add_argument(
+        "--families-only", action="store_true", help="run convnet as a family, not as epochs"
+    )
     parser.add_argument("--keras-python", default=None, help="interpreter with TensorFlow")
     parser.add_argument("--skip-torch", action="store_true")
     parser.add_argument(
@@ -108,14 +172,32 @@ def main() -> None:
         peers["Keras"] = (keras_python, "train_keras.py")
     else:
         print("Keras/TensorFlow: not installed, skipped (pass --keras-python)")
+    epoch_models = [
+        m for m in args.models if m == "dense" or (m == "convnet" and not args.families_only)
+    ]
+    families = [m for m in args.models if m not in epoch_models]
     results = {}
-    for model in args.models:
+    for model in epoch_models:
         results[model] = {}
         for name, (python, script) in peers.items():
             results[model][name] = run_child(python, script, model, args)
+    frameworks = {"cnnlab": (sys.executable, "cnnlab")}
+    if "PyTorch" in peers:
+        frameworks["PyTorch"] = (sys.executable, "torch")
+    if "Keras" in peers:
+        frameworks["Keras"] = (peers["Keras"][0], "keras")
+    family_runs = {family: {name: [] for name in frameworks} for family in families}
+    for _ in range(args.repeat):
+        for family in families:
+            for name, (python, framework) in frameworks.items():
+                family_runs[family][name].append(run_family(python, framework, family, args))
     ops_table = None if args.skip_ops else run_ops(args)
     print(f"\nMachine: {machine()}; NumPy BLAS: {blas_description()}\n")
-    print(table(results, args.epochs))
+    if results:
+        print(table(results, args.epochs))
+    if family_runs:
+        print(family_table(family_runs))
+        print(f"\nMedian of {args.repeat} interleaved run(s); {args.steps} timed steps each.\n")
     for model, by_framework in results.items():
         for name, result in by_framework.items():
             if isinstance(result, dict) and result.get("blas"):
@@ -123,7 +205,7 @@ def main() -> None:
     if ops_table:
         print("\nPer op (benchmarks/ops.py, whole batches, cnnlab then PyTorch):\n")
         print(ops_table)
-    print("RAW " + json.dumps(results))
+    print("RAW " + json.dumps({"epochs": results, "families": family_runs}))
 
 
 if __name__ == "__main__":

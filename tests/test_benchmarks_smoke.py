@@ -63,3 +63,26 @@ def test_benchmark_options_name_a_bad_count():
         )  # fmt: skip
         assert done.returncode == 2
         assert "argument --repeats: expected a whole number >= 1, got 0" in done.stderr
+
+
+def test_model_families_are_the_same_network_in_cnnlab_and_pytorch():
+    """Each benchmark family has as many trainable parameters in cnnlab as in PyTorch, and
+    one cnnlab training step and prediction run on a small batch of the family's shape."""
+    import numpy as np
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import families
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    from cnnlab import keras
+
+    for family, (shape, _, _, _) in families.FAMILIES.items():
+        model = families.build_keras_style(keras, family)
+        ours = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        torch_model, _ = families.build_torch(family)
+        theirs = sum(p.numel() for p in torch_model.parameters())
+        assert ours == theirs, family
+        x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
+        model.train_on_batch(x, np.array([1, 2]))
+        assert model.predict(x, verbose=0).shape == (2, 10)

@@ -240,7 +240,7 @@ def test_bad_input_errors():
         model.fit(x, verbose=0)
     with pytest.raises(ValueError, match="not sufficient to split"):
         model.fit(x[:1], y[:1], validation_split=0.5, verbose=0)
-    with pytest.raises(TypeError, match="Generators"):
+    with pytest.raises(ValueError, match="y must not be given when x is a generator"):
         model.fit((row for row in x), y, verbose=0)
 
 

@@ -1,4 +1,8 @@
-"""``keras.utils``: set_random_seed (and cnnlab's generator)."""
+"""``keras.utils``: set_random_seed, to_categorical, PyDataset/Sequence,
+image_dataset_from_directory."""
 
+from cnnlab.data import PyDataset, Sequence, image_dataset_from_directory
 from cnnlab.utils import *  # noqa: F403
-from cnnlab.utils import __all__  # noqa: F401
+from cnnlab.utils import __all__ as _utils_all
+
+__all__ = [*_utils_all, "PyDataset", "Sequence", "image_dataset_from_directory"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numbers
 
-from cnnlab.autograd import basic
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import WeightArgs
+from cnnlab.ops import normalization
 
 
 class BatchNormalization(Layer):
@@ -111,40 +111,30 @@ class BatchNormalization(Layer):
         self.moving_mean = self._add_stat("moving_mean", shape)
         self.moving_variance = self._add_stat("moving_variance", shape)
         self.input_spec = InputSpec(ndim=ndim, axes={self.axis: channels})
-        self._reduce_axes = tuple(a for a in range(ndim) if a != axis)
-        self._broadcast = tuple(channels if a == axis else 1 for a in range(ndim))
 
     def _add_stat(self, name, shape):
         return self.add_weight(
             shape=shape, name=name, initializer=self._args.initializer[name], trainable=False
         )
 
-    def _expand(self, t):
-        return (
-            t if self.axis in (-1, len(self._broadcast) - 1) else basic.reshape(t, self._broadcast)
-        )
-
     def call(self, inputs, training=False):
-        x = inputs
         if training and self.trainable:
-            mean = x.mean(axis=self._reduce_axes, keepdims=True)
-            centered = x - mean
-            variance = (centered * centered).mean(axis=self._reduce_axes, keepdims=True)
-            y = centered / (variance + self.epsilon).sqrt()
+            y, mean, variance = normalization.batch_norm_training(
+                inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon
+            )
             m = self.momentum
-            self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean.data.reshape(-1)
-            self.moving_variance.data[...] = m * self.moving_variance.data + (
-                1 - m
-            ) * variance.data.reshape(-1)
-        else:
-            mean = self._expand(self.moving_mean.detach())
-            inv = 1.0 / (self.moving_variance.data + self.epsilon) ** 0.5
-            y = (x - mean) * self._expand(basic.as_tensor(inv.astype(x.dtype)))
-        if self.gamma is not None:
-            y = y * self._expand(self.gamma)
-        if self.beta is not None:
-            y = y + self._expand(self.beta)
-        return y
+            self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean
+            self.moving_variance.data[...] = m * self.moving_variance.data + (1 - m) * variance
+            return y
+        return normalization.batch_norm(
+            inputs,
+            self.moving_mean.data,
+            self.moving_variance.data,
+            self.gamma,
+            self.beta,
+            axis=self.axis,
+            epsilon=self.epsilon,
+        )
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

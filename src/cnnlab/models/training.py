@@ -25,7 +25,8 @@ from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
 from cnnlab.autograd import no_grad
 from cnnlab.backend import keep_freed_memory
-from cnnlab.models import replay, sharded_steps
+from cnnlab.data import adapters
+from cnnlab.models import replay, sharded_steps, training_stream
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
 from cnnlab.utils.random import get_generator
@@ -331,6 +332,12 @@ class TrainingMixin:
         steps_per_epoch = data.check_positive_int(steps_per_epoch, "steps_per_epoch", fn, True)
         verbose = _verbose(verbose, fn)
         initial_epoch = data.check_initial_epoch(initial_epoch, fn)
+        if adapters.is_stream(x, fn) or adapters.is_stream(validation_data, fn, "validation_data"):
+            return self._fit_stream(
+                x, y, sample_weight, batch_size, epochs, verbose, callbacks, validation_split,
+                validation_data, shuffle, class_weight, initial_epoch, steps_per_epoch,
+                validation_steps, validation_batch_size, validation_freq,
+            )  # fmt: skip
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         if class_weight is not None:
             if sample_weight is not None:
@@ -385,6 +392,54 @@ class TrainingMixin:
                     break
         callback_list.on_train_end(logs)
         return callback_list.history
+
+    def _fit_stream(
+        self, x, y, sample_weight, batch_size, epochs, verbose, callbacks, validation_split,
+        validation_data, shuffle, class_weight, initial_epoch, steps_per_epoch,
+        validation_steps, validation_batch_size, validation_freq,
+    ):  # fmt: skip
+        """``fit`` when ``x`` or ``validation_data`` is a source of batches (a PyDataset,
+        generator or data set): see :mod:`cnnlab.models.training_stream`."""
+        fn = "fit"
+        if adapters.is_stream(x, fn):
+            source = adapters.adapt(x)
+            for name, value in (("y", y), ("sample_weight", sample_weight)):
+                if value is not None:
+                    raise ValueError(
+                        f"{fn}: {name} must not be given when x is a {source.kind}: its "
+                        f"batches carry (x, y) or (x, y, sample_weight). Received: {name}="
+                        f"{type(value).__name__}"
+                    )
+            if validation_split:
+                raise ValueError(
+                    f"{fn}: validation_split is only supported for arrays; pass "
+                    f"validation_data=... with a {source.kind}. Received: "
+                    f"validation_split={validation_split}"
+                )
+        else:
+            x, y, sample_weight, _ = self._prepare(x, y, sample_weight, fn)
+            if class_weight is not None:
+                sample_weight = data.class_weights_to_sample_weights(y, class_weight, fn)
+                class_weight = None
+            source = adapters.ArraySource(x, y, sample_weight, batch_size)
+        validation = None
+        if adapters.is_stream(validation_data, fn, "validation_data"):
+            validation = adapters.adapt(validation_data)
+        elif validation_data is not None:
+            validation = adapters.ArraySource(
+                *self._validation_arrays(validation_data, fn), validation_batch_size or batch_size
+            )
+        validation_steps = data.check_positive_int(validation_steps, "validation_steps", fn, True)
+        return training_stream.fit(
+            self, source, epochs=epochs, initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
+            validation=validation, validation_steps=validation_steps,
+            validation_freq=validation_freq,
+            make_callbacks=lambda steps: _callbacks(callbacks, self, verbose, epochs, steps),
+            stop_on_nan=lambda callback_list: not any(
+                type(cb).__name__ == "TerminateOnNaN" for cb in callback_list.callbacks
+            ),
+        )  # fmt: skip
 
     def _validation_arrays(self, validation_data, fn):
         if not isinstance(validation_data, list | tuple) or len(validation_data) not in (2, 3):
@@ -449,6 +504,16 @@ class TrainingMixin:
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
         verbose = _verbose(verbose, fn)
+        if adapters.is_stream(x, fn):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    f"{fn}: y and sample_weight must not be given when x is a source of "
+                    "batches: its batches carry (x, y) or (x, y, sample_weight)"
+                )
+            steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
+            callback_list = _callbacks(callbacks, self, verbose, 1, steps_known)
+            logs = training_stream.evaluate(self, x, steps, callback_list)
+            return logs if return_dict else self._in_order(logs)
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         self._check_targets_once(x, y, fn, batch_size)
         total = (
@@ -480,6 +545,10 @@ class TrainingMixin:
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
         verbose = _verbose(verbose, fn)
+        if adapters.is_stream(x, fn):
+            steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
+            callback_list = _callbacks(callbacks, self, verbose, 1, steps_known)
+            return training_stream.predict(self, x, steps, callback_list)
         x = data.as_inputs(x, self._input_data_dtypes(), fn)
         n = data.num_samples(fn, x=x)
         total = (

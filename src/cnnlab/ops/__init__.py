@@ -30,6 +30,7 @@ from cnnlab.ops.loss import (
     sparse_categorical_crossentropy,
 )
 from cnnlab.ops.matrix import conv2d_matrix
+from cnnlab.ops.normalization import batch_norm, batch_norm_training
 from cnnlab.ops.padding import pad
 from cnnlab.ops.pooling import (
     avg_pool,
@@ -72,6 +73,8 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "dense",
+    "batch_norm",
+    "batch_norm_training",
     "dropout",
     "elu",
     "get_activation",
