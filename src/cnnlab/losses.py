@@ -256,6 +256,17 @@ def get(identifier):
     return get_object(identifier, _REGISTRY, "loss", base=Loss)
 
 
+def _custom_name(fn, what):
+    """A registered or custom function is saved by its name (found again when loading
+    through ``register_keras_serializable`` or ``custom_objects``)."""
+    from cnnlab.utils.custom_objects import get_registered_name
+
+    name = get_registered_name(fn)
+    if not isinstance(name, str) or name == "<lambda>":
+        raise ValueError(f"Cannot serialize {what!r}: a lambda has no name to save it by")
+    return name
+
+
 def serialize(loss) -> dict | str:
     """A Loss's config dict, or a function's name."""
     if isinstance(loss, Loss) and type(loss) is not LossFunctionWrapper:
@@ -263,7 +274,7 @@ def serialize(loss) -> dict | str:
     fn = loss.fn if isinstance(loss, LossFunctionWrapper) else loss
     name = getattr(fn, "__name__", None)
     if _FUNCTIONS.get(name) is not fn:
-        raise ValueError(f"Cannot serialize loss {loss!r}: it is not one of cnnlab's losses")
+        return _custom_name(fn, loss)
     return name
 
 

@@ -39,21 +39,35 @@ def get_layer_class(class_name: str) -> type:
     Every subclass of :class:`Layer` registers itself when it is defined; nothing is
     ever imported or evaluated from a name.
     """
+    from cnnlab.utils.custom_objects import lookup
+
+    custom = lookup(class_name)
+    if isinstance(custom, type):
+        return custom
     if class_name == "Functional":
         class_name = "Model"
     if class_name not in _LAYER_CLASSES:
         known = ", ".join(sorted(_LAYER_CLASSES))
-        raise ValueError(f"Unknown layer class {class_name!r}. Known layers: {known}")
+        raise ValueError(
+            f"Unknown layer class {class_name!r}: register it with "
+            "@keras.saving.register_keras_serializable() or pass custom_objects="
+            f"{{{class_name!r}: {class_name}}}. Known layers: {known}"
+        )
     return _LAYER_CLASSES[class_name]
 
 
 def serialize_layer(layer) -> dict:
-    """``{"module", "class_name", "config", "registered_name"}`` of a layer."""
+    """``{"module", "class_name", "config", "registered_name"}`` of a layer. Objects
+    inside its ``get_config()`` (layers, regularizers, functions) are serialized too."""
+    from cnnlab.models.serialization import serialize_keras_object
+    from cnnlab.utils.custom_objects import get_registered_name
+
+    registered = get_registered_name(type(layer))
     return {
         "module": "cnnlab.layers",
         "class_name": class_label(layer),
-        "config": layer.get_config(),
-        "registered_name": None,
+        "config": serialize_keras_object(layer.get_config()),
+        "registered_name": registered if registered != type(layer).__name__ else None,
     }
 
 
@@ -66,7 +80,13 @@ def deserialize_layer(config: dict):
     """Inverse of :func:`serialize_layer`."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"A layer config must be a dict with a 'class_name'. Received: {config!r}")
-    return get_layer_class(config["class_name"]).from_config(dict(config.get("config") or {}))
+    from cnnlab.utils.custom_objects import lookup
+
+    registered = config.get("registered_name")
+    cls = lookup(registered) if registered else None
+    if not isinstance(cls, type):
+        cls = get_layer_class(config["class_name"])
+    return cls.from_config(dict(config.get("config") or {}))
 
 
 def _get(module_name: str, identifier):

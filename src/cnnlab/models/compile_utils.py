@@ -266,9 +266,11 @@ def _deserialize_structure(spec, deserialize_one):
 def _serialize_metric(metric):
     if isinstance(metric, metrics_module.Metric):
         if type(metric) is metrics_module.MeanMetricWrapper:
-            return metric.fn.__name__
+            return _serialize_metric(metric.fn)
         return metrics_module.serialize(metric)
+    from cnnlab.utils.custom_objects import get_registered_name
+
     name = getattr(metric, "__name__", None)
-    if name is None or metrics_module.get(name) is not metric:
-        raise ValueError(f"Cannot serialize metric {metric!r}: not one of cnnlab's metrics")
-    return name
+    if name is None or name == "<lambda>":
+        raise ValueError(f"Cannot serialize metric {metric!r}: a lambda has no name to save")
+    return get_registered_name(metric)  # found again by name when loading

@@ -405,10 +405,21 @@ class Model(TrainingMixin, Layer):
         }
 
     @classmethod
-    def from_config(cls, config: dict):
-        if "input_layers" not in config:
-            return cls(**config)
-        return functional_from_config(cls, config)
+    def from_config(cls, config: dict, custom_objects=None):
+        """Rebuild from :meth:`get_config`; ``custom_objects`` names your own classes
+        and functions (see ``keras.saving.custom_object_scope``)."""
+        from cnnlab.utils.custom_objects import custom_object_scope
+
+        with custom_object_scope(custom_objects):
+            if "input_layers" not in config:
+                return cls(**config)
+            return functional_from_config(cls, config)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON (``keras.models.model_from_json`` reads it back)."""
+        from cnnlab.models.serialization import model_to_json
+
+        return model_to_json(self, **kwargs)
 
 
 def _node_output_shape(node, shapes):

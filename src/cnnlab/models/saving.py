@@ -185,20 +185,27 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Save only the weights, to a ``.weights.npz`` file (arrays named by variable path).
+    """Save only the weights: ``.weights.h5`` in Keras 3's HDF5 layout (see
+    :mod:`cnnlab.models.h5_weights`) or ``.weights.npz`` (arrays named by variable path).
 
     Raises:
-        ValueError: the name does not end in ``.weights.npz`` or the model is not built.
+        ValueError: the name ends in neither suffix, or the model is not built.
     """
+    from cnnlab.models import h5_weights
+
     path = Path(filepath)
-    if not path.name.endswith(WEIGHTS_SUFFIX):
-        hint = " (cnnlab writes NumPy .npz, not HDF5)" if path.suffix == ".h5" else ""
+    if not path.name.endswith((WEIGHTS_SUFFIX, h5_weights.H5_SUFFIX)):
         raise ValueError(
-            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint}. "
-            f"Received: filepath={str(filepath)!r}"
+            f"save_weights: the file name must end in {h5_weights.H5_SUFFIX} (Keras 3's HDF5 "
+            f"layout, needs h5py) or {WEIGHTS_SUFFIX} (NumPy). Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
         raise ValueError("save_weights: the model is not built yet (it has no weights).")
+    if path.name.endswith(h5_weights.H5_SUFFIX):
+        h5_weights._h5py()  # a clear ImportError before any file is touched
+        with _atomic_path(path, overwrite, "save_weights") as tmp:
+            h5_weights.save_weights_h5(model, tmp)
+        return
     data = _npz_bytes(_named_weights(model))
     with _atomic_path(path, overwrite, "save_weights") as tmp:
         tmp.write_bytes(data)
@@ -311,36 +318,15 @@ def _assign_weights(model, named: list[tuple[str, np.ndarray]], where: str) -> N
         variable.assign(array.astype(variable.dtype, copy=False))
 
 
-@contextlib.contextmanager
-def _custom_layers(custom_objects):
-    """Make the layer classes in ``custom_objects`` loadable under their given names."""
-    from cnnlab.layers import Layer, base
+def _custom_scope(custom_objects):
+    """``custom_objects`` (classes and functions by name) findable while loading."""
+    from cnnlab.utils.custom_objects import custom_object_scope
 
-    if not custom_objects:
-        yield
-        return
-    if not isinstance(custom_objects, dict):
+    if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(
             f"load_model: custom_objects must be a dict. Received: {type(custom_objects)}"
         )
-    added = {}
-    for name, obj in custom_objects.items():
-        if not (isinstance(obj, type) and issubclass(obj, Layer)):
-            raise ValueError(
-                f"load_model: custom_objects values must be Layer subclasses. "
-                f"Received: {name}={obj!r}"
-            )
-        if base._LAYER_CLASSES.get(name) is not obj:
-            added[name] = base._LAYER_CLASSES.get(name)
-            base._LAYER_CLASSES[name] = obj
-    try:
-        yield
-    finally:
-        for name, previous in added.items():
-            if previous is None:
-                base._LAYER_CLASSES.pop(name, None)
-            else:
-                base._LAYER_CLASSES[name] = previous
+    return custom_object_scope(custom_objects)
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True):
@@ -348,7 +334,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
 
     Args:
         filepath: a ``.keras`` file.
-        custom_objects: ``{"ClassName": LayerSubclass}`` for your own layers.
+        custom_objects: ``{"name": class or function}`` for your own layers, losses,
+            metrics and activations (registered ones are found without it).
         compile: restore the compile configuration and the optimizer's state, so that
             ``fit`` continues exactly where it stopped.
 
@@ -374,9 +361,9 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
                 _read_member(archive, OPTIMIZER, path), f"{path} ({OPTIMIZER})"
             )
     try:
-        with _custom_layers(custom_objects):
+        with _custom_scope(custom_objects):
             model = deserialize_layer(
-                {k: config.get(k) for k in ("module", "class_name", "config")}
+                {k: config.get(k) for k in ("module", "class_name", "config", "registered_name")}
             )
     except (ValueError, TypeError, KeyError) as err:
         raise ValueError(f"{path}: the model cannot be rebuilt from its config: {err}") from err
@@ -387,7 +374,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
     compile_config = config.get("compile_config")
     if compile and compile_config:
         try:
-            model.compile_from_config(compile_config)
+            with _custom_scope(custom_objects):
+                model.compile_from_config(compile_config)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(
                 f"{path}: the compile configuration cannot be restored ({err}); load with "
@@ -435,7 +423,16 @@ def load_weights(model, filepath) -> None:
     Raises:
         ValueError: wrong suffix, corrupted file, or weights that do not fit the model.
     """
+    from cnnlab.models import h5_weights
+
     path = Path(filepath)
+    if path.name.endswith(h5_weights.H5_SUFFIX):
+        if not path.is_file():
+            raise FileNotFoundError(f"load_weights: no such file: {str(path)!r}")
+        if not getattr(model, "built", False):
+            raise ValueError("load_weights: build the model first (it has no weights yet).")
+        h5_weights.load_weights_h5(model, path)
+        return
     if path.suffix == ".keras":
         with _open_archive(path) as archive:
             metadata = _read_json(archive, METADATA, path)
@@ -447,7 +444,7 @@ def load_weights(model, filepath) -> None:
         named = _read_npz(path.read_bytes(), str(path))
     else:
         raise ValueError(
-            f"load_weights: the file name must end in {WEIGHTS_SUFFIX} or .keras. "
+            f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX} or .keras. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
