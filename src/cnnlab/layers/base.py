@@ -15,15 +15,21 @@ Shapes always include the batch axis, ``None`` when unknown: ``(None, 28, 28, 1)
 from __future__ import annotations
 
 import inspect
-import threading
 
 import numpy as np
 
 from cnnlab.autograd import Tensor, no_grad
 from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
+from cnnlab.layers.call_args import (
+    _batchless_shapes,
+    _build_shapes,
+    _call_context,
+    _is_data,
+    _positional_tensors,
+    _SpreadShapes,
+    _training_from_positional,
+)
 from cnnlab.layers.node import (
-    KerasHistory,
-    KerasTensor,
     Node,
     flatten,
     is_symbolic,
@@ -40,13 +46,14 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
     to_snake_case,
     unique_name,
 )
+from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 
 _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
 
 # ---- the layer --------------------------------------------------------------------------
-class Layer:
+class Layer(SymbolicCallMixin):
     """Base class of every layer (see the module docstring).
 
     Args:
@@ -374,6 +381,8 @@ class Layer:
             self._takes_list or any(isinstance(x, Tensor | np.ndarray) for x in inputs)
         ):
             return type(inputs)(self._convert_input(x) for x in inputs)
+        if isinstance(inputs, dict):
+            return {key: self._convert_inputs(value) for key, value in inputs.items()}
         return self._convert_input(inputs)
 
     def _convert_input(self, x):
@@ -393,53 +402,6 @@ class Layer:
                 f"Received an array of dtype {array.dtype} and shape {array.shape}"
             )
         return Tensor(array, dtype=self.dtype)
-
-    def _symbolic_call(self, inputs, kwargs, args=()):
-        shapes = map_structure(lambda t: t.shape, inputs)
-        self._check_input_spec(shapes)
-        rest = [map_structure(lambda t: t.shape, a) for a in args if _is_data(a)]
-        self._maybe_build(_build_shapes(self, shapes, rest))
-        try:
-            if args:
-                out_shapes = self._spread_output_shape(inputs, args, rest, kwargs)
-            else:
-                out_shapes = self.compute_output_shape(shapes)
-        except ValueError as err:
-            if f'"{self.name}"' in str(err) or f"'{self.name}'" in str(err):
-                raise
-            raise ValueError(
-                f'Layer "{self.name}" cannot process input shape {shapes}: {err}'
-            ) from err
-        node_index = len(self._inbound_nodes)
-        leaves = _shape_leaves(out_shapes)
-        tensors = [
-            KerasTensor(s, self.dtype, f"{self.name}_{i}" if len(leaves) > 1 else self.name,
-                        KerasHistory(self, node_index, i))
-            for i, s in enumerate(leaves)
-        ]  # fmt: skip
-        outputs = tensors[0] if _is_single_shape(out_shapes) else list(tensors)
-        call_args = (inputs, *args) if args else inputs
-        self._inbound_nodes.append(Node(self, call_args, kwargs, outputs, spread=bool(args)))
-        return outputs
-
-    def _spread_output_shape(self, inputs, args, arg_shapes, kwargs):
-        """The output shape of ``call(a, b, ...)`` on several positional tensors: the
-        layer's own ``compute_output_shape(a_shape, b_shape, ...)`` when it takes that
-        many shapes, else one call on ones (batch size 1)."""
-        own = type(self).compute_output_shape is not Layer.compute_output_shape
-        if own and _accepts_positional(self.compute_output_shape, 1 + len(arg_shapes)):
-            first = map_structure(lambda t: t.shape, inputs)
-            return self.compute_output_shape(first, *arg_shapes)
-
-        def ones(t):
-            if not isinstance(t, KerasTensor):
-                return t
-            return Tensor(np.ones(tuple(1 if d is None else d for d in t.shape), self.dtype))
-
-        with no_grad():
-            out = self._call(map_structure(ones, inputs), *map_structure(ones, args),
-                             training=False, **kwargs)  # fmt: skip
-        return map_structure(lambda t: (None, *t.shape[1:]), out)
 
     def _check_input_spec(self, shapes) -> None:
         if self.input_spec is None:
@@ -509,61 +471,6 @@ class Layer:
 
 
 # ---- helpers ----------------------------------------------------------------------------
-class _CallContext(threading.local):
-    """The ``training`` flag of the layer call being run in this thread (``False``
-    outside any call)."""
-
-    training = False
-
-
-_call_context = _CallContext()
-
-
-def _is_data(x) -> bool:
-    return isinstance(x, Tensor | np.ndarray | KerasTensor) or (
-        isinstance(x, list | tuple) and any(isinstance(v, Tensor | np.ndarray) for v in x)
-    )
-
-
-def _positional_tensors(args) -> bool:
-    return any(_is_data(a) for a in args)
-
-
-def _training_from_positional(layer, args, training):
-    """``layer(x, True)``: a second positional that is not a tensor is ``training`` when
-    ``call``'s second parameter is named so (Keras 2 code)."""
-    params = list(inspect.signature(layer.call).parameters)
-    if len(args) == 1 and len(params) >= 2 and params[1] == "training" and training is None:
-        return (), args[0]
-    return args, training
-
-
-def _accepts_positional(fn, count: int) -> bool:
-    params = [
-        p for p in inspect.signature(fn).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]  # fmt: skip
-    has_var = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(fn).parameters.values())
-    return has_var or len(params) >= count
-
-
-def _build_shapes(layer, first, rest):
-    """What ``build`` receives: the first input's shape, or every positional input's
-    shape when ``build`` takes that many (``build(self, a_shape, b_shape)``)."""
-    own_build = type(layer).build is not Layer.build
-    if rest and own_build and _accepts_positional(layer.build, 1 + len(rest)):
-        return _SpreadShapes((first, *rest))
-    return first
-
-
-def _batchless_shapes(data):
-    return map_structure(lambda t: (None, *t.shape[1:]), data)
-
-
-class _SpreadShapes(tuple):
-    """Shapes of several positional inputs, given to ``build`` as separate arguments."""
-
-
 def _as_shape(shape, what: str) -> tuple:
     if isinstance(shape, int | np.integer):
         return (int(shape),)
@@ -584,9 +491,3 @@ def _unique(items: list) -> list:
 
 def _is_single_shape(shape) -> bool:
     return isinstance(shape, tuple | list) and all(d is None or isinstance(d, int) for d in shape)
-
-
-def _shape_leaves(shapes) -> list:
-    if _is_single_shape(shapes):
-        return [tuple(shapes)]
-    return [leaf for s in shapes for leaf in _shape_leaves(s)]

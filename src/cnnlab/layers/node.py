@@ -167,18 +167,25 @@ class Node:
         return f"<Node {self.layer.name}>"
 
 
-# ---- nested structures (a tensor, or lists/tuples of them) -------------------------------
+# ---- nested structures (a tensor, or lists/tuples/dicts of them) ---------------------------
+# Dicts are walked in sorted key order, as Keras does (optree), so a model built from
+# ``inputs={"b": ..., "a": ...}`` and data given as a dict line up whatever the order.
 def flatten(structure) -> list:
-    """``[a, (b, c)] -> [a, b, c]``; anything that is not a list/tuple is a leaf."""
+    """``[a, (b, c)] -> [a, b, c]``; ``{"y": b, "x": a} -> [a, b]``; anything that is
+    not a list/tuple/dict is a leaf."""
     if isinstance(structure, list | tuple):
         return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
     return [structure]
 
 
 def map_structure(fn, structure):
-    """Apply ``fn`` to every leaf, keeping lists as lists and tuples as tuples."""
+    """Apply ``fn`` to every leaf, keeping lists, tuples and dicts as they are."""
     if isinstance(structure, list | tuple):
         return type(structure)(map_structure(fn, item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: map_structure(fn, structure[key]) for key in sorted(structure)}
     return fn(structure)
 
 
@@ -189,6 +196,8 @@ def pack_sequence_as(structure, flat: list):
     def rebuild(s):
         if isinstance(s, list | tuple):
             return type(s)(rebuild(item) for item in s)
+        if isinstance(s, dict):
+            return {key: rebuild(s[key]) for key in sorted(s)}
         return next(leaves)
 
     return rebuild(structure)

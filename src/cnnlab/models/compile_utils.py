@@ -46,6 +46,8 @@ class CompileState:
         count = len(y_pred)
         if self.built_for == count:
             return
+        if not y_true and self.loss is None:  # the loss comes from add_loss/compute_loss
+            y_true = [None] * count
         if len(y_true) != count:
             raise ValueError(
                 f"The model has {count} output(s) but y holds {len(y_true)} array(s). "
@@ -109,6 +111,8 @@ class CompileState:
         if all(loss is None for loss in self.losses) and not extra_losses:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         total, parts = None, []
+        if not y_true:  # no targets: only add_loss / compute_loss losses
+            y_true = [None] * len(y_pred)
         for loss, weight, target, pred in zip(
             self.losses, self.weights, y_true, y_pred, strict=True
         ):
@@ -125,12 +129,14 @@ class CompileState:
 
     def update(self, loss, parts, y_true, y_pred, sample_weight) -> None:
         """Add a batch to the running means (the loss weighted by the batch size)."""
-        batch_size = len(y_true[0])
+        batch_size = len(y_pred[0].data)
         self.loss_tracker.update_state(float(loss.data), sample_weight=batch_size)
         for tracker, part in zip(self.output_loss_trackers, parts, strict=False):
             if part is not None:
                 tracker.update_state(float(part.data), sample_weight=batch_size)
         for i, metric, weighted in self.metrics:
+            if i >= len(y_true):
+                raise ValueError(f"Metric {metric.name!r} needs targets: pass y to fit/evaluate.")
             weights = sample_weight if weighted else None
             metric.update_state(y_true[i], y_pred[i].data, sample_weight=weights)
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
-    deserialize_layer,
-    serialize_layer,
     to_snake_case,
     unique_name,
 )
-from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
 from cnnlab.models import relu_pool
+from cnnlab.models.functional_config import functional_config, functional_from_config
 from cnnlab.models.training import TrainingMixin
 
 
@@ -200,8 +198,36 @@ class Model(TrainingMixin, Layer):
     def _takes_list(self) -> bool:
         return self._is_graph and len(self.inputs) > 1
 
+    def input_names(self) -> list[str]:
+        """The names that dict data uses for the inputs, in the order of ``inputs``: the
+        keys of ``inputs={...}``, else the input layers' names."""
+        if isinstance(self._input_structure, dict):
+            return sorted(self._input_structure)
+        return [t._keras_history[0].name for t in self.inputs]
+
+    def output_names_list(self) -> list[str]:
+        """The names of the outputs for dict targets, losses and metrics: the keys of
+        ``outputs={...}``, else the output layers' names."""
+        if isinstance(self._output_structure, dict):
+            return sorted(self._output_structure)
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def match_inputs(self, data, what: str = "inputs"):
+        """Dict data for a model whose inputs are not a dict (or are): the values in the
+        order of :meth:`input_names`; anything else is returned as it is."""
+        if not isinstance(data, dict) or not self._is_graph:
+            return data
+        return _by_names(data, self.input_names(), what, self.name)
+
+    def match_outputs(self, data, what: str = "y"):
+        """Dict targets in the order of :meth:`output_names_list`."""
+        if not isinstance(data, dict) or not self._is_graph:
+            return data
+        return _by_names(data, self.output_names_list(), what, self.name)
+
     def _convert_inputs(self, inputs):
         """Data -> Tensors, each in its input's dtype (integer inputs stay integers)."""
+        inputs = self.match_inputs(inputs) if self._is_graph else inputs
         if not self._is_graph or all(t.dtype.kind == "f" for t in self.inputs):
             return super()._convert_inputs(inputs)
         flat = flatten(inputs)
@@ -223,7 +249,7 @@ class Model(TrainingMixin, Layer):
             raise NotImplementedError(
                 f"Model {self.name!r} has no graph: subclasses of Model must implement call()."
             )
-        flat = flatten(inputs)
+        flat = flatten(self.match_inputs(inputs))
         if len(flat) != len(self.inputs):
             raise ValueError(
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
@@ -256,8 +282,12 @@ class Model(TrainingMixin, Layer):
     def compute_output_shape(self, input_shape):
         if not self._is_graph:
             return super().compute_output_shape(input_shape)
+        if isinstance(input_shape, dict):
+            input_shape = self.match_inputs(input_shape)
         shapes = [tuple(input_shape)] if len(self.inputs) == 1 else [tuple(s) for s in input_shape]
         outs = self._run_graph(shapes, _node_output_shape)
+        if isinstance(self._output_structure, dict):
+            return self._pack_outputs(outs)
         return outs[0] if isinstance(self._output_structure, KerasTensor) else list(outs)
 
     # ---- layers ------------------------------------------------------------------------
@@ -359,50 +389,7 @@ class Model(TrainingMixin, Layer):
             raise NotImplementedError(
                 f"Model {self.name!r} is a subclassed model: override get_config() to save it."
             )
-        model_nodes = {id(n) for n in self._nodes}
-        kept = {id(layer): [n for n in layer._inbound_nodes if id(n) in model_nodes]
-                for layer in self._layers}  # fmt: skip
-
-        def ref(tensor):
-            layer, node_index, tensor_index = tensor._keras_history
-            node = layer._inbound_nodes[node_index]
-            if id(node) not in model_nodes and not node.is_input:
-                raise NotImplementedError(
-                    "get_config: every model input must come from keras.Input(...)."
-                )
-            index = kept[id(layer)].index(node) if id(node) in model_nodes else 0
-            return [layer.name, index, tensor_index]
-
-        def tensor_config(tensor):
-            return {
-                "class_name": "__keras_tensor__",
-                "config": {"shape": list(tensor.shape), "dtype": tensor.dtype.name,
-                           "keras_history": ref(tensor)},
-            }  # fmt: skip
-
-        layer_configs = []
-        for layer in self._layers:
-            entry = serialize_layer(layer)
-            entry["name"] = layer.name
-            entry["inbound_nodes"] = [
-                {"args": _node_args(n, tensor_config), "kwargs": n.call_kwargs}
-                for n in kept[id(layer)]
-                if not n.is_input
-            ]
-            layer_configs.append(entry)
-
-        def refs(structure):
-            if isinstance(structure, KerasTensor):
-                return ref(structure)
-            return [ref(t) for t in structure]
-
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "layers": layer_configs,
-            "input_layers": refs(self._input_structure),
-            "output_layers": refs(self._output_structure),
-        }
+        return functional_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
@@ -430,11 +417,15 @@ def _node_output_shape(node, shapes):
     return node.layer._spread_output_shape(first, tuple(rest), list(shapes[1:]), node.call_kwargs)
 
 
-def _node_args(node, tensor_config) -> list:
-    """A node's positional arguments in Keras 3's config form (``"args": [...]``)."""
-    if node.spread:
-        return [map_structure(tensor_config, a) for a in node.call_args]
-    return [map_structure(tensor_config, node.call_args)]
+def _by_names(data: dict, names: list, what: str, model_name: str):
+    missing = [name for name in names if name not in data]
+    if missing:
+        raise ValueError(
+            f'Model "{model_name}": {what} is a dict without the key(s) {missing}. '
+            f"Expected the keys {names}. Received keys: {sorted(data)}"
+        )
+    values = [data[name] for name in names]
+    return values if len(values) > 1 else values[0]
 
 
 def _input_layer(tensor):
@@ -444,68 +435,3 @@ def _input_layer(tensor):
 def _producer(tensor):
     layer, node_index, _ = tensor._keras_history
     return layer._inbound_nodes[node_index]
-
-
-def functional_from_config(cls, config: dict):
-    """Rebuild a functional model: create every layer, then replay its calls in order."""
-    layers, produced = {}, {}
-    pending = []
-    for entry in config["layers"]:
-        layer = deserialize_layer(entry)
-        name = entry.get("name", layer.name)
-        layers[name] = layer
-        if isinstance(layer, InputLayer):
-            produced[(name, 0)] = [layer.output]
-        for index, node in enumerate(entry.get("inbound_nodes", [])):
-            pending.append((name, index, node))
-
-    def resolve(item):
-        if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-            name, node_index, tensor_index = item["config"]["keras_history"]
-            return produced[(name, node_index)][tensor_index]
-        if isinstance(item, list):
-            return [resolve(i) for i in item]
-        return item
-
-    while pending:
-        progress, waiting = False, []
-        for name, index, node in pending:
-            needed = _history_refs(node["args"])
-            ready = all((n, i) in produced for n, i in needed) and (
-                index == 0 or (name, index - 1) in produced
-            )
-            if not ready:
-                waiting.append((name, index, node))
-                continue
-            args = resolve(node["args"])
-            out = layers[name](*args, **node.get("kwargs", {}))
-            produced[(name, index)] = flatten(out)
-            progress = True
-        if not progress:
-            raise ValueError(
-                "Model config is inconsistent: these layer calls read tensors no layer makes: "
-                f"{[(n, i) for n, i, _ in waiting]}"
-            )
-        pending = waiting
-
-    def structure(refs):
-        if refs and isinstance(refs[0], str):
-            name, node_index, tensor_index = refs
-            return produced[(name, node_index)][tensor_index]
-        return [structure(r) for r in refs]
-
-    return cls(
-        inputs=structure(config["input_layers"]),
-        outputs=structure(config["output_layers"]),
-        name=config.get("name"),
-        trainable=config.get("trainable", True),
-    )
-
-
-def _history_refs(item) -> list:
-    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-        name, node_index, _ = item["config"]["keras_history"]
-        return [(name, node_index)]
-    if isinstance(item, list):
-        return [r for i in item for r in _history_refs(i)]
-    return []

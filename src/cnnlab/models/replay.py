@@ -43,6 +43,7 @@ import numpy as np
 
 from cnnlab.autograd import Tensor, is_grad_enabled
 from cnnlab.autograd.function import tape
+from cnnlab.layers.node import flatten
 
 ENABLED = os.environ.get("CNNLAB_REPLAY", "1") != "0"
 MAX_PLANS = 8  # input shapes kept per session (full and last batches, their shards)
@@ -102,7 +103,7 @@ def record(model, inputs: list, training: bool):
     plan None when an output is not made by the recorded steps."""
     with tape() as records:
         out = model(inputs if len(inputs) > 1 else inputs[0], training=training)
-    outputs = list(out) if isinstance(out, list | tuple) else [out]
+    outputs = flatten(out)  # a list or dict of outputs, in the model's order
     where = {id(t): (_INPUT, i) for i, t in enumerate(inputs)}
     steps = []
     for j, (fn, tensors, params, result) in enumerate(records):

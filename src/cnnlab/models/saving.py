@@ -123,6 +123,8 @@ def _model_config(model) -> dict:
 
 
 def _jsonable_shape(shape):
+    if isinstance(shape, dict):
+        return {key: _jsonable_shape(value) for key, value in shape.items()}
     if isinstance(shape, list | tuple) and shape and isinstance(shape[0], list | tuple):
         return [_jsonable_shape(s) for s in shape]
     return [None if d is None else int(d) for d in shape]
@@ -350,6 +352,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
     from cnnlab.layers import deserialize_layer
 
     path = Path(filepath)
+    scope = _custom_scope(custom_objects)  # bad custom_objects: a TypeError first
     with _open_archive(path) as archive:
         metadata = _read_json(archive, METADATA, path)
         _check_metadata(metadata, archive.namelist(), path)
@@ -361,7 +364,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
                 _read_member(archive, OPTIMIZER, path), f"{path} ({OPTIMIZER})"
             )
     try:
-        with _custom_scope(custom_objects):
+        with scope:
             model = deserialize_layer(
                 {k: config.get(k) for k in ("module", "class_name", "config", "registered_name")}
             )
@@ -374,7 +377,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
     compile_config = config.get("compile_config")
     if compile and compile_config:
         try:
-            with _custom_scope(custom_objects):
+            with scope:
                 model.compile_from_config(compile_config)
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(
@@ -387,6 +390,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
 
 
 def _shape_from_json(shape):
+    if isinstance(shape, dict):
+        return {key: _shape_from_json(value) for key, value in shape.items()}
     if shape and isinstance(shape[0], list):
         return [_shape_from_json(s) for s in shape]
     return tuple(shape)

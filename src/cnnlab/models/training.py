@@ -23,7 +23,7 @@ import numpy as np
 
 from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
-from cnnlab.autograd import no_grad
+from cnnlab.autograd import Tensor, no_grad
 from cnnlab.backend import keep_freed_memory
 from cnnlab.data import adapters
 from cnnlab.models import replay, sharded_steps, training_stream
@@ -138,6 +138,8 @@ class TrainingMixin:
             metric.reset_state()
 
     def _output_names(self, count):
+        if getattr(self, "_is_graph", False) and isinstance(self._output_structure, dict):
+            return self.output_names_list()
         names = getattr(self, "output_names", None)
         if names and len(names) == count:
             return list(names)
@@ -163,6 +165,8 @@ class TrainingMixin:
 
     def _forward_layers(self, x, training=False):
         out = self(x, training=training)
+        if isinstance(out, dict):
+            return [out[key] for key in sorted(out)]
         return list(out) if isinstance(out, list | tuple) else [out]
 
     def _train_step(self, x, y, sample_weight, where=None, pool=None):
@@ -174,7 +178,7 @@ class TrainingMixin:
         weights = self.trainable_weights
         for w in weights:
             w.grad = None
-        pieces = self._shards(pool, y_true)
+        pieces = None if self._custom_compute_loss() else self._shards(pool, y_true)
         if pieces and sharded_steps.losses_split_over_batch(state):
             loss, parts, y_pred, grads = sharded_steps.train_step(
                 self, pool, pieces, x, y_true, sample_weight
@@ -182,7 +186,7 @@ class TrainingMixin:
         else:
             y_pred = self._forward(x, training=True)
             self._build_compiled(y_true, y_pred)
-            loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
+            loss, parts = self._batch_loss(x, y, y_pred, sample_weight, training=True)
             if loss.requires_grad:
                 loss.backward()
             grads = [w.grad for w in weights]
@@ -193,6 +197,42 @@ class TrainingMixin:
             self.optimizer.apply_gradients(list(zip(grads, weights, strict=True)))
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras 3's hook for the loss of one batch: the compiled losses of ``y`` and
+        ``y_pred`` (shaped as the model's outputs) plus the model's ``losses``
+        (``add_loss``, regularisers). Override it for losses that need more than the
+        targets and predictions (knowledge distillation); ``fit`` and ``evaluate``
+        then call it with the batch's ``x`` too and log its value as ``loss``."""
+        preds = [y_pred[k] for k in sorted(y_pred)] if isinstance(y_pred, dict) else y_pred
+        preds = list(preds) if isinstance(preds, list | tuple) else [preds]
+        loss, _ = self._compile_state.compute_loss(data.flat(y), preds, sample_weight, self.losses)
+        return loss
+
+    def _custom_compute_loss(self) -> bool:
+        return type(self).compute_loss is not TrainingMixin.compute_loss
+
+    def _batch_loss(self, x, y, y_pred: list, sample_weight, training: bool):
+        """``(total loss, per-output losses)`` of a batch (through an overridden
+        :meth:`compute_loss` when there is one; its parts are then unknown)."""
+        if not self._custom_compute_loss():
+            y_true = data.flat(y)
+            return self._compile_state.compute_loss(y_true, y_pred, sample_weight, self.losses)
+        loss = self.compute_loss(x=x, y=y, y_pred=self._structured_outputs(y_pred),
+                                 sample_weight=sample_weight, training=training)  # fmt: skip
+        if not isinstance(loss, Tensor):
+            loss = Tensor(loss)
+        if loss.size != 1:
+            raise ValueError(f"compute_loss must return a scalar loss. Received shape {loss.shape}")
+        return loss.reshape(()), [None] * len(y_pred)
+
+    def _needs_targets(self) -> bool:
+        """``y`` may be omitted when the loss comes only from ``add_loss`` or from an
+        overridden :meth:`compute_loss`."""
+        if self._custom_compute_loss():
+            return False
+        state = getattr(self, "_compile_state", None)
+        return state is None or state.loss is not None
 
     @staticmethod
     def _shards(pool, y_true):
@@ -249,7 +289,7 @@ class TrainingMixin:
         y_pred = outputs() if outputs else self._predict_batch(x)
         with no_grad():
             self._build_compiled(y_true, y_pred)
-            loss, parts = state.compute_loss(y_true, y_pred, sample_weight, self.losses)
+            loss, parts = self._batch_loss(x, y, y_pred, sample_weight, training=False)
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
@@ -267,12 +307,21 @@ class TrainingMixin:
             return dtype
         return [d if d.kind != "f" else dtype for d in dtypes]
 
+    def _match_data(self, x, y=None):
+        """Dict ``x``/``y`` keyed by input/output names, as lists in the model's order."""
+        if not getattr(self, "_is_graph", False):
+            return x, y
+        return self.match_inputs(x, "x"), self.match_outputs(y, "y")
+
     def _prepare(self, x, y, sample_weight, fn, need_y=True):
         dtype = self._float_dtype()
+        x, y = self._match_data(x, y)
         x = data.as_inputs(x, self._input_data_dtypes(), fn)
         y = data.as_targets(y, dtype, fn)
-        if need_y and y is None:
-            raise ValueError(f"{fn}: y is required (the targets). Received: y=None")
+        if need_y and y is None and self._needs_targets():
+            raise ValueError(
+                f"{fn}: y is required (the targets of the compiled loss). Received: y=None"
+            )
         if sample_weight is not None:
             sample_weight = data.as_sample_weights(sample_weight, fn)
         n = data.num_samples(fn, x=x, y=y, sample_weight=sample_weight)
@@ -549,7 +598,7 @@ class TrainingMixin:
             steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
             callback_list = _callbacks(callbacks, self, verbose, 1, steps_known)
             return training_stream.predict(self, x, steps, callback_list)
-        x = data.as_inputs(x, self._input_data_dtypes(), fn)
+        x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), fn)
         n = data.num_samples(fn, x=x)
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
@@ -566,7 +615,14 @@ class TrainingMixin:
                 callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
         callback_list.on_predict_end()
         result = [np.concatenate(parts, axis=0) for parts in zip(*chunks, strict=True)]
-        return result[0] if len(result) == 1 else result
+        return self._structured_outputs(result)
+
+    def _structured_outputs(self, arrays: list):
+        """One array, a list, or a dict for a model built with ``outputs={...}``."""
+        structure = getattr(self, "_output_structure", None)
+        if isinstance(structure, dict):
+            return dict(zip(self.output_names_list(), arrays, strict=True))
+        return arrays[0] if len(arrays) == 1 else arrays
 
     # ---- single batches -----------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -590,11 +646,10 @@ class TrainingMixin:
 
     def predict_on_batch(self, x):
         """The outputs for one batch (no graph)."""
-        x = data.as_inputs(x, self._input_data_dtypes(), "predict_on_batch")
+        x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), "predict_on_batch")
         with no_grad():
             outputs = self._forward(x, training=False)
-        arrays = [o.data for o in outputs]
-        return arrays[0] if len(arrays) == 1 else arrays
+        return self._structured_outputs([o.data for o in outputs])
 
 
 __all__ = ["TrainingMixin"]

@@ -111,6 +111,12 @@ class CustomObjectScope:
                     "custom_object_scope: custom_objects must be a dict {name: object}. "
                     f"Received: {type(table).__name__}"
                 )
+            for name, obj in table.items():
+                if not isinstance(name, str) or not callable(obj):
+                    raise TypeError(
+                        "custom_objects must map names to classes or functions. "
+                        f"Received: {name!r}: {obj!r}"
+                    )
             merged.update(table)
         self.custom_objects = merged
 
