@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab import ops
+from cnnlab import losses_extra, ops
 from cnnlab.autograd import Tensor, as_tensor
 from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
 
@@ -75,6 +75,28 @@ def mean_absolute_error(y_true, y_pred):
         )
     return (y_pred - target.astype(y_pred.dtype)).abs().mean(axis=-1)
 
+
+from cnnlab.losses_extra import (  # noqa: E402, F401 - Keras' further per-sample losses
+    KLD,
+    MAPE,
+    MSLE,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    kld,
+    log_cosh,
+    logcosh,
+    mape,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    msle,
+    poisson,
+    squared_hinge,
+)
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -220,13 +242,150 @@ class MeanAbsoluteError(LossFunctionWrapper):
         super().__init__(mean_absolute_error, reduction=reduction, name=name)
 
 
+# ---- Keras 3's further losses (functions in cnnlab.losses_extra) --------------------------
+class _Wrapped(LossFunctionWrapper):
+    """A loss class whose constructor keywords are its function's keywords."""
+
+    fn_name = ""
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        fn = losses_extra.EXTRA_FUNCTIONS[self.fn_name]
+        super().__init__(fn, reduction=reduction, name=name or self.fn_name, **kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+
+class MeanAbsolutePercentageError(_Wrapped):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))`` per sample."""
+
+    fn_name = "mean_absolute_percentage_error"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class MeanSquaredLogarithmicError(_Wrapped):
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2)`` per sample."""
+
+    fn_name = "mean_squared_logarithmic_error"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class Huber(_Wrapped):
+    """Quadratic up to ``delta`` (default 1.0), linear beyond."""
+
+    fn_name = "huber"
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, delta=delta)
+
+
+class LogCosh(_Wrapped):
+    """``mean(log(cosh(y_pred - y_true)))`` per sample."""
+
+    fn_name = "log_cosh"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class KLDivergence(_Wrapped):
+    """``sum(y_true * log(y_true / y_pred))`` per sample (both clipped to [1e-7, 1])."""
+
+    fn_name = "kl_divergence"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class Poisson(_Wrapped):
+    """``mean(y_pred - y_true * log(y_pred + 1e-7))`` per sample."""
+
+    fn_name = "poisson"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class CosineSimilarity(_Wrapped):
+    """``-cos(y_true, y_pred)`` along ``axis`` (default -1)."""
+
+    fn_name = "cosine_similarity"
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, axis=axis)
+
+
+class Hinge(_Wrapped):
+    """``mean(max(1 - y_true * y_pred, 0))``; 0/1 labels become -1/1."""
+
+    fn_name = "hinge"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class SquaredHinge(_Wrapped):
+    """``mean(max(1 - y_true * y_pred, 0)^2)``; 0/1 labels become -1/1."""
+
+    fn_name = "squared_hinge"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class CategoricalHinge(_Wrapped):
+    """``max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)``."""
+
+    fn_name = "categorical_hinge"
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name)
+
+
+class BinaryFocalCrossentropy(_Wrapped):
+    """Binary cross-entropy down-weighting easy examples by ``(1 - p_t)^gamma``."""
+
+    fn_name = "binary_focal_crossentropy"
+
+    def __init__(
+        self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+        label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+        name="binary_focal_crossentropy", dtype=None,
+    ):  # fmt: skip
+        super().__init__(
+            reduction=reduction, name=name, apply_class_balancing=apply_class_balancing,
+            alpha=alpha, gamma=gamma, from_logits=from_logits,
+            label_smoothing=label_smoothing, axis=axis,
+        )  # fmt: skip
+
+
+class CategoricalFocalCrossentropy(_Wrapped):
+    """Categorical cross-entropy weighted by ``alpha * (1 - p)^gamma`` per class."""
+
+    fn_name = "categorical_focal_crossentropy"
+
+    def __init__(
+        self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+        reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None,
+    ):  # fmt: skip
+        super().__init__(
+            reduction=reduction, name=name, alpha=alpha, gamma=gamma, from_logits=from_logits,
+            label_smoothing=label_smoothing, axis=axis,
+        )  # fmt: skip
+
+
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 _CLASSES = (
     SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
-    MeanSquaredError, MeanAbsoluteError,
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, Huber, LogCosh, KLDivergence, Poisson, CosineSimilarity, Hinge,
+    SquaredHinge, CategoricalHinge, BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
 )  # fmt: skip
 _FUNCTIONS = {
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
@@ -237,10 +396,11 @@ _FUNCTIONS = {
     "mse": mean_squared_error,
     "mae": mean_absolute_error,
     "bce": binary_crossentropy,
+    **losses_extra.EXTRA_FUNCTIONS,
 }
 _REGISTRY = {cls.__name__: cls for cls in _CLASSES} | _FUNCTIONS | {
     "MSE": mean_squared_error, "MAE": mean_absolute_error, "BCE": binary_crossentropy,
-}  # fmt: skip
+} | losses_extra.EXTRA_ALIASES  # fmt: skip
 
 
 def get(identifier):
@@ -286,6 +446,7 @@ def deserialize(config):
 
 
 __all__ = [cls.__name__ for cls in _CLASSES] + list(_FUNCTIONS) + [
-    "BCE", "Loss", "LossFunctionWrapper", "MAE", "MSE", "REDUCTIONS", "deserialize", "get",
+    "BCE", "KLD", "Loss", "LossFunctionWrapper", "MAE", "MAPE", "MSE", "MSLE", "kld",
+    "logcosh", "mape", "msle", "REDUCTIONS", "deserialize", "get",
     "reduce_values", "serialize",
 ]  # fmt: skip

@@ -461,3 +461,6 @@ __all__ = [cls.__name__ for cls in _CLASSES] + list(_FUNCTIONS) + [
     "Metric", "MeanMetricWrapper", "acc", "deserialize", "get", "mae", "mse", "result_value",
     "serialize", "to_metric",
 ]  # fmt: skip
+
+# Keras' further metrics (MAPE, RMSE, Precision, ...) register themselves in _REGISTRY.
+import cnnlab.metrics_extra  # noqa: E402, F401

@@ -4,7 +4,13 @@
 - ``"convnet"``: three 3x3 convolutions (32, 64, 128 filters) with 2x2 max pooling
   after the first two, then Flatten and a 10-way softmax (104,202 parameters);
 - ``"convnet-nopool"``: the same convnet without the pooling layers (712,202
-  parameters, nearly all of them in the final Dense layer).
+  parameters, nearly all of them in the final Dense layer);
+- ``"convnet-color"``: the convnet for colour pictures (32x32x3 by default): a
+  ``Rescaling(1/255)`` first, so it takes raw 0-255 pixels, and 3-channel filters in
+  its first convolution.
+
+``augment=True`` puts :func:`augmentation` (random flips, shifts and zooms, active
+only in ``fit``) in front of a convnet.
 
 The models are written exactly as in the lecture, with ``cnnlab.keras`` in place of
 ``tensorflow.keras``.
@@ -17,7 +23,8 @@ import numpy as np
 from cnnlab import keras
 from cnnlab.keras import layers
 
-MODEL_NAMES = ("dense", "convnet", "convnet-nopool")
+MODEL_NAMES = ("dense", "convnet", "convnet-nopool", "convnet-color")
+COLOR_SHAPE = (32, 32, 3)
 
 
 def _check_name(name: str, fn: str) -> None:
@@ -30,14 +37,29 @@ def _check_name(name: str, fn: str) -> None:
 def input_shape_for(name: str) -> tuple[int, ...]:
     """The shape of one input sample: ``(784,)`` for "dense", else ``(28, 28, 1)``."""
     _check_name(name, "input_shape_for")
+    if name == "convnet-color":
+        return COLOR_SHAPE
     return (784,) if name == "dense" else (28, 28, 1)
 
 
-def build_model(name: str):
+def augmentation(seed: int | None = None) -> list:
+    """The augmentation layers ``augment=True`` adds: a horizontal flip, shifts of up to
+    10% and zooms of up to 10%, empty borders filled with 0 (black)."""
+    return [
+        layers.RandomFlip("horizontal", seed=seed),
+        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
+        layers.RandomZoom(0.1, fill_mode="constant", seed=seed),
+    ]
+
+
+def build_model(name: str, input_shape=None, num_classes: int = 10, augment: bool = False):
     """Build one of the lecture's models (uncompiled, freshly initialised).
 
     Args:
-        name: "dense", "convnet" or "convnet-nopool".
+        name: "dense", "convnet", "convnet-nopool" or "convnet-color".
+        input_shape: a convnet's input shape (default ``input_shape_for(name)``).
+        num_classes: outputs of the final softmax layer.
+        augment: put :func:`augmentation` in front (convnets only).
 
     Returns:
         A ``keras.Sequential`` ("dense") or functional ``keras.Model``.
@@ -54,23 +76,31 @@ def build_model(name: str):
     """
     _check_name(name, "build_model")
     if name == "dense":
+        if augment or input_shape is not None:
+            raise ValueError("build_model: the dense model takes neither augment nor input_shape")
         return keras.Sequential(
             [
                 keras.Input(shape=(784,)),
                 layers.Dense(512, activation="relu"),
-                layers.Dense(10, activation="softmax"),
+                layers.Dense(num_classes, activation="softmax"),
             ]
         )
-    inputs = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(inputs)
-    if name == "convnet":
+    inputs = keras.Input(shape=tuple(input_shape or input_shape_for(name)))
+    x = inputs
+    for layer in augmentation() if augment else []:
+        x = layer(x)
+    if name == "convnet-color":
+        x = layers.Rescaling(1 / 255)(x)
+    pooled = name != "convnet-nopool"
+    x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(x)
+    if pooled:
         x = layers.MaxPooling2D(pool_size=2)(x)
     x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(x)
-    if name == "convnet":
+    if pooled:
         x = layers.MaxPooling2D(pool_size=2)(x)
     x = layers.Conv2D(filters=128, kernel_size=3, activation="relu")(x)
     x = layers.Flatten()(x)
-    outputs = layers.Dense(10, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs=inputs, outputs=outputs)
 
 

@@ -160,8 +160,8 @@ def test_get_activation_maps_keras_names():
 
 
 def test_get_activation_errors():
-    with pytest.raises(ValueError, match="unknown activation 'relu6'"):
-        get_activation("relu6")
+    with pytest.raises(ValueError, match="unknown activation 'relu7'"):
+        get_activation("relu7")
     with pytest.raises(TypeError, match="activation must be a name, None or a callable"):
         get_activation(3)
 

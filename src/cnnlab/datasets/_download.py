@@ -57,6 +57,15 @@ def cache_dir() -> Path:
     return root / "datasets"
 
 
+def md5_file(path: os.PathLike | str) -> str:
+    """Hex MD5 of a file, read in chunks (archives of hundreds of MB stay out of memory)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES * 16):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def md5_hex(data: bytes) -> str:
     """Hex MD5 digest of ``data`` (a checksum against accidents, not a security measure)."""
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -183,6 +192,63 @@ def _fetch_one(url: str, destination: Path, accepted: Iterable[str], progress: b
             tmp_path.unlink()
 
 
+def _fetch_resumable(url, destination: Path, accepted, progress: bool, timeout, max_bytes):
+    """Download ``url`` into ``.<name>.part`` next to ``destination``, continuing a part
+    left by an interrupted download (HTTP Range); check the MD5, then rename into place.
+
+    A cut connection keeps the part (the next call resumes it); a wrong checksum or a
+    server that refuses the range removes it.
+    """
+    part = destination.with_name(f".{destination.name}.part")
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"User-Agent": USER_AGENT}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        resp = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as err:
+        if err.code == 416:  # the part is not a prefix of this file: start again next time
+            part.unlink(missing_ok=True)
+        raise
+    with resp:
+        resumed = (
+            have
+            and resp.status == 206
+            and resp.headers.get("Content-Range", "").startswith(f"bytes {have}-")
+        )
+        if not resumed:
+            have = 0
+        length = resp.headers.get("Content-Length")
+        total = have + int(length) if length and length.isdigit() else None
+        if total is not None and total > max_bytes:
+            raise _MirrorError(f"the server announces {total} bytes, more than expected")
+        bar = _Progress(destination.name, total, progress)
+        bar.update(have)
+        try:
+            with open(part, "ab" if resumed else "wb") as out:
+                while chunk := resp.read(CHUNK_BYTES):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+                    if bar.done > max_bytes:
+                        raise _MirrorError("the server sends more bytes than expected")
+        except _MirrorError:
+            part.unlink(missing_ok=True)
+            raise
+        finally:
+            bar.close()
+        if total is not None and bar.done != total:
+            raise _MirrorError(
+                f"the download stopped after {bar.done} of {total} bytes (kept; the next "
+                "call resumes it)"
+            )
+    digest = md5_file(part)
+    if digest not in {a.lower() for a in accepted}:
+        part.unlink(missing_ok=True)
+        raise _MirrorError(f"checksum mismatch (MD5 {digest}, expected one of {sorted(accepted)})")
+    os.replace(part, destination)
+
+
 def download(
     filename: str,
     destination: Path,
@@ -190,6 +256,8 @@ def download(
     accepted: Iterable[str],
     progress: bool = True,
     timeout: float = 30.0,
+    resume: bool = False,
+    max_bytes: int = MAX_DOWNLOAD_BYTES,
 ) -> Path:
     """Download ``filename`` from the first mirror that serves it with a valid checksum.
 
@@ -200,6 +268,9 @@ def download(
         accepted: MD5 hex digests of the gzip file or of its uncompressed content.
         progress: show a progress bar on stderr.
         timeout: seconds to wait for a mirror to answer.
+        resume: keep a cut download as ``.<filename>.part`` and continue it (HTTP
+            Range) next time; the checksum is then that of the file's bytes.
+        max_bytes: refuse a file larger than this.
 
     Returns:
         ``destination``.
@@ -215,7 +286,10 @@ def download(
     for base in mirrors:
         url = base + filename
         try:
-            _fetch_one(url, destination, accepted, progress, timeout)
+            if resume:
+                _fetch_resumable(url, destination, accepted, progress, timeout, max_bytes)
+            else:
+                _fetch_one(url, destination, accepted, progress, timeout)
         except (_MirrorError, OSError, http.client.HTTPException) as err:
             # An HTTPError's text has the status code; other URLErrors wrap the socket error.
             is_http = isinstance(err, urllib.error.HTTPError)
@@ -223,7 +297,7 @@ def download(
             failures.append(f"  {url}: {reason}")
             continue
         return destination
-    for directory in created:  # deepest first
+    for directory in created:  # deepest first (kept if a resumable part is in it)
         with contextlib.suppress(OSError):
             directory.rmdir()
     tried = "\n".join(failures) if failures else "  (no mirrors configured)"
@@ -240,8 +314,10 @@ def locate(
     mirrors: Iterable[str],
     checksums: Mapping[str, Iterable[str]],
     progress: bool = True,
+    **download_options,
 ) -> Path:
-    """Return a local path to ``dataset``'s ``filename``, downloading it if needed."""
+    """Return a local path to ``dataset``'s ``filename``, downloading it if needed
+    (``download_options``: ``resume``, ``max_bytes``, ``timeout`` of :func:`download`)."""
     user_dir = data_dir()
     if user_dir is not None:
         candidate = user_dir / dataset / filename
@@ -250,4 +326,6 @@ def locate(
     cached = cache_dir() / dataset / filename
     if cached.is_file():
         return cached
-    return download(filename, cached, mirrors, checksums[filename], progress=progress)
+    return download(
+        filename, cached, mirrors, checksums[filename], progress=progress, **download_options
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 from cnnlab.autograd import basic
-from cnnlab.layers.base import Layer
+from cnnlab.layers.base import Layer, to_snake_case
 
 
 def _same_shape(a, b) -> bool:
@@ -162,3 +162,63 @@ def super_shape(shapes):
     return tuple(
         next((d for d in dims if d is not None), None) for dims in zip(*shapes, strict=True)
     )
+
+
+# ---- Keras' functional forms: ``layers.add([a, b])`` is ``layers.Add()([a, b])`` --------
+def _functional(layer_cls, inputs, kwargs):
+    if not isinstance(inputs, list | tuple):
+        raise TypeError(
+            f"{to_snake_case(layer_cls.__name__)}: inputs must be a list of tensors. "
+            f"Received: {type(inputs).__name__}"
+        )
+    return layer_cls(**kwargs)(list(inputs))
+
+
+def add(inputs, **kwargs):
+    """``Add(**kwargs)(inputs)``: the elementwise sum of a list of tensors (symbolic or
+    concrete).
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> layers.add([[[1.0, 2.0]], [[10.0, 20.0]]]).numpy()
+        array([[11., 22.]], dtype=float32)
+    """
+    return _functional(Add, inputs, kwargs)
+
+
+def subtract(inputs, **kwargs):
+    """``Subtract(**kwargs)(inputs)``: ``inputs[0] - inputs[1]``."""
+    return _functional(Subtract, inputs, kwargs)
+
+
+def multiply(inputs, **kwargs):
+    """``Multiply(**kwargs)(inputs)``: the elementwise product."""
+    return _functional(Multiply, inputs, kwargs)
+
+
+def average(inputs, **kwargs):
+    """``Average(**kwargs)(inputs)``: the elementwise mean."""
+    return _functional(Average, inputs, kwargs)
+
+
+def maximum(inputs, **kwargs):
+    """``Maximum(**kwargs)(inputs)``: the elementwise maximum."""
+    return _functional(Maximum, inputs, kwargs)
+
+
+def minimum(inputs, **kwargs):
+    """``Minimum(**kwargs)(inputs)``: the elementwise minimum."""
+    return _functional(Minimum, inputs, kwargs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """``Concatenate(axis=axis, **kwargs)(inputs)``.
+
+    Example:
+        >>> from cnnlab import keras
+        >>> from cnnlab.keras import layers
+        >>> a, b = keras.Input((4, 4, 2)), keras.Input((4, 4, 3))
+        >>> layers.concatenate([a, b]).shape
+        (None, 4, 4, 5)
+    """
+    return _functional(Concatenate, inputs, {"axis": axis, **kwargs})

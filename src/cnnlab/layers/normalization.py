@@ -157,3 +157,109 @@ class BatchNormalization(Layer):
         from cnnlab.initializers import serialize
 
         return serialize(self._args.initializer[name])
+
+
+class LayerNormalization(Layer):
+    """Normalise each example over its feature axes (Ba et al., 2016), then scale and shift.
+
+    ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta`` with the mean and variance of
+    one example over ``axis`` (:func:`cnnlab.ops.layer_norm.layer_norm`): no batch
+    statistics, so training and inference compute the same thing.
+
+    Args:
+        axis: int or list of ints, the normalised axes (default -1, the features).
+        epsilon: default 1e-3.
+        center: learn ``beta``. scale: learn ``gamma``.
+        rms_scaling: divide by the root mean square, without centring (no ``beta``):
+            RMS normalisation as ``keras.layers.RMSNormalization`` computes it (Keras 3
+            deprecated this argument of LayerNormalization, which divided by the variance).
+        beta_initializer, gamma_initializer: default ``"zeros"``, ``"ones"``.
+        beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint: optional.
+
+    Output shape:
+        The input shape. Parameters: ``2 * prod(input_shape[axis])`` (one each without
+        ``center`` or ``scale``).
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> import numpy as np
+        >>> layer = layers.LayerNormalization()
+        >>> y = layer(np.array([[1.0, 2.0, 3.0]]))
+        >>> layer.count_params(), bool(abs(y.numpy().mean()) < 1e-6)
+        (6, True)
+    """
+
+    per_example = per_example_in_training = True  # see Layer.per_example
+
+    def __init__(
+        self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+        beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+        gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs,
+    ):  # fmt: skip
+        super().__init__(**kwargs)
+        axes = [axis] if isinstance(axis, numbers.Integral) else list(axis)
+        if not axes or not all(
+            isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes
+        ):
+            raise TypeError(
+                "LayerNormalization: axis must be an int or a list of ints. "
+                f"Received: axis={axis!r}"
+            )
+        self.axis = [int(a) for a in axes] if not isinstance(axis, numbers.Integral) else int(axis)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon < 0:
+            raise ValueError(
+                f"LayerNormalization: epsilon must be a number >= 0. Received: epsilon={epsilon!r}"
+            )
+        self.epsilon = float(epsilon)
+        self.rms_scaling = bool(rms_scaling)
+        self.center = bool(center) and not self.rms_scaling
+        self.scale = bool(scale)
+        self._args = WeightArgs(
+            gamma=(gamma_initializer, gamma_regularizer, gamma_constraint),
+            beta=(beta_initializer, beta_regularizer, beta_constraint),
+        )
+        self.gamma = self.beta = None
+
+    def _axes(self, ndim):
+        axes = [self.axis] if isinstance(self.axis, int) else self.axis
+        if any(not -ndim <= a < ndim or a % ndim == 0 for a in axes):
+            raise ValueError(
+                f'Layer "{self.name}" (LayerNormalization): axis {self.axis} is out of range or '
+                f"the batch axis for an input of rank {ndim}"
+            )
+        return tuple(sorted(a % ndim for a in axes))
+
+    def build(self, input_shape):
+        axes = self._axes(len(input_shape))
+        shape = tuple(input_shape[a] for a in axes)
+        if any(d is None for d in shape):
+            raise ValueError(
+                f'Layer "{self.name}" (LayerNormalization): the normalised axes must have a '
+                f"known size. Received input shape {tuple(input_shape)}"
+            )
+        if self.scale or self.rms_scaling:
+            self.gamma = self._args.add(self, "gamma", shape)
+        if self.center:
+            self.beta = self._args.add(self, "beta", shape)
+        self.input_spec = InputSpec(ndim=len(input_shape))
+
+    def call(self, inputs):
+        from cnnlab.ops.layer_norm import layer_norm
+
+        return layer_norm(inputs, self.gamma, self.beta, axis=self._axes(inputs.ndim),
+                          epsilon=self.epsilon, rms_scaling=self.rms_scaling)  # fmt: skip
+
+    def compute_output_shape(self, input_shape):
+        self._axes(len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": self.rms_scaling,
+            **self._args.config(["beta", "gamma"]),
+        }

@@ -439,6 +439,8 @@ class TrainingMixin:
                 logs = epoch_logs
                 if self.stop_training:
                     break
+        if epochs > initial_epoch:  # Keras 3: the EMA weights replace the trained ones
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs)
         return callback_list.history
 

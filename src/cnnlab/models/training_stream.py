@@ -110,6 +110,8 @@ def fit(model, source, *, epochs, initial_epoch, steps_per_epoch, shuffle, class
             logs = epoch_logs
             if model.stop_training:
                 break
+    if epochs > initial_epoch:  # Keras 3: the EMA weights replace the trained ones
+        model.optimizer.finalize_variable_values(model.trainable_weights)
     callback_list.on_train_end(logs)
     return callback_list.history
 

@@ -18,7 +18,25 @@ from cnnlab.ops.activation import (
     softmax,
     tanh,
 )
+from cnnlab.ops.activation_extra import (
+    exponential,
+    gelu,
+    hard_sigmoid,
+    hard_silu,
+    relu6,
+    selu,
+    silu,
+    softplus,
+    softsign,
+)
 from cnnlab.ops.conv import conv1d, conv2d
+from cnnlab.ops.conv_nd import (
+    conv1d_transpose,
+    conv2d_transpose,
+    conv3d,
+    conv3d_transpose,
+    conv_transpose,
+)
 from cnnlab.ops.depthwise import depthwise_conv2d, separable_conv2d
 from cnnlab.ops.dropout import dropout
 from cnnlab.ops.linear import dense
@@ -52,6 +70,11 @@ __all__ = [
     # padding and convolution
     "conv1d",
     "conv2d",
+    "conv3d",
+    "conv_transpose",
+    "conv1d_transpose",
+    "conv2d_transpose",
+    "conv3d_transpose",
     "depthwise_conv2d",
     "locally_connected2d",
     "pad",
@@ -77,6 +100,15 @@ __all__ = [
     "batch_norm_training",
     "dropout",
     "elu",
+    "exponential",
+    "gelu",
+    "hard_sigmoid",
+    "hard_silu",
+    "relu6",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
     "get_activation",
     "leaky_relu",
     "log_softmax",

@@ -13,6 +13,7 @@ import numbers
 from cnnlab.autograd import Function, Tensor, as_tensor
 from cnnlab.ops import _accel
 from cnnlab.ops._arith import named_errors
+from cnnlab.ops.activation_extra import EXTRA_ACTIVATIONS
 
 
 def _number(value, name: str, fn: str, minimum=None) -> float:
@@ -302,6 +303,7 @@ ACTIVATIONS = {
     "tanh": tanh,
     "softmax": softmax,
     "log_softmax": log_softmax,
+    **EXTRA_ACTIVATIONS,  # relu6, gelu, silu/swish, softplus, selu, ... (Keras 3's names)
 }
 
 
@@ -318,9 +320,10 @@ def get_activation(identifier):
     """Return the activation function for a Keras name, ``None`` or a callable.
 
     Args:
-        identifier: ``None`` (identity), one of ``"linear"``, ``"relu"``,
+        identifier: ``None`` (identity), a name of ``ACTIVATIONS`` (``"relu"``,
             ``"leaky_relu"``, ``"elu"``, ``"sigmoid"``, ``"tanh"``, ``"softmax"``,
-            ``"log_softmax"``, or any callable (returned unchanged).
+            ``"log_softmax"``, ``"gelu"``, ``"silu"``, ``"swish"``, ``"relu6"``, ...),
+            or any callable (returned unchanged).
 
     Returns:
         A callable ``Tensor -> Tensor``; its ``__name__`` is the Keras name.

@@ -1,4 +1,5 @@
-"""Optimizers with Keras 3's names, defaults and update rules: SGD, RMSprop, Adam.
+"""Optimizers with Keras 3's names, defaults and update rules: SGD, RMSprop, Adam, AdamW,
+Adagrad, Adadelta, Adamax, Nadam and Lion.
 
 ``get("rmsprop")``, ``get(RMSprop(...))`` and ``get({"class_name": "Adam", "config":
 {...}})`` all return an optimizer; ``serialize``/``deserialize`` convert to and from
@@ -7,14 +8,19 @@ Keras-style config dicts. Learning-rate schedules live in
 """
 
 from cnnlab.optimizers import schedules
+from cnnlab.optimizers.adagrad import Adadelta, Adagrad
 from cnnlab.optimizers.adam import Adam
+from cnnlab.optimizers.adam_variants import Adamax, AdamW, Nadam
 from cnnlab.optimizers.base import Optimizer
+from cnnlab.optimizers.lion import Lion
 from cnnlab.optimizers.rmsprop import RMSprop
 from cnnlab.optimizers.sgd import SGD
 from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
 
-_REGISTRY = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam, "sgd": SGD, "rmsprop": RMSprop,
-             "adam": Adam}  # fmt: skip
+_CLASSES = (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam, Lion)
+_REGISTRY = {cls.__name__: cls for cls in _CLASSES} | {
+    cls.__name__.lower(): cls for cls in _CLASSES
+}  # "adamw", "nadam", ... as Keras' string identifiers
 
 
 def get(identifier) -> Optimizer:
@@ -42,4 +48,5 @@ def deserialize(config) -> Optimizer:
     return deserialize_object(config, _REGISTRY, "optimizer")
 
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop", "deserialize", "get", "schedules", "serialize"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Lion", "Nadam", "Optimizer",
+           "RMSprop", "deserialize", "get", "schedules", "serialize"]  # fmt: skip

@@ -8,7 +8,11 @@ An update is plain NumPy on ``variable.data``, in place and outside any graph:
 3. the subclass's ``update_step(grad, var, slots, lr)`` changes ``var.data`` and its
    slot arrays (momentum, velocity, ...) in place;
 4. each variable's ``constraint`` (if any) is applied;
-5. ``iterations`` increases by one.
+5. with ``use_ema``, the moving average of every variable is updated,
+   ``avg <- ema_momentum * avg + (1 - ema_momentum) * w`` (``avg = w`` at the first
+   step), and every ``ema_overwrite_frequency`` steps copied into the variables;
+   ``finalize_variable_values`` (called by ``fit`` at the end) copies it in too;
+6. ``iterations`` increases by one.
 
 The learning rate is a float, a :class:`~cnnlab.optimizers.schedules.LearningRateSchedule`
 (called with ``iterations`` before each update) or a callable taking no argument.
@@ -27,9 +31,6 @@ from cnnlab.optimizers import schedules as schedules_module
 
 # Keras arguments cnnlab accepts only at their default value (so Keras configs load).
 _KERAS_ONLY_DEFAULTS = {
-    "use_ema": False,
-    "ema_momentum": 0.99,
-    "ema_overwrite_frequency": None,
     "loss_scale_factor": None,
     "gradient_accumulation_steps": None,
 }
@@ -48,6 +49,10 @@ class Optimizer:
         clipnorm: optional float, clip each gradient to this L2 norm.
         clipvalue: optional float, clip each gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: optional float, clip all gradients jointly to this L2 norm.
+        use_ema: keep an exponential moving average of the variables (module docstring).
+        ema_momentum: the average's momentum, in [0, 1]. Defaults to 0.99.
+        ema_overwrite_frequency: None or an int >= 1: copy the average into the
+            variables every that many steps.
         name: the optimizer's name.
     """
 
@@ -55,7 +60,8 @@ class Optimizer:
 
     def __init__(
         self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-        global_clipnorm=None, name=None, **kwargs,
+        global_clipnorm=None, use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
+        name=None, **kwargs,
     ):  # fmt: skip
         cls = type(self).__name__
         if kwargs.pop("decay", None):  # removed in Keras 3, which warns and ignores it too
@@ -81,6 +87,18 @@ class Optimizer:
         for key, value in [*clips.items(), ("weight_decay", weight_decay)]:
             if value is not None and not _is_real(value):
                 raise TypeError(f"{cls}: {key} must be a number or None. Received: {value!r}")
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = check_range(ema_momentum, "ema_momentum", cls, 0, 1)
+        if ema_overwrite_frequency is not None and (
+            isinstance(ema_overwrite_frequency, bool)
+            or not isinstance(ema_overwrite_frequency, numbers.Integral)
+            or ema_overwrite_frequency < 1
+        ):
+            raise ValueError(
+                f"{cls}: ema_overwrite_frequency must be an integer >= 1 or None. "
+                f"Received: ema_overwrite_frequency={ema_overwrite_frequency!r}"
+            )
+        self.ema_overwrite_frequency = ema_overwrite_frequency
         self.name = name or self.default_name
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
@@ -138,6 +156,10 @@ class Optimizer:
         """Names of the per-variable state arrays, in their saving order."""
         return []
 
+    def _state_names(self) -> list[str]:
+        """The slot names plus ``"average"`` (the moving average) with ``use_ema``."""
+        return self._slot_names() + (["average"] if self.use_ema else [])
+
     def _scratch(self, var, count: int) -> list[np.ndarray]:
         """``count`` work arrays shaped like ``var``, kept between steps (not state: they
         are never saved), so updates run in place without allocating temporaries."""
@@ -154,7 +176,8 @@ class Optimizer:
         self._variables = list(var_list)
         self._index = {id(v): i for i, v in enumerate(self._variables)}
         self._slots = {
-            name: [np.zeros_like(_array(v)) for v in self._variables] for name in self._slot_names()
+            name: [np.zeros_like(_array(v)) for v in self._variables]
+            for name in self._state_names()
         }
         self.built = True
 
@@ -166,7 +189,7 @@ class Optimizer:
         arrays = [np.array(self.iterations, dtype=np.int64)]
         if _is_real(self._learning_rate):
             arrays.append(np.array(self._learning_rate, dtype=np.float32))
-        for name in self._slot_names() if self.built else []:
+        for name in self._state_names() if self.built else []:
             arrays.extend(self._slots[name])
         return arrays
 
@@ -175,7 +198,7 @@ class Optimizer:
         names = ["iteration"]
         if _is_real(self._learning_rate):
             names.append("learning_rate")
-        for name in self._slot_names() if self.built else []:
+        for name in self._state_names() if self.built else []:
             for i, v in enumerate(self._variables):
                 path = getattr(v, "path", None) or getattr(v, "name", None) or f"variable_{i}"
                 names.append(f"{str(path).replace('/', '_')}_{name}")
@@ -202,7 +225,7 @@ class Optimizer:
         if _is_real(self._learning_rate):
             self._learning_rate = float(rest[0])
             rest = rest[1:]
-        slots = [s for name in self._slot_names() for s in self._slots[name]]
+        slots = [s for name in self._state_names() for s in self._slots[name]]
         for slot, value in zip(slots, rest, strict=True):
             np.copyto(slot, np.asarray(value, dtype=slot.dtype))
 
@@ -269,11 +292,42 @@ class Optimizer:
             if self.weight_decay and self._decays(v):
                 data -= data * (self.weight_decay * lr)
             i = self._index[id(v)]
-            self.update_step(g, data, {name: s[i] for name, s in self._slots.items()}, lr)
+            slots = {name: self._slots[name][i] for name in self._slot_names()}
+            self.update_step(g, data, slots, lr)
             constraint = getattr(v, "constraint", None)
             if constraint is not None:
                 data[...] = constraint(data)
+        if self.use_ema:
+            self._update_moving_average()
         self.iterations += 1
+
+    # ---- exponential moving average of the variables (use_ema) ----------------------
+    def _update_moving_average(self) -> None:
+        momentum = self.ema_momentum if self.iterations else 0.0  # first step: avg = w
+        for v, average in zip(self._variables, self._slots["average"], strict=True):
+            average *= momentum
+            average += (1 - momentum) * _array(v)
+        if (
+            self.ema_overwrite_frequency
+            and (self.iterations + 1) % self.ema_overwrite_frequency == 0
+        ):
+            self._overwrite_with_average(self._variables)
+
+    def _overwrite_with_average(self, var_list) -> None:
+        for v in var_list:
+            i = self._index.get(id(v))
+            if i is None:
+                raise ValueError(
+                    f"{type(self).__name__}: variable {getattr(v, 'path', v)!r} is not one "
+                    "this optimizer was built for"
+                )
+            _array(v)[...] = self._slots["average"][i]
+
+    def finalize_variable_values(self, var_list) -> None:
+        """Called by ``fit`` when training ends: with ``use_ema``, the variables take
+        their moving average's values (Keras 3); otherwise nothing happens."""
+        if self.use_ema and self.built:
+            self._overwrite_with_average(list(var_list))
 
     def update_step(self, grad, var, slots, lr) -> None:  # pragma: no cover - abstract
         """Update the array ``var`` (and the ``slots`` arrays) in place."""
@@ -317,6 +371,9 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
         }
 
     @classmethod
@@ -328,6 +385,16 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r}>"
+
+
+def check_range(value, name: str, cls: str, low=None, high=None) -> float:
+    """``value`` as a float, checked to be a number in ``[low, high]``."""
+    if not _is_real(value):
+        raise TypeError(f"{cls}: {name} must be a number. Received: {name}={value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{cls}: {name} must be {bounds}. Received: {name}={value!r}")
+    return float(value)
 
 
 def _is_real(x) -> bool:

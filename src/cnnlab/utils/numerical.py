@@ -37,3 +37,39 @@ def to_categorical(x, num_classes=None) -> np.ndarray:
             f"Received label {labels[bad].ravel()[0]}"
         )
     return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def normalize(x, axis=-1, order=2) -> np.ndarray:
+    """Divide ``x`` by its ``order``-norm along ``axis`` (Keras' ``keras.utils.normalize``).
+
+    Slices whose norm is 0 are left as they are (divided by 1).
+
+    Args:
+        x: array-like of numbers.
+        axis: the axis along which each slice gets norm 1.
+        order: the norm's order, as ``numpy.linalg.norm`` takes it (2: Euclidean).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: ``axis`` out of range or ``x`` not numeric.
+
+    Example:
+        >>> normalize([[3.0, 4.0], [0.0, 0.0]])
+        array([[0.6, 0.8],
+               [0. , 0. ]])
+    """
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"normalize: x must hold numbers. Received dtype {array.dtype}")
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"normalize: axis must be an int. Received: axis={axis!r}")
+    if not -max(array.ndim, 1) <= axis < max(array.ndim, 1):
+        raise ValueError(
+            f"normalize: axis must be in [-{array.ndim}, {array.ndim}). Received: axis={axis}"
+        )
+    if array.dtype.kind != "f":
+        array = array.astype(np.float64)
+    array = np.atleast_1d(array)
+    norm = np.atleast_1d(np.linalg.norm(array, order, axis))
+    norm[norm == 0] = 1
+    return array / np.expand_dims(norm, axis)

@@ -1,5 +1,5 @@
-"""``keras.datasets``: MNIST and Fashion-MNIST (``mnist.load_data()``)."""
+"""``keras.datasets``: MNIST, Fashion-MNIST, CIFAR-10 and CIFAR-100 (``mnist.load_data()``)."""
 
-from cnnlab.keras.datasets import fashion_mnist, mnist
+from cnnlab.keras.datasets import cifar10, cifar100, fashion_mnist, mnist
 
-__all__ = ["fashion_mnist", "mnist"]
+__all__ = ["cifar10", "cifar100", "fashion_mnist", "mnist"]
