@@ -339,6 +339,8 @@ class Layer(SymbolicCallMixin):
         if args and not _positional_tensors(args):
             args, training = _training_from_positional(self, args, training)
         if is_symbolic((inputs, *args)):
+            if training is not None:  # recorded: the node always runs in this mode
+                kwargs = {**kwargs, "training": bool(training)}
             return self._symbolic_call(inputs, kwargs, args)
         if training is None:
             training = _call_context.training

@@ -44,7 +44,8 @@ class SymbolicCallMixin:
         self._maybe_build(_build_shapes(self, shapes, rest))
         try:
             if args:
-                out_shapes = self._spread_output_shape(inputs, args, rest, kwargs)
+                shape_kwargs = {k: v for k, v in kwargs.items() if k != "training"}
+                out_shapes = self._spread_output_shape(inputs, args, rest, shape_kwargs)
             else:
                 out_shapes = self.compute_output_shape(shapes)
         except ValueError as err:

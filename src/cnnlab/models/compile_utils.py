@@ -75,9 +75,13 @@ class CompileState:
                         metric = copy.deepcopy(metric)
                         metric.name = f"weighted_{metric.name}"
                     self.metrics.append((i, metric, weighted))
-        self.output_loss_trackers = (
-            [metrics_module.Mean(name=f"{n}_loss") for n in names] if count > 1 else []
-        )
+        # one running mean per output that has a loss (Keras logs no loss for the others)
+        self._tracker_of_output = {
+            i: metrics_module.Mean(name=f"{n}_loss")
+            for i, n in enumerate(names)
+            if count > 1 and self.losses[i] is not None
+        }
+        self.output_loss_trackers = list(self._tracker_of_output.values())
         self.built_for = count
 
     def check_sparse_labels(self, y_true: list, y_pred: list, fn: str) -> None:
@@ -131,9 +135,9 @@ class CompileState:
         """Add a batch to the running means (the loss weighted by the batch size)."""
         batch_size = len(y_pred[0].data)
         self.loss_tracker.update_state(float(loss.data), sample_weight=batch_size)
-        for tracker, part in zip(self.output_loss_trackers, parts, strict=False):
-            if part is not None:
-                tracker.update_state(float(part.data), sample_weight=batch_size)
+        for i, tracker in getattr(self, "_tracker_of_output", {}).items():
+            if i < len(parts) and parts[i] is not None:
+                tracker.update_state(float(parts[i].data), sample_weight=batch_size)
         for i, metric, weighted in self.metrics:
             if i >= len(y_true):
                 raise ValueError(f"Metric {metric.name!r} needs targets: pass y to fit/evaluate.")

@@ -262,10 +262,13 @@ class Model(TrainingMixin, Layer):
         )
 
         def step(node, args):
-            extra = plan.get(id(node), {})
+            extra = {**node.call_kwargs, **plan.get(id(node), {})}
+            # a training value given when the graph was built wins (``base(x, training=False)``
+            # keeps a fine-tuned base's BatchNormalization in inference mode, as in Keras)
+            mode = extra.pop("training", training)
             if node.spread:
-                return node.layer(*args, training=training, **node.call_kwargs, **extra)
-            return node.layer(args, training=training, **node.call_kwargs, **extra)
+                return node.layer(*args, training=mode, **extra)
+            return node.layer(args, training=mode, **extra)
 
         return self._pack_outputs(self._run_graph(flat, step))
 
@@ -414,7 +417,8 @@ def _node_output_shape(node, shapes):
     if not node.spread:
         return node.layer.compute_output_shape(shapes)
     first, *rest = (KerasTensor(s) for s in shapes)
-    return node.layer._spread_output_shape(first, tuple(rest), list(shapes[1:]), node.call_kwargs)
+    kwargs = {k: v for k, v in node.call_kwargs.items() if k != "training"}
+    return node.layer._spread_output_shape(first, tuple(rest), list(shapes[1:]), kwargs)
 
 
 def _by_names(data: dict, names: list, what: str, model_name: str):
