@@ -177,7 +177,8 @@ class Layer(SymbolicCallMixin):
             probe = zeros(shapes)
         with no_grad():
             out = self._call(probe, training=False)
-        return map_structure(lambda t: (None, *t.shape[1:]), out)
+        batch = _shape_leaves(shapes)[0][0] if _shape_leaves(shapes)[0] else None
+        return map_structure(lambda t: (batch, *t.shape[1:]), out)
 
     # ---- weights -----------------------------------------------------------------------
     def add_weight(

@@ -83,4 +83,5 @@ class SymbolicCallMixin:
         with no_grad():
             out = self._call(map_structure(ones, inputs), *map_structure(ones, args),
                              training=False, **kwargs)  # fmt: skip
-        return map_structure(lambda t: (None, *t.shape[1:]), out)
+        batch = _shape_leaves(map_structure(lambda t: t.shape, inputs))[0][0]
+        return map_structure(lambda t: (batch, *t.shape[1:]), out)
