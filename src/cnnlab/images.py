@@ -143,36 +143,36 @@ def load_image(source, grayscale: bool = False) -> np.ndarray:
         composited onto white.
 
     Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError: Pillow cannot read it.
+        FileNotFoundError: the file does not exist (``IsADirectoryError``: a folder).
+        ValueError: Pillow cannot read it, or it has more pixels than
+            ``cnnlab.io.LIMITS.max_image_pixels`` (checked before decoding).
     """
     if isinstance(source, str) and source in SAMPLE_NAMES:
         return sample_image(source, grayscale=grayscale)
+    from PIL import Image
+
+    from cnnlab.io import open_image
+
     path = Path(source)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(
             f"load_image: image file not found: {str(path)!r} (or use one of "
             f"{', '.join(SAMPLE_NAMES)})"
         )
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-                rgba = img.convert("RGBA")
-                canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(canvas, rgba).convert("RGB")
-            elif img.mode.startswith("I") or img.mode == "F":
-                array = np.asarray(img, dtype=np.float64)
-                span = array.max() - array.min()
-                array = (array - array.min()) / span if span > 0 else np.zeros_like(array)
-                return array.astype(np.float32)
-            elif img.mode not in ("L", "RGB"):
-                img = img.convert("RGB")
-            image = _to_float(np.asarray(img))
-    except (UnidentifiedImageError, OSError) as err:
-        raise ValueError(f"load_image: cannot read {str(path)!r} as an image: {err}") from None
+    img = open_image(path)  # cnnlab's pixel limit, errors naming the file
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(canvas, rgba).convert("RGB")
+    elif img.mode.startswith("I") or img.mode == "F":
+        array = np.asarray(img, dtype=np.float32)
+        low, high = float(array.min()), float(array.max())
+        span = high - low
+        array = (array - low) / span if span > 0 else np.zeros_like(array)
+        return array.astype(np.float32)
+    elif img.mode not in ("L", "RGB"):
+        img = img.convert("RGB")
+    image = _to_float(np.asarray(img))
     return to_grayscale(image) if grayscale else image
 
 

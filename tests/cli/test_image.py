@@ -105,5 +105,5 @@ def test_blank_image_is_a_clear_error(tmp_path):
 
 def test_not_an_image_is_a_clear_error(tmp_path):
     (tmp_path / "notes.png").write_text("not really a picture")
-    with pytest.raises(ValueError, match=r"notes\.png: not an image file"):
+    with pytest.raises(ValueError, match=r"notes\.png: not an image Pillow can read"):
         load_digit(tmp_path / "notes.png")

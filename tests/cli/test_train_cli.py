@@ -64,7 +64,7 @@ def test_existing_run_is_not_overwritten_without_flag(tmp_path):
     assert invoke("train", "dense", *RUN, "--out", out).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     result = invoke("train", "dense", *RUN, "--out", out, "--seed", 5)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "already holds a run" in result.output and "--overwrite" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     result = invoke("train", "dense", *RUN, "--out", out, "--seed", 5, "--overwrite")
@@ -82,10 +82,10 @@ def test_failure_while_writing_leaves_no_partial_files(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_module, "plot_history", broken_plot)
     result = invoke("train", "dense", *RUN, "--out", out, "--overwrite", "--seed", 9)
-    assert result.exit_code == 1 and "disk full" in result.output
+    assert result.exit_code == 2 and "disk full" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp files either
     fresh = tmp_path / "fresh"
-    assert invoke("train", "dense", *RUN, "--out", fresh).exit_code == 1
+    assert invoke("train", "dense", *RUN, "--out", fresh).exit_code == 2
     assert not fresh.exists() or list(fresh.iterdir()) == []
 
 
@@ -128,7 +128,7 @@ def test_missing_data_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNLAB_HOME", str(tmp_path / "home"))
     monkeypatch.setattr("cnnlab.datasets.mnist.MIRRORS", ("http://127.0.0.1:9/",))
     result = invoke("train", "dense", *RUN, "--out", tmp_path / "run")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Could not download" in result.output and "CNNLAB_DATA" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "run").exists()

@@ -143,9 +143,9 @@ def test_pictures_are_read_lazily_and_bad_files_are_named(folder):
     dataset = image_dataset_from_directory(folder, image_size=(4, 4), batch_size=12,
                                            shuffle=False, verbose=False)  # fmt: skip
     (folder / "dogs" / "dogs_003.png").write_bytes(b"not a picture")
-    with pytest.raises(ValueError, match=r"dogs_003\.png: not a readable picture"):
+    with pytest.raises(ValueError, match=r"dogs_003\.png: not an image Pillow can read"):
         next(iter(dataset))
-    with pytest.raises(ValueError, match=r"dogs_003\.png: not a readable picture"):
+    with pytest.raises(ValueError, match=r"dogs_003\.png: not an image Pillow can read"):
         list(dataset.prefetch(1))
 
 

@@ -147,7 +147,7 @@ def test_parsed_arrays_are_cached_in_memory(fake_data, monkeypatch):
     mnist.load_data()
     calls = []
     real_gunzip = _idx.gunzip
-    monkeypatch.setattr(_idx, "gunzip", lambda *a: calls.append(a) or real_gunzip(*a))
+    monkeypatch.setattr(_idx, "gunzip", lambda *a, **k: calls.append(a) or real_gunzip(*a, **k))
     mnist.load_data()
     assert calls == []
     # A changed file (new size and time stamp) is read again.

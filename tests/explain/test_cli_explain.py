@@ -78,7 +78,7 @@ def test_writes_files_atomically_and_refuses_to_overwrite(tmp_path):
     page = out.read_text()
     assert "<table" in page and "http" not in page
     again = run("explain", "conv", "--input", X, "--kernel", K, "--out", str(out))
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output
     assert out.read_text() == page
     forced = run("explain", "conv", "--input", X, "--kernel", K, "--out", str(out), "--overwrite")
     assert forced.exit_code == 0 and out.read_text().startswith("Cross-correlation")

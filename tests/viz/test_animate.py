@@ -100,5 +100,5 @@ def test_cli_animations(tmp_path):
             str(tmp_path / "c.gif"),
         ],
     )
-    assert result.exit_code == 1 and "ragged" in result.output
+    assert result.exit_code == 2 and "ragged" in result.output
     assert not (tmp_path / "c.gif").exists()

@@ -87,10 +87,10 @@ def test_filter_command_errors(tmp_path):
     result = runner.invoke(
         main, ["filter", "testcard", "--kernel", str(tmp_path / "k.npy"), "--out", str(out)]
     )
-    assert result.exit_code == 1 and "must be a non-empty 1-D or 2-D matrix" in result.output
+    assert result.exit_code == 2 and "must be a non-empty 1-D or 2-D matrix" in result.output
     out.write_bytes(b"keep")
     result = runner.invoke(main, ["filter", "testcard", "--kernel", "sharpen", "--out", str(out)])
-    assert result.exit_code == 1 and "already exists" in result.output
+    assert result.exit_code == 2 and "already exists" in result.output
     assert out.read_bytes() == b"keep"
     listing = runner.invoke(main, ["filter", "--list"])
     assert listing.exit_code == 0 and "unsharp-5x5" in listing.output

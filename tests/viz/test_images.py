@@ -51,7 +51,7 @@ def test_save_and_load_round_trip(tmp_path):
     with pytest.raises(FileExistsError, match="already exists"):
         save_image(card, path)
     (tmp_path / "junk.png").write_bytes(b"not a png")
-    with pytest.raises(ValueError, match="cannot read"):
+    with pytest.raises(ValueError, match=r"junk\.png: not an image Pillow can read"):
         load_image(tmp_path / "junk.png")
     with pytest.raises(FileNotFoundError, match="image file not found"):
         load_image(tmp_path / "none.png")

@@ -174,12 +174,12 @@ def test_viz_commands(tiny_model, tmp_path, rng):
         ),
     ]:
         result = runner.invoke(main, ["viz", *args, "--out", str(tmp_path / "err.png")])
-        assert result.exit_code == 1 and message in result.output, (args, result.output)
+        assert result.exit_code == 2 and message in result.output, (args, result.output)
         assert not (tmp_path / "err.png").exists()
     again = runner.invoke(
         main, ["viz", "history", str(tmp_path / "run"), "--out", str(tmp_path / "c.png")]
     )
-    assert again.exit_code == 1 and "already exists" in again.output
+    assert again.exit_code == 2 and "already exists" in again.output
 
 
 def test_xo_command(tmp_path):

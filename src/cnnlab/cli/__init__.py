@@ -11,13 +11,14 @@ Every command has ``--help``. Also runnable as ``python -m cnnlab``.
 import click
 
 from cnnlab import __version__
+from cnnlab.cli.errors import CnnlabGroup
 from cnnlab.cli.evaluate import evaluate
 from cnnlab.cli.predict import predict
 from cnnlab.cli.summary import summary
 from cnnlab.cli.train import train
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CnnlabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cnnlab")
 def main():
     """cnnlab: convolutional neural networks from first principles, in NumPy."""
@@ -35,5 +36,9 @@ from cnnlab.cli.viz import viz  # noqa: E402
 main.add_command(explain)
 main.add_command(filter_command)
 main.add_command(viz)
+# -- the web page --
+from cnnlab.cli.serve import serve  # noqa: E402
+
+main.add_command(serve)
 
 __all__ = ["main"]

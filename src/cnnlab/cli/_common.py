@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from pathlib import Path
 
 import click
+
+from cnnlab.cli.errors import user_errors
 
 # The names of cnnlab.zoo's models (kept here so `cnnlab --help` need not import them).
 MODEL_NAMES = ("dense", "convnet", "convnet-nopool")
@@ -19,18 +20,8 @@ def console():
     return Console(highlight=False, soft_wrap=True)
 
 
-@contextlib.contextmanager
-def clear_errors():
-    """Report the library's errors as a one-line message and exit code 1, no traceback."""
-    from cnnlab.datasets import DownloadError
-
-    try:
-        yield
-    except (ValueError, OSError, DownloadError) as err:
-        message = str(err)
-        if isinstance(err, FileNotFoundError) and err.filename and not message.strip():
-            message = f"no such file: {err.filename}"
-        raise click.ClickException(message) from err
+# The library's errors become one line ``Error: ...`` with exit code 2 (see cli.errors).
+clear_errors = user_errors
 
 
 def load_model_file(path: Path, compile: bool = True):

@@ -32,16 +32,19 @@ def read_grayscale(path: str | os.PathLike) -> np.ndarray:
     """Read any image file as float32 grey levels in [0, 1] (0 black, 1 white).
 
     Raises:
-        ValueError: the file is not an image Pillow can read.
+        ValueError: the file is not an image Pillow can read, or too large
+            (see :func:`cnnlab.io.open_image`).
+        OSError: no such file.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
+    from cnnlab.io import open_image
+
+    image = open_image(path)  # cnnlab's pixel limit, errors naming the file
     try:
-        with Image.open(path) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(f"{path}: not an image file Pillow can read ({err}).") from err
+        image = ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError) as err:
+        raise ValueError(f"{path}: its EXIF orientation cannot be applied ({err}).") from None
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         array = np.asarray(image, dtype=np.float32)
         top = 65535.0 if image.mode.startswith("I") and array.max() > 255 else 255.0

@@ -8,27 +8,14 @@ cnnlab explain model --input-shape 128,128,3 --layers "SeparableConv2D(16, 3, pa
 
 from __future__ import annotations
 
-import contextlib
-
 import click
+
+from cnnlab.cli.errors import user_errors
+from cnnlab.cli.params import FINITE
 
 FORMATS = ("text", "markdown", "html")
 PADDING_MODES = ("zeros", "constant", "replicate", "reflect", "symmetric", "circular")
 POOL_MODES = ("max", "avg", "min", "lp", "stochastic")  # cnnlab.explain.pool.POOLS
-
-
-@contextlib.contextmanager
-def user_errors():
-    """The library's ValueError/TypeError/OSError become ``Error: ...`` and exit code 1."""
-    try:
-        from cnnlab.datasets import DownloadError
-    except ImportError:  # pragma: no cover - datasets is part of cnnlab
-        DownloadError = OSError
-    try:
-        yield
-    except (ValueError, TypeError, OSError, KeyError, DownloadError) as err:
-        message = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-        raise click.ClickException(message) from err
 
 
 def parse_ints(text: str, name: str):
@@ -102,7 +89,7 @@ def explain():
 )
 @click.option(
     "--pad-value",
-    type=float,
+    type=FINITE,
     default=0.0,
     show_default=True,
     help="Fill of --padding-mode constant.",
@@ -160,7 +147,7 @@ def conv(
 @click.option("--padding", default="valid", show_default=True, help="valid, same, or N.")
 @click.option("--ceil-mode", is_flag=True, help="Round the output size up (PyTorch).")
 @click.option(
-    "--p", "p", type=float, default=2.0, show_default=True, help="Exponent of lp pooling."
+    "--p", "p", type=FINITE, default=2.0, show_default=True, help="Exponent of lp pooling."
 )
 @click.option("--count-include-pad", is_flag=True, help="avg: count padding cells as zeros.")
 @click.option("--training", is_flag=True, help="stochastic: draw one cell per window.")

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from cnnlab.cli._common import MODEL_NAMES, clear_errors, console
+from cnnlab.cli.params import finite
 
 RUN_FILES = ("model.keras", "history.json", "curves.png")
 
@@ -104,7 +105,7 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
 )
 @click.option(
     "--learning-rate",
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite(min=0, min_open=True),
     default=None,
     help="Default: the optimizer's Keras default (0.001 for rmsprop and adam, 0.01 for sgd).",
 )
@@ -113,7 +114,7 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
     "--validation-split",
     default=0.0,
     show_default=True,
-    type=click.FloatRange(0, 1, max_open=True),
+    type=finite(0, 1, max_open=True),
     help="Fraction of the training images held out to report val_loss/val_accuracy.",
 )
 @click.option(

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from cnnlab.cli.explain import PADDING_MODES, POOL_MODES, parse_ints, parse_padding, user_errors
+from cnnlab.cli.params import FINITE
 
 MODEL_NAMES = ("dense", "convnet", "convnet-nopool")
 
@@ -78,9 +79,9 @@ def _prepare_input(model, image: str):
             raise ValueError(f"IMAGE mnist:N needs 0 <= N < {len(x_test)}. Received: {image!r}")
         picture = x_test[index].astype(np.float32) / 255.0
     elif image.lower().endswith(".npy"):
-        if not Path(image).is_file():
-            raise FileNotFoundError(f"image file not found: {image!r}")
-        picture = np.load(image, allow_pickle=False).astype(np.float32)
+        from cnnlab.io import read_npy_file
+
+        picture = read_npy_file(image, "image file").astype(np.float32)
     else:
         picture = _read_picture(image, shape)
     if picture.size != math.prod(shape):
@@ -217,7 +218,7 @@ def _animation_options(f):
 @click.option(
     "--padding-mode", type=click.Choice(PADDING_MODES), default="zeros", show_default=True
 )
-@click.option("--pad-value", type=float, default=0.0, show_default=True)
+@click.option("--pad-value", type=FINITE, default=0.0, show_default=True)
 @click.option("--dilation", default="1", show_default=True)
 @click.option("--convolve", is_flag=True, help="Flip the kernel (true convolution).")
 @click.option("--decimals", type=click.IntRange(0, 8), default=2, show_default=True)
@@ -271,7 +272,7 @@ def animate_conv_command(
 @click.option("--size", default="2", show_default=True)
 @click.option("--stride", default=None, help="Default: the pool size.")
 @click.option("--padding", default="valid", show_default=True)
-@click.option("--p", "p", type=float, default=2.0, show_default=True)
+@click.option("--p", "p", type=FINITE, default=2.0, show_default=True)
 @click.option("--training", is_flag=True, help="stochastic: draw one cell per window.")
 @click.option("--seed", type=int, default=None)
 @click.option("--decimals", type=click.IntRange(0, 8), default=2, show_default=True)

@@ -89,12 +89,10 @@ def load_image(path, image_size, color_mode="rgb", interpolation="bilinear",
     """
     Image = _pil()
     height, width = image_size
-    try:
-        with Image.open(path) as picture:
-            picture.seek(0)
-            picture = picture.convert(_PIL_MODES[color_mode])
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise ValueError(f"{path}: not a readable picture ({err})") from err
+    from cnnlab.io import open_image
+
+    # The first frame, decoded only if its size is within cnnlab.io's pixel limit.
+    picture = open_image(path).convert(_PIL_MODES[color_mode])
     box = None
     if crop_to_aspect_ratio or pad_to_aspect_ratio:
         w, h = picture.size

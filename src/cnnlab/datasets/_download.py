@@ -18,7 +18,6 @@ partial file under the real name: the temporary file is removed on every error.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import http.client
 import os
@@ -26,7 +25,6 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -73,18 +71,15 @@ def md5_hex(data: bytes) -> str:
 
 def gunzip(data: bytes, path: os.PathLike | str) -> bytes:
     """Decompress gzip bytes read from ``path``; a clear ValueError if they are broken."""
+    from cnnlab.io import BadFileError
+    from cnnlab.io import gunzip as bounded_gunzip
+
     try:
-        return gzip.decompress(data)
-    except EOFError as err:
+        return bounded_gunzip(data, str(path))
+    except BadFileError as err:
         raise ValueError(
-            f"{path}: the gzip file is truncated ({err}). Delete it; it is downloaded again "
-            "the next time, or copy a complete file there."
-        ) from err
-    except (OSError, zlib.error) as err:
-        raise ValueError(
-            f"{path}: not a valid gzip file ({err}). Delete it; it is downloaded again "
-            "the next time, or copy a good file there."
-        ) from err
+            f"{err} Delete it; it is downloaded again the next time, or copy a good file there."
+        ) from None
 
 
 def matches_checksum(data: bytes, accepted: Iterable[str]) -> tuple[bool, str]:
@@ -98,8 +93,8 @@ def matches_checksum(data: bytes, accepted: Iterable[str]) -> tuple[bool, str]:
     if digest in accepted:
         return True, digest
     try:
-        content_digest = md5_hex(gzip.decompress(data))
-    except (EOFError, OSError, zlib.error):
+        content_digest = md5_hex(gunzip(data, "download"))
+    except ValueError:
         return False, digest
     return content_digest in accepted, content_digest
 

@@ -14,21 +14,22 @@ free; callers get copies, so changing a returned array never changes the cache.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
-from cnnlab.datasets._download import gunzip, locate, md5_hex
+from cnnlab.datasets._download import locate, md5_hex
+from cnnlab.io.compressed import gunzip, gunzip_prefix
 
 _UBYTE = 0x08
 _MEMORY_CACHE: dict[tuple, np.ndarray] = {}
 
 
-def parse_idx(raw: bytes, path: os.PathLike | str, ndim: int) -> np.ndarray:
-    """Parse the uncompressed bytes of an unsigned-byte IDX file with ``ndim`` dimensions."""
-    header_bytes = 4 + 4 * ndim
+def parse_idx_header(raw: bytes, path: os.PathLike | str, ndim: int) -> None:
+    """Check the magic number of an unsigned-byte IDX file with ``ndim`` dimensions."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != _UBYTE or raw[3] != ndim:
         magic = raw[:4].hex() if len(raw) >= 4 else f"only {len(raw)} bytes"
         expected = f"0000{_UBYTE:02x}{ndim:02x}"
@@ -36,10 +37,16 @@ def parse_idx(raw: bytes, path: os.PathLike | str, ndim: int) -> np.ndarray:
             f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s) "
             f"(magic number {magic}, expected {expected})."
         )
+
+
+def parse_idx(raw: bytes, path: os.PathLike | str, ndim: int) -> np.ndarray:
+    """Parse the uncompressed bytes of an unsigned-byte IDX file with ``ndim`` dimensions."""
+    header_bytes = 4 + 4 * ndim
+    parse_idx_header(raw, path, ndim)
     if len(raw) < header_bytes:
         raise ValueError(f"{path}: the IDX header is cut short ({len(raw)} bytes).")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected_size = header_bytes + int(np.prod(dims, dtype=np.int64))
+    expected_size = header_bytes + math.prod(dims)
     if len(raw) != expected_size:
         raise ValueError(
             f"{path}: the IDX header announces an array of shape {dims} "
@@ -47,6 +54,25 @@ def parse_idx(raw: bytes, path: os.PathLike | str, ndim: int) -> np.ndarray:
             "it is truncated or corrupted."
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_bytes).reshape(dims)
+
+
+def gunzip_idx(compressed: bytes, path, ndim: int) -> bytes:
+    """Inflate a gzip IDX file to no more than the size its own header declares.
+
+    The header (the first ``4 + 4 * ndim`` inflated bytes) gives the array's shape, so
+    the whole file must inflate to exactly ``header + prod(shape)`` bytes; a gzip bomb
+    (or a file whose header lies) is stopped at that size, never inflated in full.
+
+    Raises:
+        ValueError: not gzip, not IDX, or inflating beyond what the header declares.
+    """
+    header = gunzip_prefix(compressed, str(path), 4 + 4 * ndim)
+    if len(header) < 4 + 4 * ndim:
+        return header  # parse_idx explains what is missing
+    parse_idx_header(header, path, ndim)
+    dims = tuple(int(d) for d in np.frombuffer(header, dtype=">u4", count=ndim, offset=4))
+    declared = len(header) + math.prod(dims)
+    return gunzip(compressed, str(path), max_bytes=declared)
 
 
 def read_idx(path: Path, ndim: int, accepted: Iterable[str] | None = None) -> np.ndarray:
@@ -62,14 +88,15 @@ def read_idx(path: Path, ndim: int, accepted: Iterable[str] | None = None) -> np
         A read-only uint8 array (shared with the in-memory cache: copy before writing).
 
     Raises:
-        ValueError: the file is not gzip, is truncated, is not IDX, or fails the checksum.
+        ValueError: the file is not gzip, is truncated, is not IDX, inflates beyond the
+            size its header declares (a gzip bomb), or fails the checksum.
     """
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, ndim)
     if key in _MEMORY_CACHE:
         return _MEMORY_CACHE[key]
     compressed = path.read_bytes()
-    raw = gunzip(compressed, path)
+    raw = gunzip_idx(compressed, path, ndim)
     array = parse_idx(raw, path, ndim)
     if accepted is not None:
         accepted = {a.lower() for a in accepted}

@@ -93,12 +93,37 @@ def load_data(path: str | os.PathLike | None = None, progress: bool = True):
 
 
 def _load_npz(path: Path):
-    """Read Keras' ``mnist.npz`` (plain arrays only: pickled objects are refused)."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")}
-    except (KeyError, ValueError, OSError) as err:
-        raise ValueError(
-            f"{path}: not an MNIST .npz with arrays x_train, y_train, x_test, y_test ({err})."
-        ) from err
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    """Read Keras' ``mnist.npz`` (plain arrays only: pickled objects are refused), and
+    check it is MNIST-shaped: (N, 28, 28) uint8 images with as many labels 0-9."""
+    from cnnlab.io import NpzReader
+
+    names = ("x_train", "y_train", "x_test", "y_test")
+    with NpzReader(path) as npz:
+        missing = [name for name in names if name not in npz]
+        if missing:
+            raise ValueError(
+                f"{path}: not an MNIST .npz: it has no array(s) {', '.join(missing)} "
+                f"(it holds {', '.join(npz.keys()) or 'nothing'})."
+            )
+        headers = {key: (shape, dtype) for key, shape, dtype in npz.headers()}
+        for split in ("train", "test"):
+            (x_shape, x_dtype), (y_shape, y_dtype) = headers[f"x_{split}"], headers[f"y_{split}"]
+            if len(x_shape) != 3 or x_shape[1:] != (28, 28) or x_dtype.kind not in "ui":
+                raise ValueError(
+                    f"{path}: x_{split} must be (N, 28, 28) integer pixels. Received: shape "
+                    f"{x_shape}, dtype {x_dtype}"
+                )
+            if len(y_shape) != 1 or y_shape[0] != x_shape[0] or y_dtype.kind not in "ui":
+                raise ValueError(
+                    f"{path}: y_{split} must hold one integer label per image of x_{split} "
+                    f"({x_shape[0]}). Received: shape {y_shape}, dtype {y_dtype}"
+                )
+        arrays = {name: npz.read(name) for name in names}
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.size and (int(x.min()) < 0 or int(x.max()) > 255):
+            raise ValueError(f"{path}: x_{split} pixels must lie in [0, 255].")
+        if y.size and (int(y.min()) < 0 or int(y.max()) > 9):
+            raise ValueError(f"{path}: y_{split} labels must be digits 0-9.")
+    cast = {name: arrays[name].astype(np.uint8, copy=False) for name in names}
+    return (cast["x_train"], cast["y_train"]), (cast["x_test"], cast["y_test"])

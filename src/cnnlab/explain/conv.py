@@ -257,6 +257,10 @@ class ConvExplanation:
 
         return conv_page(self, full)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the explanation as HTML tables (the page of :meth:`to_html`)."""
+        return render.notebook_html(self.to_html())
+
     def __str__(self) -> str:
         return self.to_text()
 

@@ -11,6 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
+# A matrix typed on a command line is small; a longer literal would cost gigabytes of
+# syntax tree to parse (a 10000x10000 matrix is 200 MB of text): use a file instead.
+MAX_LITERAL_CHARS = 1_000_000
+
+
+def _shorten(text: str, keep: int = 80) -> str:
+    """``repr(text)``, its middle cut out when long (error messages stay one line)."""
+    if len(text) <= 2 * keep:
+        return repr(text)
+    return f"{text[:keep]!r} ... {text[-keep:]!r} ({len(text):,} characters)"
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 
 
@@ -26,19 +38,26 @@ def parse_matrix(text: str, name: str = "input", fn: str = "parse_matrix") -> np
         array([[1., 2., 3.],
                [3., 4., 5.]])
     """
+    shown = _shorten(text)
     stripped = text.strip()
+    if len(stripped) > MAX_LITERAL_CHARS:
+        raise ValueError(
+            f"{fn}: {name} is a literal of {len(stripped):,} characters; literals up to "
+            f"{MAX_LITERAL_CHARS:,} are parsed (give a larger matrix as a .npy or .csv file). "
+            f"Received: {shown}"
+        )
     try:
         value = ast.literal_eval(stripped)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         raise ValueError(
             f"{fn}: {name} must be a matrix such as '[[1,2,3],[4,5,6]]' (or '[1,2,3]' for "
-            f"1-D), or a path to a .npy/.csv/image file. Received: {text!r}"
+            f"1-D), or a path to a .npy/.csv/image file. Received: {shown}"
         ) from None
     if isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, list) or not value:
         raise ValueError(
-            f"{fn}: {name} must be a non-empty bracketed list of numbers. Received: {text!r}"
+            f"{fn}: {name} must be a non-empty bracketed list of numbers. Received: {shown}"
         )
 
     def is_number(v):
@@ -51,27 +70,27 @@ def parse_matrix(text: str, name: str = "input", fn: str = "parse_matrix") -> np
         if any(isinstance(v, list | tuple) for row in rows for v in row):
             raise ValueError(
                 f"{fn}: {name} must be 1-D or 2-D (a list of numbers or a list of rows); "
-                f"it has more levels of brackets. Received: {text!r}"
+                f"it has more levels of brackets. Received: {shown}"
             )
         for i, row in enumerate(rows):
             if not row or not all(is_number(v) for v in row):
                 raise ValueError(
                     f"{fn}: every row of {name} must be a non-empty list of numbers; row {i} "
-                    f"is {row!r}. Received: {text!r}"
+                    f"is {row!r}. Received: {shown}"
                 )
             if len(row) != len(rows[0]):
                 raise ValueError(
                     f"{fn}: {name} is ragged: row 0 has {len(rows[0])} values but row {i} has "
-                    f"{len(row)}. Received: {text!r}"
+                    f"{len(row)}. Received: {shown}"
                 )
     else:
         raise ValueError(
             f"{fn}: {name} must be a list of numbers (1-D) or a list of rows (2-D), not a "
-            f"mix. Received: {text!r}"
+            f"mix. Received: {shown}"
         )
     array = np.asarray(value if rows is None else rows, dtype=np.float64)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{fn}: {name} must hold finite numbers. Received: {text!r}")
+        raise ValueError(f"{fn}: {name} must hold finite numbers. Received: {shown}")
     return array
 
 
@@ -85,6 +104,8 @@ def load_array(spec, name: str = "input", fn: str = "load_array", image_scale: f
         FileNotFoundError: a path-like spec that does not exist.
         ValueError: the data is not a 1-D or 2-D matrix of finite numbers.
     """
+    if isinstance(spec, str) and _looks_like_matrix(spec):
+        return parse_matrix(spec, name, fn)  # before any file-system test
     if isinstance(spec, Path) or (isinstance(spec, str) and _looks_like_path(spec)):
         array = _load_file(Path(spec), name, fn, image_scale)
     elif isinstance(spec, str):
@@ -122,6 +143,12 @@ def load_kernel(spec, fn: str = "load_kernel") -> np.ndarray:
     return load_array(spec, "kernel", fn)
 
 
+def _looks_like_matrix(text: str) -> bool:
+    """A bracketed literal (``[[1, 2], [3, 4]]``, ``(1, 2)``) is a matrix, never a path."""
+    text = text.strip()
+    return bool(text) and text[0] in "[(" and text[-1] in "])"
+
+
 def _looks_like_path(text: str) -> bool:
     text = text.strip()
     if not text:
@@ -130,20 +157,21 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _load_file(path: Path, name: str, fn: str, image_scale: float) -> np.ndarray:
-    if not path.is_file():
-        raise FileNotFoundError(f"{fn}: {name} file not found: {str(path)!r}")
+    from cnnlab.io import check_file, read_csv_matrix, read_npy_file
+
+    check_file(path, f"{name} file", fn)
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            return read_npy_file(path)
         if suffix == ".csv":
-            return np.loadtxt(path, delimiter=",", ndmin=1, dtype=np.float64)
+            return read_csv_matrix(path)
         if suffix in IMAGE_SUFFIXES:
             from cnnlab.images import load_image
 
             return load_image(path, grayscale=True) * image_scale
-    except (OSError, ValueError) as err:
-        raise ValueError(f"{fn}: cannot read {name} file {str(path)!r}: {err}") from None
+    except ValueError as err:
+        raise ValueError(f"{fn}: cannot read the {name}: {err}") from None
     raise ValueError(
         f"{fn}: {name} file {str(path)!r} has an unknown type; use .npy, .csv or an image "
         f"({', '.join(IMAGE_SUFFIXES)})"

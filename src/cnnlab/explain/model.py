@@ -159,6 +159,10 @@ class ModelExplanation:
         )
         return render.html_page(self.title(), content)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the explanation as HTML tables (the page of :meth:`to_html`)."""
+        return render.notebook_html(self.to_html())
+
     def __str__(self) -> str:
         return self.to_text()
 
@@ -191,6 +195,8 @@ def explain_layers(
     rows = [_input_row(shape)]
     counters: dict[str, int] = {}
     for k, (class_name, config) in enumerate(layers):
+        if layer_objects is None:
+            _check_layer(class_name, config, fn)
         obj = layer_objects[k] if layer_objects is not None else None
         layer_name = config.get("name") or _auto_name(class_name, counters)
         try:
@@ -203,6 +209,26 @@ def explain_layers(
     explanation = ModelExplanation(name, shape, rows)
     explanation.notes = _notes(explanation)
     return explanation
+
+
+def _check_layer(class_name: str, config: dict, fn: str) -> None:
+    """Make the layer (no weights: they are built lazily) so that its constructor checks
+    the arguments: unknown names (as Keras refuses them) and bad values such as
+    ``Dense(-5)`` are refused before any row is computed."""
+    from cnnlab.layers.registry import _LAYER_CLASSES, check_layer_arguments, get_layer_class
+
+    if not isinstance(config, dict):
+        raise ValueError(f"{fn}: the config of {class_name} must be a dict. Received: {config!r}")
+    if class_name not in _LAYER_CLASSES:
+        return  # explained by arithmetic only (no cnnlab layer of that name)
+    cls = get_layer_class(class_name)
+    check_layer_arguments(cls, config)
+    try:
+        cls(**config)
+    except (ValueError, TypeError) as err:
+        message = str(err)
+        named = message if message.startswith(class_name) else f"{class_name}: {message}"
+        raise ValueError(f"{fn}: {named}") from None
 
 
 def _auto_name(class_name: str, counters: dict) -> str:

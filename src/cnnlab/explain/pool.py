@@ -273,6 +273,10 @@ class PoolExplanation:
 
         return pool_page(self, full)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the explanation as HTML tables (the page of :meth:`to_html`)."""
+        return render.notebook_html(self.to_html())
+
     def __str__(self) -> str:
         return self.to_text()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 
@@ -144,6 +145,34 @@ def html_page(title: str, body: str) -> str:
         f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
     )
+
+
+NOTEBOOK_CLASS = "cnnlab-explain"
+
+
+def scoped_style(css: str, scope: str) -> str:
+    """Every rule of ``css`` limited to elements inside ``.scope`` (``body`` becomes the
+    scope itself), so a notebook's own page keeps its look."""
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        scoped = [
+            f".{scope}" if sel.strip() == "body" else f".{scope} {sel.strip()}"
+            for sel in selectors.split(",")
+        ]
+        rules.append(f"{','.join(scoped)}{{{body}}}")
+    return "\n".join(rules)
+
+
+def notebook_html(page: str) -> str:
+    """A page made by :func:`html_page` as one ``<div>`` for a Jupyter output cell
+    (what ``_repr_html_`` returns): its style scoped to the div, its title a heading."""
+    title = re.search(r"<h1>(.*?)</h1>", page, re.S)
+    body = re.search(r"<body>(.*)</body>", page, re.S)
+    content = body.group(1) if body else page
+    if title:
+        content = content.replace(title.group(0), f"<h3>{title.group(1)}</h3>", 1)
+    style = scoped_style(HTML_STYLE, NOTEBOOK_CLASS)
+    return f'<div class="{NOTEBOOK_CLASS}"><style>{style}</style>{content}</div>'
 
 
 def human_bytes(n: float) -> str:

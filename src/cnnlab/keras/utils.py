@@ -1,5 +1,5 @@
-"""``keras.utils``: set_random_seed, to_categorical, PyDataset/Sequence,
-image_dataset_from_directory."""
+"""``keras.utils``: set_random_seed, to_categorical, normalize, get_file, the image file
+helpers, plot_model, PyDataset/Sequence, image_dataset_from_directory."""
 
 from cnnlab.data import PyDataset, Sequence, image_dataset_from_directory
 from cnnlab.utils import *  # noqa: F403
@@ -12,6 +12,7 @@ from cnnlab.utils.custom_objects import (
     get_registered_object,
     register_keras_serializable,
 )
+from cnnlab.viz.model_graph import plot_model
 
 __all__ = [
     *_utils_all,
@@ -23,5 +24,6 @@ __all__ = [
     "get_registered_name",
     "get_registered_object",
     "image_dataset_from_directory",
+    "plot_model",
     "register_keras_serializable",
 ]

@@ -48,6 +48,7 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
 )
 from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
+from cnnlab.layers.weight_budget import charge
 
 _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
@@ -224,6 +225,7 @@ class Layer(SymbolicCallMixin):
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)
+        charge(self.name, name, shape, np.dtype(dtype).itemsize)
         init_dtype = dtype if dtype.kind == "f" else np.dtype("float64")  # then cast
         value = np.asarray(init(shape, dtype=init_dtype)).astype(dtype)
         if value.shape != shape:

@@ -76,6 +76,8 @@ def conv_output_spatial(layer, input_shape, kernel_size, strides, padding, dilat
 class BaseConv(Layer):
     """Shared arguments of the convolution layers (see :class:`Conv2D`)."""
 
+    abstract_base = True  # a shared base: a saved config may not name it
+
     per_example = per_example_in_training = True  # see Layer.per_example
 
     rank = 2

@@ -17,6 +17,8 @@ def _same_shape(a, b) -> bool:
 class _Merge(Layer):
     """Base of the elementwise merges: every input must have the same shape."""
 
+    abstract_base = True  # a shared base: a saved config may not name it
+
     per_example = per_example_in_training = True  # see Layer.per_example
 
     _takes_list = True

@@ -30,6 +30,8 @@ class BasePooling(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
+    abstract_base = True  # a shared base: a saved config may not name it
+
     per_example = per_example_in_training = True  # see Layer.per_example
 
     rank = 2
@@ -231,6 +233,7 @@ class StochasticPooling2D(BasePooling):
 
 # ---- global pooling ---------------------------------------------------------------------
 class _GlobalPooling(Layer):
+    abstract_base = True  # a shared base: a saved config may not name it
     per_example = per_example_in_training = True  # see Layer.per_example
     rank = 2
     pool_mode = "max"

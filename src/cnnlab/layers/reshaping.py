@@ -108,6 +108,7 @@ class Reshape(Layer):
 
 
 class _ZeroPadding(Layer):
+    abstract_base = True  # a shared base: a saved config may not name it
     per_example = per_example_in_training = True  # see Layer.per_example
     rank = 2
 

@@ -1,141 +1,163 @@
-"""A functional model's config (Keras 3's form) and the model rebuilt from it.
+"""Rebuild a functional model from its config, in time linear in its size.
 
-``get_config()`` lists every layer with its constructor config and its
-``inbound_nodes``: for each call of the layer inside the model, the positional
-arguments with each tensor written as ``{"class_name": "__keras_tensor__",
-"config": {"shape", "dtype", "keras_history": [layer name, node index, tensor
-index]}}``; ``input_layers`` and ``output_layers`` reference the model's inputs and
-outputs the same way (a list, or a dict for dict inputs/outputs). Rebuilding creates
-every layer from its config and replays the calls in an order where each call's
-tensors already exist.
+A functional config lists layers, each with the calls that made its outputs
+(``inbound_nodes``); a call's arguments name the tensors it read as
+``[layer_name, node_index, tensor_index]`` (Keras' ``keras_history``). Every
+reference is checked before anything is built: the layer exists, the call exists, and
+no call waits on itself. The calls are then replayed in dependency order (Kahn's
+algorithm: a call runs once every call it reads from has run), so the order of the
+layers in the file does not matter and each call is visited once.
 """
 
 from __future__ import annotations
 
-from cnnlab.layers.base import deserialize_layer, serialize_layer
+from collections import deque
+
+from cnnlab.layers.base import deserialize_layer
 from cnnlab.layers.input_layer import InputLayer
-from cnnlab.layers.node import KerasTensor, flatten, map_structure
+from cnnlab.layers.node import flatten
+
+TENSOR = "__keras_tensor__"
+_KEYS = {"name", "trainable", "layers", "input_layers", "output_layers"}
 
 
-def functional_config(model) -> dict:
-    """``get_config()`` of a functional model."""
-    model_nodes = {id(n) for n in model._nodes}
-    kept = {id(layer): [n for n in layer._inbound_nodes if id(n) in model_nodes]
-            for layer in model._layers}  # fmt: skip
-
-    def ref(tensor):
-        layer, node_index, tensor_index = tensor._keras_history
-        node = layer._inbound_nodes[node_index]
-        if id(node) not in model_nodes and not node.is_input:
-            raise NotImplementedError(
-                "get_config: every model input must come from keras.Input(...)."
-            )
-        index = kept[id(layer)].index(node) if id(node) in model_nodes else 0
-        return [layer.name, index, tensor_index]
-
-    def tensor_config(tensor):
-        return {
-            "class_name": "__keras_tensor__",
-            "config": {"shape": list(tensor.shape), "dtype": tensor.dtype.name,
-                       "keras_history": ref(tensor)},
-        }  # fmt: skip
-
-    layer_configs = []
-    for layer in model._layers:
-        entry = serialize_layer(layer)
-        entry["name"] = layer.name
-        entry["inbound_nodes"] = [
-            {"args": _node_args(n, tensor_config), "kwargs": n.call_kwargs}
-            for n in kept[id(layer)]
-            if not n.is_input
-        ]
-        layer_configs.append(entry)
-
-    def refs(structure):
-        if isinstance(structure, KerasTensor):
-            return ref(structure)
-        if isinstance(structure, dict):
-            return {key: ref(structure[key]) for key in sorted(structure)}
-        return [ref(t) for t in structure]
-
-    return {
-        "name": model.name,
-        "trainable": model.trainable,
-        "layers": layer_configs,
-        "input_layers": refs(model._input_structure),
-        "output_layers": refs(model._output_structure),
-    }
+def _fail(message: str):
+    raise ValueError(f"Model config is inconsistent: {message}"[:600])
 
 
-def _node_args(node, tensor_config) -> list:
-    """A node's positional arguments in Keras 3's config form (``"args": [...]``)."""
-    if node.spread:
-        return [map_structure(tensor_config, a) for a in node.call_args]
-    return [map_structure(tensor_config, node.call_args)]
+def _ref(item, where: str) -> tuple[str, int, int]:
+    """``[layer_name, node_index, tensor_index]`` checked for types."""
+    if not isinstance(item, list | tuple) or len(item) != 3:
+        _fail(f"{where}: a tensor reference must be [layer_name, node_index, tensor_index]. "
+              f"Received: {item!r}")  # fmt: skip
+    name, node_index, tensor_index = item
+    ok_ints = all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0
+        for i in (node_index, tensor_index)
+    )
+    if not isinstance(name, str) or not ok_ints:
+        _fail(f"{where}: a tensor reference must be [str, int >= 0, int >= 0]. Received: {item!r}")
+    return name, node_index, tensor_index
+
+
+def _tensor_refs(item, where: str, found: list) -> list:
+    """Every ``keras_history`` inside a call's arguments (nested lists allowed)."""
+    if isinstance(item, dict) and item.get("class_name") == TENSOR:
+        inner = item.get("config")
+        if not isinstance(inner, dict):
+            _fail(f"{where}: a tensor's config must be a dict")
+        found.append(_ref(inner.get("keras_history"), where))
+    elif isinstance(item, list):
+        for element in item:
+            _tensor_refs(element, where, found)
+    return found
 
 
 def functional_from_config(cls, config: dict):
-    """Rebuild a functional model: create every layer, then replay its calls in order."""
-    layers, produced = {}, {}
-    pending = []
-    for entry in config["layers"]:
+    """Build ``cls(inputs=..., outputs=...)`` from a functional config (see the module
+    docstring).
+
+    Raises:
+        ValueError: a malformed entry, a duplicated layer name, a reference to a layer or
+            call that does not exist, or calls that wait on each other.
+    """
+    unknown = sorted(set(config) - _KEYS)
+    if unknown:
+        _fail(f"unknown keys {unknown} in a functional model's config")
+    entries = config.get("layers")
+    if not isinstance(entries, list):
+        _fail("'layers' must be a list of layer configs")
+    layers, produced, calls = {}, {}, []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            _fail(f"layer {position} must be a dict. Received: {type(entry).__name__}")
         layer = deserialize_layer(entry)
         name = entry.get("name", layer.name)
+        if not isinstance(name, str):
+            _fail(f"layer {position}: its name must be a string. Received: {name!r}")
+        if name in layers:
+            _fail(f"two layers are named {name!r}")
         layers[name] = layer
         if isinstance(layer, InputLayer):
             produced[(name, 0)] = [layer.output]
-        for index, node in enumerate(entry.get("inbound_nodes", [])):
-            pending.append((name, index, node))
+        nodes = entry.get("inbound_nodes", [])
+        if not isinstance(nodes, list):
+            _fail(f"layer {name!r}: inbound_nodes must be a list")
+        for index, node in enumerate(nodes):
+            if not isinstance(node, dict) or not isinstance(node.get("args"), list):
+                _fail(f"layer {name!r} call {index}: must be a dict with a list 'args'")
+            kwargs = node.get("kwargs", {})
+            if not isinstance(kwargs, dict):
+                _fail(f"layer {name!r} call {index}: 'kwargs' must be a dict")
+            calls.append((name, index, node, kwargs))
 
-    def resolve(item):
-        if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-            name, node_index, tensor_index = item["config"]["keras_history"]
-            return produced[(name, node_index)][tensor_index]
+    keys = {(name, index) for name, index, _, _ in calls} | set(produced)
+    waits_on: dict[tuple, int] = {}
+    readers: dict[tuple, list] = {}
+    for name, index, node, _ in calls:
+        where = f"layer {name!r} call {index}"
+        needed = {(n, i) for n, i, _ in _tensor_refs(node["args"], where, [])}
+        if index > 0:
+            needed.add((name, index - 1))  # a layer's calls run in their order
+        for key in needed:
+            if key not in keys:
+                _fail(f"{where} reads the output of layer {key[0]!r} call {key[1]}, which the "
+                      "config does not make")  # fmt: skip
+        pending = [key for key in needed if key not in produced]
+        waits_on[(name, index)] = len(pending)
+        for key in pending:
+            readers.setdefault(key, []).append((name, index))
+
+    def resolve(item, where):
+        if isinstance(item, dict) and item.get("class_name") == TENSOR:
+            name, node_index, tensor_index = _ref(item["config"]["keras_history"], where)
+            outputs = produced[(name, node_index)]
+            if tensor_index >= len(outputs):
+                _fail(f"{where} reads output {tensor_index} of layer {name!r} call "
+                      f"{node_index}, which has {len(outputs)} output(s)")  # fmt: skip
+            return outputs[tensor_index]
         if isinstance(item, list):
-            return [resolve(i) for i in item]
+            return [resolve(i, where) for i in item]
         return item
 
-    while pending:
-        progress, waiting = False, []
-        for name, index, node in pending:
-            needed = _history_refs(node["args"])
-            ready = all((n, i) in produced for n, i in needed) and (
-                index == 0 or (name, index - 1) in produced
-            )
-            if not ready:
-                waiting.append((name, index, node))
-                continue
-            args = resolve(node["args"])
-            out = layers[name](*args, **node.get("kwargs", {}))
-            produced[(name, index)] = flatten(out)
-            progress = True
-        if not progress:
-            raise ValueError(
-                "Model config is inconsistent: these layer calls read tensors no layer makes: "
-                f"{[(n, i) for n, i, _ in waiting]}"
-            )
-        pending = waiting
+    by_key = {(name, index): (node, kwargs) for name, index, node, kwargs in calls}
+    ready = deque(key for key, count in waits_on.items() if count == 0)
+    done = 0
+    while ready:
+        key = ready.popleft()
+        node, kwargs = by_key[key]
+        args = resolve(node["args"], f"layer {key[0]!r} call {key[1]}")
+        out = layers[key[0]](*args, **kwargs)  # one entry per positional argument
+        produced[key] = flatten(out)
+        done += 1
+        for reader in readers.get(key, ()):
+            waits_on[reader] -= 1
+            if waits_on[reader] == 0:
+                ready.append(reader)
+    if done < len(calls):
+        stuck = [key for key, count in waits_on.items() if count > 0][:10]
+        _fail(f"these layer calls wait on each other in a cycle: {stuck}")
 
-    def structure(refs):
-        if isinstance(refs, dict):
-            return {key: structure(value) for key, value in refs.items()}
-        if refs and isinstance(refs[0], str):
-            name, node_index, tensor_index = refs
-            return produced[(name, node_index)][tensor_index]
-        return [structure(r) for r in refs]
+    def structure(refs, what):
+        if isinstance(refs, dict) and refs:  # a model built from dicts of tensors
+            return {key: structure(value, f"{what}[{key!r}]") for key, value in refs.items()}
+        if isinstance(refs, list) and refs and isinstance(refs[0], str):
+            name, node_index, tensor_index = _ref(refs, what)
+            if (name, node_index) not in produced:
+                _fail(f"{what} names layer {name!r} call {node_index}, which the config "
+                      "does not make")  # fmt: skip
+            outputs = produced[(name, node_index)]
+            if tensor_index >= len(outputs):
+                _fail(f"{what} names output {tensor_index} of layer {name!r}, which has "
+                      f"{len(outputs)}")  # fmt: skip
+            return outputs[tensor_index]
+        if not isinstance(refs, list) or not refs:
+            _fail(f"{what} must be a non-empty list of tensor references. Received: {refs!r}")
+        return [structure(r, what) for r in refs]
 
     return cls(
-        inputs=structure(config["input_layers"]),
-        outputs=structure(config["output_layers"]),
+        inputs=structure(config.get("input_layers"), "input_layers"),
+        outputs=structure(config.get("output_layers"), "output_layers"),
         name=config.get("name"),
         trainable=config.get("trainable", True),
     )
-
-
-def _history_refs(item) -> list:
-    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-        name, node_index, _ = item["config"]["keras_history"]
-        return [(name, node_index)]
-    if isinstance(item, list):
-        return [r for i in item for r in _history_refs(i)]
-    return []

@@ -11,6 +11,8 @@ Three ways to get one, as in Keras:
 
 from __future__ import annotations
 
+import collections
+
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
@@ -19,7 +21,8 @@ from cnnlab.layers.base import (
 )
 from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
 from cnnlab.models import relu_pool
-from cnnlab.models.functional_config import functional_config, functional_from_config
+from cnnlab.models.functional_config import functional_from_config
+from cnnlab.models.graph_config import functional_config
 from cnnlab.models.training import TrainingMixin
 
 
@@ -101,15 +104,16 @@ class Model(TrainingMixin, Layer):
         self._input_structure, self._output_structure = inputs, outputs
         self.inputs, self.outputs = flatten(inputs), flatten(outputs)
         self._nodes = self._discover_nodes()
-        layers = []
+        layers, seen = [], set()
         for node in self._nodes:
-            if node.layer not in layers:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
                 layers.append(node.layer)
-        names = [layer.name for layer in layers]
-        for name in names:
-            if names.count(name) > 1:
+        counts = collections.Counter(layer.name for layer in layers)
+        for name, count in counts.items():
+            if count > 1:
                 raise ValueError(
-                    f'The name "{name}" is used {names.count(name)} times in the model. '
+                    f'The name "{name}" is used {count} times in the model. '
                     "All layer names should be unique."
                 )
         self._layers = layers
@@ -401,9 +405,15 @@ class Model(TrainingMixin, Layer):
         from cnnlab.utils.custom_objects import custom_object_scope
 
         with custom_object_scope(custom_objects):
-            if "input_layers" not in config:
-                return cls(**config)
-            return functional_from_config(cls, config)
+            if "input_layers" in config:
+                return functional_from_config(cls, config)
+            if cls is Model:
+                raise ValueError(
+                    "A Model config must describe a graph (layers, input_layers, "
+                    f"output_layers); a plain Model has no layers to load. Received keys: "
+                    f"{sorted(config)}"
+                )
+            return cls(**config)
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON (``keras.models.model_from_json`` reads it back)."""

@@ -21,11 +21,9 @@ The ``.keras`` file is a zip archive (format version 1) with four members:
     ``optimizer.variable_names()``; no arrays when there is no optimizer or it has not
     made a step yet.
 
-Loading never runs code from the file: JSON for everything but arrays, arrays read
-with ``allow_pickle=False``, layer classes looked up by name in cnnlab's registry
-(unknown names are refused) and archive member names are never used as file-system
-paths (nothing is extracted). A truncated, corrupted or foreign file raises a
-``ValueError`` naming the file. Saving writes a temporary file next to the target and
+Reading is in :mod:`cnnlab.models.loading` (through :mod:`cnnlab.io`: nothing in a
+file is ever run, and the memory a file can claim is bounded by what it holds).
+Saving writes a temporary file next to the target and
 moves it into place with ``os.replace``, so a failed save leaves any earlier file intact.
 
 ``save_weights``/``load_weights`` use ``.weights.npz``: just the ``model.weights.npz``
@@ -52,8 +50,6 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.npz"
 OPTIMIZER = "optimizer.npz"
 WEIGHTS_SUFFIX = ".weights.npz"
-# Members larger than this (uncompressed) are refused: protects against zip bombs.
-MAX_MEMBER_BYTES = 8 * 1024**3
 
 
 # ---- writing ----------------------------------------------------------------------------
@@ -213,254 +209,13 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         tmp.write_bytes(data)
 
 
-# ---- reading ----------------------------------------------------------------------------
-def _read_npz(data: bytes, where: str) -> list[tuple[str, np.ndarray]]:
-    """The arrays of an ``.npz`` held in memory, in stored order; never unpickles."""
-    if not data.startswith(b"PK"):  # NumPy would guess "pickled data" and suggest unpickling
-        raise ValueError(f"{where}: not a .npz file of weight arrays (no zip header).")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return [(key, npz[key]) for key in npz.files]
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
-        reason = str(err)
-        if "pickle" in reason:
-            reason = "it holds Python objects, and cnnlab never unpickles"
-        raise ValueError(f"{where}: the weight arrays cannot be read ({reason}).") from err
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        raise ValueError(f"{path}: not a cnnlab model file (the archive has no {name}).") from None
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise ValueError(f"{path}: the member {name} is implausibly large ({info.file_size} B).")
-    try:
-        return archive.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        raise ValueError(f"{path}: the file is corrupted ({name}: {err}).") from err
-
-
-def _read_json(archive: zipfile.ZipFile, name: str, path: Path) -> dict:
-    try:
-        value = json.loads(_read_member(archive, name, path).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path}: {name} is not valid JSON ({err}).") from err
-    if not isinstance(value, dict):
-        raise ValueError(f"{path}: {name} must hold a JSON object.")
-    return value
-
-
-def _first_member_name(path: Path) -> str | None:
-    """The name in the zip's first local header (``save_model`` always writes metadata.json
-    first), read straight from the start of the file."""
-    with open(path, "rb") as f:
-        head = f.read(30 + len(METADATA))
-    if len(head) < 30 or head[:4] != b"PK\x03\x04":
-        return None
-    length = int.from_bytes(head[26:28], "little")
-    return head[30 : 30 + length].decode("utf-8", "replace")
-
-
-def _open_archive(path: Path) -> zipfile.ZipFile:
-    if not path.is_file():
-        raise FileNotFoundError(f"load_model: no such file: {str(path)!r}")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
-        raise ValueError(
-            f"{path}: not a cnnlab .keras model file (not a zip archive, or truncated: {err})."
-        ) from err
-    if METADATA not in archive.namelist() and _first_member_name(path) == METADATA:
-        # The end of the file is missing: zipfile found the directory of an inner .npz.
-        archive.close()
-        raise ValueError(f"{path}: not a cnnlab .keras model file (it is truncated).")
-    return archive
-
-
-def _check_metadata(metadata: dict, names: list[str], path: Path) -> None:
-    if metadata.get("format") != FORMAT:
-        if "model.weights.h5" in names or "keras_version" in metadata:
-            raise ValueError(
-                f"{path}: this file was saved by Keras (HDF5 weights); cnnlab reads only the "
-                "files it writes itself."
-            )
-        raise ValueError(f"{path}: not a cnnlab model file (unknown format).")
-    version = metadata.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: format version {version!r} is not supported by this cnnlab "
-            f"(it reads versions 1 to {FORMAT_VERSION}); upgrade cnnlab."
-        )
-
-
-def _assign_weights(model, named: list[tuple[str, np.ndarray]], where: str) -> None:
-    """Set ``model.weights`` from ``named`` arrays: by path when all paths match, else in
-    order (as Keras matches weights by structure). Shapes and dtypes are checked first."""
-    variables = list(model.weights)
-    if len(named) != len(variables):
-        raise ValueError(
-            f"{where}: the file holds {len(named)} weight arrays but the model has "
-            f"{len(variables)} weights; the architectures differ."
-        )
-    stored = dict(named)
-    if {str(v.path) for v in variables} == set(stored) and len(stored) == len(named):
-        pairs = [(v, stored[str(v.path)], str(v.path)) for v in variables]
-    else:
-        pairs = [(v, a, k) for v, (k, a) in zip(variables, named, strict=True)]
-    for variable, array, key in pairs:
-        if array.dtype.kind != "f":
-            raise ValueError(f"{where}: weight {key!r} has dtype {array.dtype}, not a float.")
-        if tuple(array.shape) != tuple(variable.shape):
-            raise ValueError(
-                f"{where}: weight {key!r} has shape {tuple(array.shape)} but the model's "
-                f"{variable.path} has shape {tuple(variable.shape)}; the architectures differ."
-            )
-    for variable, array, _ in pairs:
-        variable.assign(array.astype(variable.dtype, copy=False))
-
-
-def _custom_scope(custom_objects):
-    """``custom_objects`` (classes and functions by name) findable while loading."""
-    from cnnlab.utils.custom_objects import custom_object_scope
-
-    if custom_objects is not None and not isinstance(custom_objects, dict):
-        raise TypeError(
-            f"load_model: custom_objects must be a dict. Received: {type(custom_objects)}"
-        )
-    return custom_object_scope(custom_objects)
-
-
-def load_model(filepath, custom_objects=None, compile: bool = True):
-    """Load a model saved by :func:`save_model` (or ``model.save``).
-
-    Args:
-        filepath: a ``.keras`` file.
-        custom_objects: ``{"name": class or function}`` for your own layers, losses,
-            metrics and activations (registered ones are found without it).
-        compile: restore the compile configuration and the optimizer's state, so that
-            ``fit`` continues exactly where it stopped.
-
-    Returns:
-        The model, with the saved weights.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: not a cnnlab model file, truncated, corrupted, or an unknown layer
-            class (the message names the file).
-    """
-    from cnnlab.layers import deserialize_layer
-
-    path = Path(filepath)
-    scope = _custom_scope(custom_objects)  # bad custom_objects: a TypeError first
-    with _open_archive(path) as archive:
-        metadata = _read_json(archive, METADATA, path)
-        _check_metadata(metadata, archive.namelist(), path)
-        config = _read_json(archive, CONFIG, path)
-        weights = _read_npz(_read_member(archive, WEIGHTS, path), f"{path} ({WEIGHTS})")
-        optimizer_state = []
-        if OPTIMIZER in archive.namelist():
-            optimizer_state = _read_npz(
-                _read_member(archive, OPTIMIZER, path), f"{path} ({OPTIMIZER})"
-            )
-    try:
-        with scope:
-            model = deserialize_layer(
-                {k: config.get(k) for k in ("module", "class_name", "config", "registered_name")}
-            )
-    except (ValueError, TypeError, KeyError) as err:
-        raise ValueError(f"{path}: the model cannot be rebuilt from its config: {err}") from err
-    build_config = config.get("build_config")
-    if not model.built and isinstance(build_config, dict) and build_config.get("input_shape"):
-        model.build(_shape_from_json(build_config["input_shape"]))
-    _assign_weights(model, weights, str(path))
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
-        try:
-            with scope:
-                model.compile_from_config(compile_config)
-        except (ValueError, TypeError, KeyError) as err:
-            raise ValueError(
-                f"{path}: the compile configuration cannot be restored ({err}); load with "
-                "compile=False and compile the model yourself."
-            ) from err
-        if optimizer_state:
-            _restore_optimizer(model, optimizer_state, path)
-    return model
-
-
-def _shape_from_json(shape):
-    if isinstance(shape, dict):
-        return {key: _shape_from_json(value) for key, value in shape.items()}
-    if shape and isinstance(shape[0], list):
-        return [_shape_from_json(s) for s in shape]
-    return tuple(shape)
-
-
-def _restore_optimizer(model, state, path: Path) -> None:
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return
-    optimizer.build(model.trainable_weights)
-    expected = list(optimizer.variable_names())
-    stored = dict(state)
-    if set(expected) == set(stored) and len(stored) == len(state):
-        arrays = [stored[name] for name in expected]
-    else:
-        arrays = [array for _, array in state]
-    # The state holds the learning rate as float32; the config has the exact Python float
-    # (both were taken at saving time), so it is put back after set_state.
-    exact_lr = optimizer.get_config().get("learning_rate")
-    try:
-        optimizer.set_state(arrays)
-    except ValueError as err:
-        raise ValueError(f"{path}: the optimizer state does not fit the model ({err}).") from err
-    if isinstance(exact_lr, int | float) and not isinstance(exact_lr, bool):
-        optimizer.learning_rate = exact_lr
-
-
-def load_weights(model, filepath) -> None:
-    """Load weights saved by :func:`save_weights` (or a ``.keras`` file's weights).
-
-    The arrays are matched to ``model.weights`` by path, or by position when the layer
-    names differ (a freshly built copy of the same architecture); shapes must agree.
-
-    Raises:
-        ValueError: wrong suffix, corrupted file, or weights that do not fit the model.
-    """
-    from cnnlab.models import h5_weights
-
-    path = Path(filepath)
-    if path.name.endswith(h5_weights.H5_SUFFIX):
-        if not path.is_file():
-            raise FileNotFoundError(f"load_weights: no such file: {str(path)!r}")
-        if not getattr(model, "built", False):
-            raise ValueError("load_weights: build the model first (it has no weights yet).")
-        h5_weights.load_weights_h5(model, path)
-        return
-    if path.suffix == ".keras":
-        with _open_archive(path) as archive:
-            metadata = _read_json(archive, METADATA, path)
-            _check_metadata(metadata, archive.namelist(), path)
-            named = _read_npz(_read_member(archive, WEIGHTS, path), f"{path} ({WEIGHTS})")
-    elif path.name.endswith(WEIGHTS_SUFFIX):
-        if not path.is_file():
-            raise FileNotFoundError(f"load_weights: no such file: {str(path)!r}")
-        named = _read_npz(path.read_bytes(), str(path))
-    else:
-        raise ValueError(
-            f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX} or .keras. "
-            f"Received: filepath={str(filepath)!r}"
-        )
-    if not getattr(model, "built", False):
-        raise ValueError(
-            "load_weights: build the model first (call it on data or give it an Input), "
-            "so that it has weights to load into."
-        )
-    _assign_weights(model, named, str(path))
-
-
 def _version() -> str:
     from cnnlab import __version__
 
     return __version__
+
+
+# Loading lives in its own module; importing it here keeps ``saving.load_model`` working.
+from cnnlab.models.loading import load_model, load_weights  # noqa: E402
+
+__all__ = ["load_model", "load_weights", "save_model", "save_weights"]

@@ -68,13 +68,13 @@ def as_inputs(x, dtype, fn: str):
     return array if array.dtype == dtype else array.astype(dtype)
 
 
-def as_targets(y, dtype, fn: str):
+def as_targets(y, dtype, fn: str, name: str = "y"):
     """``y`` with integer labels kept and floats in ``dtype`` (``None`` stays ``None``)."""
     if y is None:
         return None
     if _is_array_list(y):
-        return [as_targets(a, dtype, fn) for a in y]
-    array = _to_numeric(y, "y", fn)
+        return [as_targets(a, dtype, fn, name) for a in y]
+    array = _to_numeric(y, name, fn)
     if array.dtype.kind == "f" and array.dtype != dtype:
         return array.astype(dtype)
     if array.dtype.kind == "b":
@@ -84,7 +84,7 @@ def as_targets(y, dtype, fn: str):
 
 def as_sample_weights(sample_weight, fn: str) -> np.ndarray:
     """One float32 weight per sample, ``(N,)`` (``(N, 1)`` is accepted and flattened)."""
-    weights = as_targets(sample_weight, np.dtype("float32"), fn)
+    weights = as_targets(sample_weight, np.dtype("float32"), fn, "sample_weight")
     if not isinstance(weights, np.ndarray):
         raise TypeError(
             f"{fn}: sample_weight must be one array of shape (num_samples,), shared by all "
@@ -96,6 +96,12 @@ def as_sample_weights(sample_weight, fn: str) -> np.ndarray:
         raise ValueError(
             f"{fn}: sample_weight must have shape (num_samples,): one weight per sample. "
             f"Received: sample_weight.shape={weights.shape}"
+        )
+    finite = np.isfinite(weights)
+    if not finite.all():
+        raise ValueError(
+            f"{fn}: sample_weight must hold finite numbers. Received: "
+            f"{int(finite.size - np.count_nonzero(finite))} NaN or infinite weight(s)"
         )
     return weights
 

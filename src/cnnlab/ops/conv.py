@@ -50,6 +50,7 @@ from cnnlab.ops._arith import (
 )
 from cnnlab.ops.activation import fused_activation, linear, relu_grad
 from cnnlab.ops.padding import as_float_tensor, pad_spatial
+from cnnlab.utils.memory import check_allocation
 
 # Below this many channels a row of ``cols`` is made of runs too short to copy fast
 # (grayscale or RGB images): such images are unfolded one kernel offset at a time.
@@ -248,7 +249,7 @@ def _per_image(cols, images: int):
     """``cols^T`` as ``(N, K, M/N)`` blocks, one per image, when ``cols`` was built
     transposed (few channels: ``K`` is 4-10 and ``M`` very long); else ``None``."""
     cols_t = cols.T  # (K, M)
-    if not cols_t.flags.c_contiguous:
+    if images == 0 or not cols_t.flags.c_contiguous:
         return None
     k, m = cols_t.shape
     return cols_t.reshape(k, images, m // images).transpose(1, 0, 2)
@@ -321,6 +322,11 @@ def _check_kernel(kernel, spatial: int, layout: str, fn: str, name: str = "kerne
         raise ValueError(
             f"{fn}: {name} must be a {spatial + 2}-D {layout} array. Received shape {kernel.shape}"
         )
+    if 0 in kernel.shape[:spatial] or kernel.shape[-1] == 0:
+        raise ValueError(
+            f"{fn}: {name} must have every window size and the number of filters at least 1 "
+            f"(a {layout} array). Received shape {kernel.shape}"
+        )
     return kernel
 
 
@@ -387,6 +393,8 @@ def _check_pad_value(pad_value, fn: str) -> float:
         pad_value, int | float | np.integer | np.floating
     ):
         raise TypeError(f"{fn}: pad_value must be a number. Received: {pad_value!r}")
+    if not np.isfinite(pad_value):
+        raise ValueError(f"{fn}: pad_value must be a finite number. Received: {pad_value!r}")
     return pad_value
 
 
@@ -394,6 +402,10 @@ def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode,
     """Validated channels_last 2-D convolution with any padding mode; ``act`` is ``None``
     or ``"relu"`` (fused)."""
     names = ("height", "width") if fn != "conv1d" else ("height", "length")
+    padded = (x.shape[0], *(s + b + a for s, (b, a) in zip(x.shape[1:3], pads, strict=True)))
+    check_allocation((*padded, x.shape[3]), x.dtype.itemsize, f"{fn}: padding {pads}")
+    out_hw = _output_hw(padded, kernel.shape, strides, dilations)
+    check_allocation((x.shape[0], *out_hw, kernel.shape[-1]), x.dtype.itemsize, f"{fn}: the output")
     if mode == "zeros" or (mode == "constant" and value == 0):
         zero_pads = pads
     else:

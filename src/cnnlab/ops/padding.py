@@ -188,7 +188,10 @@ def pad(x, pad_width, mode: str = "zeros", value: float = 0.0) -> Tensor:
     pad_width = normalize_pad_width(pad_width, x.ndim, fn)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{fn}: value must be a number. Received: {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{fn}: value must be a finite number. Received: {value!r}")
     check_pad_fits(x.shape, pad_width, mode, fn)
+    _check_padded_fits(x, pad_width, f"{fn}: pad_width {pad_width}")
     if mode == "zeros":
         value = 0.0
     return PadFunction.apply(x, pad_width=pad_width, mode=mode, value=value)
@@ -206,7 +209,17 @@ def pad_spatial(x: Tensor, pads, mode: str, value: float, fn: str, axis_names=No
     if axis_names is not None:
         axis_names = ("batch", *axis_names, "channels")
     check_pad_fits(x.shape, pad_width, mode, fn, axis_names)
+    _check_padded_fits(x, pad_width, f"{fn}: padding {tuple(pads)}")
     return PadFunction.apply(x, pad_width=pad_width, mode=mode, value=value)
+
+
+def _check_padded_fits(x: Tensor, pad_width, what: str) -> None:
+    """Refuse a pad whose result cannot be allocated, naming the pad (not NumPy's
+    "array is too big")."""
+    from cnnlab.utils.memory import check_allocation
+
+    shape = tuple(s + b + a for s, (b, a) in zip(x.shape, pad_width, strict=True))
+    check_allocation(shape, x.dtype.itemsize, f"{what} on an input of shape {x.shape}")
 
 
 __all__ = ["PADDING_MODES", "PadFunction", "pad"]

@@ -324,7 +324,8 @@ class GlobalPoolFunction(Function):
         self.x_shape, self.mode = x.shape, mode
         n, c = x.shape[0], x.shape[1] if channels_first else x.shape[-1]
         self.axis = 2 if channels_first else 1
-        flat = x.reshape((n, c, -1) if channels_first else (n, -1, c))
+        s = math.prod(x.shape[2:] if channels_first else x.shape[1:-1])  # also for n = 0
+        flat = x.reshape((n, c, s) if channels_first else (n, s, c))
         if mode == "max":  # argmax picks the first maximum (row-major) on ties
             self.index = xp.expand_dims(xp.argmax(flat, axis=self.axis), self.axis)
             out = xp.take_along_axis(flat, self.index, axis=self.axis)
@@ -337,7 +338,8 @@ class GlobalPoolFunction(Function):
 
     def backward(self, g):
         xp = self.xp
-        g = g.reshape((g.shape[0], 1, -1) if self.axis == 1 else (g.shape[0], -1, 1))
+        n, c = g.shape[0], self.flat_shape[2 if self.axis == 1 else 1]
+        g = g.reshape((n, 1, c) if self.axis == 1 else (n, c, 1))
         if self.mode == "max":
             grad = xp.zeros(self.flat_shape, dtype=g.dtype)
             xp.put_along_axis(grad, self.index, g, axis=self.axis)

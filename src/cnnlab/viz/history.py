@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -24,22 +23,28 @@ def load_history(run) -> dict:
         FileNotFoundError: no history.json there.
         ValueError: not valid JSON, or no per-epoch lists in it.
     """
+    from cnnlab.io import load_json_file
+
     path = Path(run)
     if path.is_dir():
         path = path / "history.json"
     if not path.is_file():
         raise FileNotFoundError(f"load_history: no history file at {str(path)!r}")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"load_history: {str(path)!r} is not valid JSON ({err})") from None
+    record = load_json_file(path, "history file")  # size and depth limits
     if not isinstance(record, dict):
         raise ValueError(f"load_history: {str(path)!r} must hold a JSON object")
     history = record.get("history", record)
+    if not isinstance(history, dict):
+        raise ValueError(
+            f"load_history: {str(path)!r}: 'history' must be an object of per-epoch lists "
+            f'such as {{"loss": [...]}}. Received: {type(history).__name__}'
+        )
     curves = {
         k: v
         for k, v in history.items()
-        if isinstance(v, list) and v and all(isinstance(x, int | float) for x in v)
+        if isinstance(v, list)
+        and v
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
     }
     if not curves:
         raise ValueError(
