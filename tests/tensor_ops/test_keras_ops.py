@@ -85,11 +85,31 @@ def test_values_match_numpy(fn, reference, args):
         (lambda a: ops.log_softmax(a, axis=0) + ops.softmax(a), (A,)),
         (lambda a, b: ops.norm(a - b, axis=1), (A, B)),
         (lambda a: ops.prod(a, axis=1), (P,)),
+        (lambda a: ops.logsumexp(a, axis=1) + ops.log_sigmoid(a).sum(), (A,)),
+        (lambda a: ops.top_k(a, 2)[0].sum() * 1.5 + ops.normalize(a, axis=0), (A,)),
     ],
 )
 def test_gradients_match_finite_differences(fn, inputs):
     result = gradcheck(fn, *inputs)
     assert result.ok, str(result)
+
+
+def test_logsumexp_top_k_in_top_k_match_numpy():
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.logsumexp(A * 50, axis=-1)),
+        np.log(np.sum(np.exp(A * 50), axis=-1)),
+        rtol=1e-5,
+    )
+    values, indices = ops.top_k(A, 2)
+    np.testing.assert_allclose(ops.convert_to_numpy(values), -np.sort(-A, axis=-1)[:, :2])
+    assert ops.convert_to_numpy(indices).dtype == np.int32
+    hits = ops.in_top_k(np.argmin(A, axis=-1), A, 1)
+    assert not ops.convert_to_numpy(hits).any()
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.normalize(A)),
+        A / np.linalg.norm(A, axis=-1, keepdims=True),
+        rtol=1e-5,
+    )
 
 
 def test_dtype_rules_follow_keras():

@@ -177,3 +177,23 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     return lesson.avg_pool(_float(inputs), pool_size, strides, padding,
                            data_format or "channels_last")  # fmt: skip
+
+
+@keras_op
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """``x`` divided by its ``order``-norm (1 or 2) along ``axis``."""
+    from cnnlab.tensor_ops.numpy import absolute, divide, maximum, sqrt, sum
+
+    if order not in (1, 2):
+        raise ValueError(f"normalize: order must be 1 or 2. Received: order={order!r}")
+    x = _float(x)
+    norm = sum(absolute(x), axis, True) if order == 1 else sqrt(sum(square(x), axis, True))
+    return divide(x, maximum(norm, 1e-12 if epsilon is None else epsilon))
+
+
+@keras_op
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``."""
+    from cnnlab.tensor_ops.numpy import negative
+
+    return negative(fns.elementwise(negative(_float(x)), "softplus"))

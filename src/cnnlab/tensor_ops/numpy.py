@@ -432,3 +432,37 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if ord == 1:
         return sum(absolute(x), axis, keepdims)
     raise ValueError(f"norm: ord must be None, 1, 2 or 'fro'. Received: ord={ord!r}")
+
+
+@keras_op
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (shifted by the maximum)."""
+    x = to_tensor(x)
+    if x.dtype.kind != "f":
+        x = cast_tensor(x, "float32")
+    shift = constant(np.max(x.data, axis=axis_tuple(axis), keepdims=True))
+    total = sum(exp(subtract(x, shift)), axis, keepdims=True)
+    result = add(log(total), shift)
+    if not keepdims:
+        result = basic.reshape(result, np.sum(x.data, axis=axis_tuple(axis)).shape)
+    return result
+
+
+@keras_op
+def top_k(x, k, sorted=True):
+    """The ``k`` largest values along the last axis and their indices (int32)."""
+    x = to_tensor(x)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= x.shape[-1]:
+        raise ValueError(f"top_k: k must be an int in [1, {x.shape[-1]}]. Received: k={k!r}")
+    order = np.argsort(-x.data, axis=-1, kind="stable")[..., :k]
+    values = fns.gather(x, lambda p: np.take_along_axis(p, order, axis=-1))
+    return values, constant(order.astype(np.int32))
+
+
+@keras_op
+def in_top_k(targets, predictions, k):
+    """True where the target class is among the ``k`` highest predictions."""
+    scores = to_tensor(predictions).data
+    labels = to_tensor(targets).data.astype(np.int64)
+    target_score = np.take_along_axis(scores, labels[..., None], axis=-1)
+    return constant((scores > target_score).sum(axis=-1) < k)
