@@ -23,12 +23,13 @@ import numpy as np
 
 from cnnlab import optimizers as optimizers_module
 from cnnlab import parallel
-from cnnlab.autograd import Tensor, no_grad
+from cnnlab.autograd import no_grad
 from cnnlab.backend import keep_freed_memory
 from cnnlab.data import adapters
 from cnnlab.models import replay, sharded_steps, training_stream
 from cnnlab.models import training_data as data
 from cnnlab.models.compile_utils import CompileState
+from cnnlab.models.training_hooks import LossHookMixin, StructuredDataMixin
 from cnnlab.utils.random import get_generator
 
 # predict/evaluate keep this many batches started beyond the one being handed over, so
@@ -63,7 +64,7 @@ def _bad_loss_error(value, epoch, step, steps):
     )
 
 
-class TrainingMixin:
+class TrainingMixin(StructuredDataMixin, LossHookMixin):
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
 
     # ---- compile ----------------------------------------------------------------------
@@ -198,42 +199,6 @@ class TrainingMixin:
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Keras 3's hook for the loss of one batch: the compiled losses of ``y`` and
-        ``y_pred`` (shaped as the model's outputs) plus the model's ``losses``
-        (``add_loss``, regularisers). Override it for losses that need more than the
-        targets and predictions (knowledge distillation); ``fit`` and ``evaluate``
-        then call it with the batch's ``x`` too and log its value as ``loss``."""
-        preds = [y_pred[k] for k in sorted(y_pred)] if isinstance(y_pred, dict) else y_pred
-        preds = list(preds) if isinstance(preds, list | tuple) else [preds]
-        loss, _ = self._compile_state.compute_loss(data.flat(y), preds, sample_weight, self.losses)
-        return loss
-
-    def _custom_compute_loss(self) -> bool:
-        return type(self).compute_loss is not TrainingMixin.compute_loss
-
-    def _batch_loss(self, x, y, y_pred: list, sample_weight, training: bool):
-        """``(total loss, per-output losses)`` of a batch (through an overridden
-        :meth:`compute_loss` when there is one; its parts are then unknown)."""
-        if not self._custom_compute_loss():
-            y_true = data.flat(y)
-            return self._compile_state.compute_loss(y_true, y_pred, sample_weight, self.losses)
-        loss = self.compute_loss(x=x, y=y, y_pred=self._structured_outputs(y_pred),
-                                 sample_weight=sample_weight, training=training)  # fmt: skip
-        if not isinstance(loss, Tensor):
-            loss = Tensor(loss)
-        if loss.size != 1:
-            raise ValueError(f"compute_loss must return a scalar loss. Received shape {loss.shape}")
-        return loss.reshape(()), [None] * len(y_pred)
-
-    def _needs_targets(self) -> bool:
-        """``y`` may be omitted when the loss comes only from ``add_loss`` or from an
-        overridden :meth:`compute_loss`."""
-        if self._custom_compute_loss():
-            return False
-        state = getattr(self, "_compile_state", None)
-        return state is None or state.loss is not None
-
     @staticmethod
     def _shards(pool, y_true):
         """The shard slices of a batch, or None to run it whole."""
@@ -297,21 +262,6 @@ class TrainingMixin:
     def _float_dtype(self):
         dtype = np.dtype(getattr(self, "dtype", None) or "float32")
         return dtype if dtype.kind == "f" else np.dtype("float32")
-
-    def _input_data_dtypes(self):
-        """The float dtype for all inputs, or one dtype per input when some model input
-        is an integer one (``keras.Input(dtype="int32")``)."""
-        dtype = self._float_dtype()
-        dtypes = self.input_dtypes() if hasattr(self, "input_dtypes") else None
-        if not dtypes or all(d.kind == "f" for d in dtypes):
-            return dtype
-        return [d if d.kind != "f" else dtype for d in dtypes]
-
-    def _match_data(self, x, y=None):
-        """Dict ``x``/``y`` keyed by input/output names, as lists in the model's order."""
-        if not getattr(self, "_is_graph", False):
-            return x, y
-        return self.match_inputs(x, "x"), self.match_outputs(y, "y")
 
     def _prepare(self, x, y, sample_weight, fn, need_y=True):
         dtype = self._float_dtype()
@@ -618,13 +568,6 @@ class TrainingMixin:
         callback_list.on_predict_end()
         result = [np.concatenate(parts, axis=0) for parts in zip(*chunks, strict=True)]
         return self._structured_outputs(result)
-
-    def _structured_outputs(self, arrays: list):
-        """One array, a list, or a dict for a model built with ``outputs={...}``."""
-        structure = getattr(self, "_output_structure", None)
-        if isinstance(structure, dict):
-            return dict(zip(self.output_names_list(), arrays, strict=True))
-        return arrays[0] if len(arrays) == 1 else arrays
 
     # ---- single batches -----------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
