@@ -86,8 +86,9 @@ AUGMENTATIONS = [
 
 @pytest.mark.parametrize("layer", AUGMENTATIONS, ids=lambda layer: type(layer).__name__)
 def test_inactive_at_inference_active_in_training_and_seeded(layer):
-    np.testing.assert_array_equal(layer(IMAGES).numpy(), IMAGES)
+    np.testing.assert_array_equal(layer(IMAGES, training=False).numpy(), IMAGES)
     assert not np.array_equal(layer(IMAGES, training=True).numpy(), IMAGES)
+    assert not np.array_equal(layer(IMAGES).numpy(), IMAGES)  # a direct call augments (Keras)
     config = json.loads(json.dumps(layer.get_config()))
     one = type(layer).from_config({**config, "seed": 5})
     two = type(layer).from_config({**config, "seed": 5})
@@ -112,7 +113,9 @@ def test_resizing_center_crop_random_crop():
         if np.array_equal(out, IMAGES[:, top : top + 4, left : left + 5])
     }  # fmt: skip
     assert len(windows) > 1
-    inference = random_crop(IMAGES).numpy()  # centred 7x9 window with the 4:5 ratio, resized
+    inference = random_crop(
+        IMAGES, training=False
+    ).numpy()  # centred 7x9 window with the 4:5 ratio, resized
     expected = layers.Resizing(4, 5, crop_to_aspect_ratio=True)(IMAGES).numpy()
     np.testing.assert_allclose(inference, expected, rtol=1e-6)
 

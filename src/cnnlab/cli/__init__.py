@@ -29,6 +29,7 @@ main.add_command(evaluate)
 main.add_command(predict)
 main.add_command(summary)
 # -- explain / filter / viz commands (registered by their own modules' authors) --
+from cnnlab.cli import viz_data  # noqa: E402, F401  (registers viz augment / viz dataset)
 from cnnlab.cli.explain import explain  # noqa: E402
 from cnnlab.cli.filter import filter_command  # noqa: E402
 from cnnlab.cli.viz import viz  # noqa: E402

@@ -10,7 +10,7 @@ import click
 from cnnlab.cli.errors import user_errors
 
 # The names of cnnlab.zoo's models (kept here so `cnnlab --help` need not import them).
-MODEL_NAMES = ("dense", "convnet", "convnet-nopool")
+MODEL_NAMES = ("dense", "convnet", "convnet-nopool", "convnet-color")
 
 
 def console():

@@ -1,4 +1,5 @@
-"""``cnnlab train``: train one of the lecture's models on MNIST and save the run."""
+"""``cnnlab train``: train one of the lecture's models (on MNIST, Fashion-MNIST, CIFAR-10
+or a folder of pictures) and save the run."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
         temps["history.json"].write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if with_png:
             title = (
-                f"{record['model']} on MNIST ({record['optimizer']}, batch {record['batch_size']})"
+                f"{record['model']} on {record.get('data_name', 'MNIST')} "
+                f"({record['optimizer']}, batch {record['batch_size']})"
             )
             test = {"loss": record["test_loss"], "accuracy": record["test_accuracy"]}
             plot_history(record["history"], temps["curves.png"], title, test)
@@ -93,7 +95,7 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
     return [out / name for name in names]
 
 
-@click.command(short_help="Train a lecture model on MNIST; save model, history, curves.")
+@click.command(short_help="Train a lecture model; save model, history, curves.")
 @click.argument("model_name", metavar="MODEL", type=click.Choice(MODEL_NAMES))
 @click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch-size", default=128, show_default=True, type=click.IntRange(min=1))
@@ -129,6 +131,16 @@ def _write_run(out: Path, model, record: dict, with_png: bool) -> list[Path]:
     default=None,
     help="Use only the first N training and N test images (quick checks).",
 )
+@click.option(
+    "--data",
+    default="mnist",
+    show_default=True,
+    help="mnist, fashion_mnist, cifar10, or a folder with one subfolder of pictures per class "
+    "(colour data sets need convnet-color).",
+)
+@click.option(
+    "--augment", is_flag=True, help="Random flips, shifts and zooms in training (convnets)."
+)
 @click.option("--overwrite", is_flag=True, help="Replace the files of an earlier run in --out.")
 @click.option(
     "--verbose", default=1, show_default=True, type=click.IntRange(0, 2), help="As in fit()."
@@ -143,10 +155,13 @@ def train(
     validation_split,
     out,
     limit,
+    data,
+    augment,
     overwrite,
     verbose,
 ):
-    """Train MODEL (dense, convnet or convnet-nopool) on MNIST, as in the lecture.
+    """Train MODEL (dense, convnet, convnet-nopool or convnet-color) on --data (MNIST by
+    default), as in the lecture.
 
     Prints Keras' progress bar and the test loss and accuracy, then writes the model
     (model.keras), the training history (history.json) and the loss/accuracy curves
@@ -163,32 +178,45 @@ def train(
         )
     with clear_errors():
         from cnnlab import optimizers, zoo
+        from cnnlab.cli._train_data import describe, load_training_data
         from cnnlab.utils.random import set_random_seed
 
         set_random_seed(seed)
-        (x_train, y_train), (x_test, y_test) = zoo.load_mnist_for(model_name, limit=limit)
-        model = zoo.build_model(model_name)
+        train_data, test_data, num_classes, fit_kwargs = load_training_data(
+            model_name, data, limit, batch_size, validation_split, seed
+        )
+        model = zoo.build_model(model_name, num_classes=num_classes, augment=augment)
         opt = optimizers.get(optimizer.lower())
         if learning_rate is not None:
             opt.learning_rate = learning_rate
         model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        arrays = isinstance(train_data, tuple)
+        count = f"{len(train_data[0]):,} " if arrays else ""
         con.print(
             f"Training [bold]{model_name}[/] ({model.count_params():,} parameters) on "
-            f"{len(x_train):,} MNIST images: {epochs} epoch(s), batch size {batch_size}, "
-            f"{optimizer.lower()}, seed {seed}"
+            f"{count}{describe(data)} images{' with augmentation' if augment else ''}: "
+            f"{epochs} epoch(s), batch size {batch_size}, {optimizer.lower()}, seed {seed}"
         )
         start = time.perf_counter()
         history = model.fit(
-            x_train,
-            y_train,
+            *(train_data if arrays else (train_data,)),
             epochs=epochs,
-            batch_size=batch_size,
-            validation_split=validation_split,
             verbose=verbose,
+            **fit_kwargs,
         )
         train_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        test = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0, return_dict=True)
+        test = model.evaluate(
+            *(test_data if arrays else (test_data,)),
+            **({"batch_size": batch_size} if arrays else {}),
+            verbose=0,
+            return_dict=True,
+        )
+        test_samples = (
+            len(test_data[0])
+            if arrays
+            else min(len(test_data.file_paths), len(test_data) * batch_size)
+        )
         test_seconds = time.perf_counter() - start
         record = {
             "model": model_name,
@@ -199,8 +227,11 @@ def train(
             "seed": seed,
             "validation_split": validation_split,
             "limit": limit,
-            "train_samples": len(x_train),
-            "test_samples": len(x_test),
+            "data": data,
+            "data_name": describe(data),
+            "augment": augment,
+            "train_samples": len(train_data[0]) if arrays else None,
+            "test_samples": test_samples,
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "test_loss": float(test["loss"]),
             "test_accuracy": float(test["accuracy"]),
@@ -210,7 +241,8 @@ def train(
         written = _write_run(out, model, record, with_png)
     con.print(
         f"Test loss: {record['test_loss']:.4f}  Test accuracy: "
-        f"[bold]{record['test_accuracy']:.4f}[/] on {len(x_test):,} images "
+        f"[bold]{record['test_accuracy']:.4f}[/] on {test_samples:,} "
+        f"{'test' if arrays else 'validation'} images "
         f"(training took {train_seconds:.1f} s)"
     )
     con.print("Wrote " + ", ".join(str(p) for p in written))

@@ -33,7 +33,7 @@ def is_stream(x, fn: str = "fit", name: str = "x") -> bool:
     """
     if isinstance(x, PyDataset):
         return True
-    if x is None or isinstance(x, np.ndarray | Tensor | list | tuple | dict | str | bytes):
+    if x is None or isinstance(x, np.ndarray | Tensor | list | tuple | dict | str | bytes | range):
         return False
     if hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
         return False

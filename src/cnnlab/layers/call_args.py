@@ -35,10 +35,10 @@ def _is_single_shape(shape) -> bool:
 
 
 class _CallContext(threading.local):
-    """The ``training`` flag of the layer call being run in this thread (``False``
-    outside any call)."""
+    """The ``training`` flag of the layer call being run in this thread (``None``
+    outside any call, where a layer's own default applies)."""
 
-    training = False
+    training = None  # None: no layer call is running (a direct, top-level call)
 
 
 _call_context = _CallContext()

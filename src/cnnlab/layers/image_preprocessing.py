@@ -171,8 +171,9 @@ class CenterCrop(ImageLayer):
 
 
 class RandomLayer(ImageLayer):
-    """Base of the random augmentations: active only with ``training=True`` (in
-    ``fit``), the identity otherwise (``predict``, ``evaluate``, a plain call).
+    """Base of the random augmentations: active with ``training=True`` (in ``fit``, and
+    in a direct call of the layer, as in Keras), the identity with ``training=False``
+    (``predict``, ``evaluate``).
 
     ``seed``: an int gives the layer its own generator (repeatable); None draws from
     cnnlab's global one (repeatable after ``keras.utils.set_random_seed``).
@@ -187,6 +188,17 @@ class RandomLayer(ImageLayer):
                             f"Received: seed={seed!r}")  # fmt: skip
         self.seed = None if seed is None else int(seed)
         self._generator = None if seed is None else np.random.default_rng(self.seed)
+
+    def __call__(self, inputs, training=None, **kwargs):
+        # As Keras 3 (``call(..., training=True)``): a direct call augments; fit passes
+        # training=True, predict/evaluate training=False, and so does a model around the
+        # layer unless it is itself called with training=True.
+        from cnnlab.layers.call_args import _call_context
+        from cnnlab.layers.node import is_symbolic
+
+        direct = _call_context.training is None and not is_symbolic(inputs)
+        return super().__call__(inputs, training=True if training is None and direct else training,
+                                **kwargs)  # fmt: skip
 
     @property
     def generator(self) -> np.random.Generator:
