@@ -84,6 +84,7 @@ from cnnlab.losses_extra import (  # noqa: E402, F401 - Keras' further per-sampl
     categorical_focal_crossentropy,
     categorical_hinge,
     cosine_similarity,
+    dice,
     hinge,
     huber,
     kl_divergence,
@@ -96,6 +97,7 @@ from cnnlab.losses_extra import (  # noqa: E402, F401 - Keras' further per-sampl
     msle,
     poisson,
     squared_hinge,
+    tversky,
 )
 
 mse = MSE = mean_squared_error
@@ -377,6 +379,25 @@ class CategoricalFocalCrossentropy(_Wrapped):
         )  # fmt: skip
 
 
+class Dice(_Wrapped):
+    """Dice loss over ``axis`` (default every value of the batch together)."""
+
+    fn_name = "dice"
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, axis=axis)
+
+
+class Tversky(_Wrapped):
+    """Tversky loss: Dice with false positives weighted ``alpha``, false negatives ``beta``."""
+
+    fn_name = "tversky"
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky",
+                 axis=None, dtype=None):  # fmt: skip
+        super().__init__(reduction=reduction, name=name, alpha=alpha, beta=beta, axis=axis)
+
+
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
@@ -385,7 +406,8 @@ _CLASSES = (
     SparseCategoricalCrossentropy, CategoricalCrossentropy, BinaryCrossentropy,
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, Huber, LogCosh, KLDivergence, Poisson, CosineSimilarity, Hinge,
-    SquaredHinge, CategoricalHinge, BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
+    SquaredHinge, CategoricalHinge, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice,
+    Tversky,
 )  # fmt: skip
 _FUNCTIONS = {
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,

@@ -22,6 +22,8 @@ function                                  per sample
 ``categorical_hinge``                     ``max(max((1-t)*p) - sum(t*p) + 1, 0)``
 ``binary_focal_crossentropy``             ``mean((1 - p_t)^gamma * bce)`` (alpha: class weight)
 ``categorical_focal_crossentropy``        ``sum(alpha * (1 - p)^gamma * -t log p)``
+``dice(axis=None)``                       ``1 - 2 sum(t p) / (sum(t) + sum(p) + eps)``
+``tversky(alpha, beta, axis=None)``       ``1 - TP / (TP + alpha FP + beta FN + eps)``
 ========================================  ==================================================
 
 ``e = p - t`` (prediction minus target).
@@ -257,6 +259,43 @@ def categorical_focal_crossentropy(
     return ((1.0 - output) ** gamma * alpha * cce).sum(axis=axis)
 
 
+def _sum_axes(axis, fn):
+    if axis is None or (isinstance(axis, int) and not isinstance(axis, bool)):
+        return axis
+    try:
+        axes = tuple(axis)
+    except TypeError:
+        axes = None
+    if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"{fn}: axis must be None, an int or a tuple of ints. Received: {axis!r}")
+    return axes
+
+
+def dice(y_true, y_pred, axis=None):
+    """``1 - 2 * sum(t * p) / (sum(t) + sum(p) + eps)`` over ``axis`` (``None``: every
+    value of the batch together, Keras' default) — the segmentation overlap loss.
+
+    Example:
+        >>> dice([[1.0, 1.0, 0.0]], [[1.0, 0.0, 0.0]])  # 1 - 2*1 / (2 + 1)
+        Tensor(0.3333333, dtype=float32)
+    """
+    axis = _sum_axes(axis, "dice")
+    t, p = _pair(y_true, y_pred, "dice")
+    return 1.0 - (t * p).sum(axis=axis) * 2.0 / (t.sum(axis=axis) + p.sum(axis=axis) + EPSILON)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """``1 - TP / (TP + alpha * FP + beta * FN + eps)`` with soft counts ``TP = sum(p t)``,
+    ``FP = sum(p (1 - t))``, ``FN = sum((1 - p) t)`` (``alpha = beta = 0.5``: Dice)."""
+    alpha, beta = _number(alpha, "alpha", "tversky"), _number(beta, "beta", "tversky")
+    axis = _sum_axes(axis, "tversky")
+    t, p = _pair(y_true, y_pred, "tversky")
+    tp = (p * t).sum(axis=axis)
+    fp = ((1.0 - t) * p).sum(axis=axis)
+    fn = (t * (1.0 - p)).sum(axis=axis)
+    return 1.0 - tp / (tp + fp * alpha + fn * beta + EPSILON)
+
+
 mape = MAPE = mean_absolute_percentage_error
 msle = MSLE = mean_squared_logarithmic_error
 kld = KLD = kl_divergence
@@ -268,7 +307,7 @@ EXTRA_FUNCTIONS = {
     for fn in (
         mean_absolute_percentage_error, mean_squared_logarithmic_error, huber, log_cosh,
         kl_divergence, poisson, cosine_similarity, hinge, squared_hinge, categorical_hinge,
-        binary_focal_crossentropy, categorical_focal_crossentropy,
+        binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky,
     )
 }  # fmt: skip
 EXTRA_ALIASES = {

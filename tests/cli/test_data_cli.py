@@ -87,3 +87,25 @@ def test_parse_layers_builds_the_named_layers():
     assert [type(layer).__name__ for layer in built] == ["RandomFlip", "RandomZoom"]
     assert built[0].mode == "vertical" and built[1].height_range == (0.1, 0.2)
     assert np.isfinite(built[1].height_range).all()
+
+
+def test_cifar10_from_an_extracted_folder_for_viz_and_train(tmp_path, monkeypatch):
+    from cnnlab.datasets import cifar10
+
+    folder = tmp_path / "data" / "cifar10" / cifar10.FOLDER
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in (*cifar10.TRAIN, *cifar10.TEST):
+        labels = rng.integers(0, 10, (8, 1), dtype=np.uint8)
+        pixels = rng.integers(0, 256, (8, 3072), dtype=np.uint8)
+        (folder / name).write_bytes(np.concatenate([labels, pixels], axis=1).tobytes())
+    monkeypatch.setenv("CNNLAB_DATA", str(tmp_path / "data"))
+    result = invoke("viz", "dataset", "cifar10", "--count", 4, "--out", tmp_path / "c.png")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "run"
+    result = invoke("train", "convnet-color", "--data", "cifar10", "--epochs", 1,
+                    "--batch-size", 16, "--out", out, "--verbose", 0)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "history.json").read_text())
+    assert record["train_samples"] == 40 and record["test_samples"] == 8
+    assert record["data_name"] == "CIFAR-10"

@@ -16,8 +16,10 @@ run in a memory-limited child (hostile_child.py) and what a clean answer is:
 from __future__ import annotations
 
 import copy
+import gzip
 import io
 import json
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -73,6 +75,13 @@ def _functional_members() -> dict:
     a = layers.Dense(3, name="a")(inputs)
     b = layers.Dense(2, name="b")(a)
     return _members_of(keras.Model(inputs, b, name="fun"))
+
+
+def _tar_header(name: str, size: int) -> bytes:
+    """A tar header declaring a member of ``size`` bytes (its data left out)."""
+    info = tarfile.TarInfo(name)
+    info.size = size
+    return info.tobuf(format=tarfile.GNU_FORMAT)
 
 
 def _zip(members: dict) -> bytes:
@@ -362,6 +371,38 @@ def build_cases(d) -> list[dict]:
         "from cnnlab.keras import layers\n"
         "layers.Conv2D(10**5, 1000).build((None, 2000, 2000, 10**3))",
         names=("kernel",),
+    )
+
+    case(
+        "load_img-12000",
+        1,
+        "from cnnlab.utils.image_utils import load_img\nload_img(d / 'big.png')",
+        names=("big.png",),
+    )
+    tar_header = _tar_header("cifar-10-batches-bin/data_batch_1.bin", 10**9)
+    case(
+        "cifar-member-declares-1GB",
+        1,
+        "from cnnlab.datasets._cifar import _read_members\n"
+        "_read_members(d / 'c.tar.gz', ['cifar-10-batches-bin/data_batch_1.bin'])",
+        names=("c.tar.gz", "declares"),
+        c__tar__gz=gzip.compress(tar_header + bytes(2048)),
+    )
+    case(
+        "extract-zip-bomb",
+        1,
+        "from cnnlab.utils.file_download import extract_archive\n"
+        "extract_archive(d / 'bomb.zip', d / 'out')",
+        names=("bomb.zip", "declares"),
+        bomb__zip=raw_zip([_deflated_entry("a.bin", 8 * MiB, 3 * GiB)]),
+    )
+    case(
+        "extract-tar-truncated",
+        2,
+        "from cnnlab.utils.file_download import extract_archive\n"
+        "extract_archive(d / 't.tar.gz', d / 'out')",
+        names=("t.tar.gz", "truncated"),
+        t__tar__gz=gzip.compress(_tar_header("a.bin", 10**10) + bytes(2048)),
     )
 
     # ---- 2. errors of the wrong kind ----------------------------------------------------

@@ -301,3 +301,21 @@ def test_a_stream_is_not_read_past_its_size():
         assert archive.size("a") == 3
         with pytest.raises(BadFileError, match="member 'b': is missing"):
             archive.read("b")
+
+
+def test_extract_archive_refuses_a_tar_that_inflates_too_much(tmp_path):
+    import tarfile
+
+    from cnnlab.utils.file_download import extract_archive
+
+    path = tmp_path / "zeros.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("zeros.bin")
+        info.size = MiB
+        archive.addfile(info, io.BytesIO(bytes(MiB)))
+    limits = override_limits(inflation_allowance=0, max_inflation_ratio=10)
+    with limits, pytest.raises(ValueError, match=r"zeros\.tar\.gz declares 1\.0 MiB of files"):
+        extract_archive(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert extract_archive(path, tmp_path / "out")  # within the default limits
+    assert (tmp_path / "out" / "zeros.bin").stat().st_size == MiB

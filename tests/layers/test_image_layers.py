@@ -89,6 +89,9 @@ def test_inactive_at_inference_active_in_training_and_seeded(layer):
     np.testing.assert_array_equal(layer(IMAGES, training=False).numpy(), IMAGES)
     assert not np.array_equal(layer(IMAGES, training=True).numpy(), IMAGES)
     assert not np.array_equal(layer(IMAGES).numpy(), IMAGES)  # a direct call augments (Keras)
+    around = keras.Sequential([layer])
+    assert not np.array_equal(around(IMAGES).numpy(), IMAGES)  # so does a model around it
+    np.testing.assert_array_equal(around(IMAGES, training=False).numpy(), IMAGES)
     config = json.loads(json.dumps(layer.get_config()))
     one = type(layer).from_config({**config, "seed": 5})
     two = type(layer).from_config({**config, "seed": 5})

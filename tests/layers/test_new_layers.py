@@ -58,6 +58,9 @@ CASES = [
      (2, 3, 4, 5), 2 * 3 * 4, 0),
     ("layer_norm_no_center", layers.LayerNormalization, {"center": False, "epsilon": 1e-5},
      (2, 6), (2, 6), 6, 0),
+    ("rms_norm", layers.RMSNormalization, {}, (2, 3, 5), (2, 3, 5), 5, 0),
+    ("rms_norm_axes", layers.RMSNormalization, {"axis": [1, 2], "epsilon": 1e-3},
+     (2, 3, 4), (2, 3, 4), 12, 0),
 ]  # fmt: skip
 
 

@@ -82,6 +82,21 @@ def test_layer_norm_matches_torch(axis, affine):
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), **TOL)
 
 
+def test_rms_norm_matches_torch():
+    rng = np.random.default_rng(7)
+    x, scale = rng.standard_normal((3, 4, 5)), rng.standard_normal((4, 5))
+    xt, st = Tensor(x, requires_grad=True), Tensor(scale, requires_grad=True)
+    y = layer_norm(xt, st, axis=(1, 2), epsilon=1e-6, rms_scaling=True)
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    tx, ts = (torch.tensor(a, requires_grad=True) for a in (x, scale))
+    ref = F.rms_norm(tx, (4, 5), ts, eps=1e-6)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ref.detach().numpy(), **TOL)
+    np.testing.assert_allclose(xt.grad, tx.grad.numpy(), **TOL)
+    np.testing.assert_allclose(st.grad, ts.grad.numpy(), **TOL)
+
+
 def test_layer_norm_gradcheck_and_rms():
     rng = np.random.default_rng(3)
     assert gradcheck(

@@ -142,3 +142,24 @@ def test_metrics():
     assert M.get("Precision").get_config()["thresholds"] is None
     with pytest.raises(TypeError, match="thresholds must be one number"):
         keras.metrics.Precision(thresholds=[0.2, 0.5])
+
+
+def test_dice_and_tversky():
+    t = (T > 0.5).astype("float64")
+    np.testing.assert_allclose(
+        L.dice(t, P).numpy(), 1 - 2 * (t * P).sum() / (t.sum() + P.sum() + 1e-7), rtol=1e-12
+    )
+    per_sample = L.dice(t, P, axis=-1).numpy()
+    np.testing.assert_allclose(
+        per_sample, 1 - 2 * (t * P).sum(-1) / (t.sum(-1) + P.sum(-1) + 1e-7), rtol=1e-12
+    )
+    # alpha = beta = 0.5 is Dice; alpha weights false positives
+    np.testing.assert_allclose(L.tversky(t, P).numpy(), L.dice(t, P).numpy(), rtol=1e-6)
+    tp, fp, fn = (P * t).sum(), (P * (1 - t)).sum(), ((1 - P) * t).sum()
+    np.testing.assert_allclose(
+        L.Tversky(alpha=0.7, beta=0.3)(t, P).numpy(), 1 - tp / (tp + 0.7 * fp + 0.3 * fn + 1e-7)
+    )
+    assert gradcheck(lambda p: L.tversky(t, p, alpha=0.2, beta=0.8, axis=(1,)), P)
+    assert L.deserialize(L.serialize(L.Dice(axis=-1))).axis == -1
+    with pytest.raises(TypeError, match="axis must be None, an int or a tuple"):
+        L.dice(t, P, axis="all")

@@ -159,3 +159,10 @@ def test_bad_photos_get_4xx(client, monkeypatch):
     assert status == 413 and "limit is 1,000" in message
     status, message = post(files={"photo": ("big.png", b"\0" * 200_000, "image/png")})
     assert status == 413 and "limit is 1,000" in message
+
+
+def test_deeply_nested_json_is_a_400(client):
+    body = b"[" * 100_000 + b"]" * 100_000
+    answer = client.post("/api/conv", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    assert "levels deep" in answer.json()["error"]

@@ -170,3 +170,20 @@ def test_bad_model_uploads_get_4xx(client, monkeypatch):
     monkeypatch.setattr(models, "MAX_MODEL_BYTES", 100)
     status, message = upload("big.keras", b"0" * 1000)
     assert status == 413 and "limit is 100" in message
+
+
+def test_an_unexpected_failure_is_a_500_without_a_traceback(models_dir, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from cnnlab.web import create_app, draw
+    from cnnlab.web.models import ModelFolder
+
+    def broken(*args):
+        raise RuntimeError("secret internals at /home/someone")
+
+    monkeypatch.setattr(draw, "predict", broken)
+    app = create_app(ModelFolder(models_dir, "digits.keras"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/api/predict", json=drawing_of(mnist_digit(1)))
+    assert response.status_code == 500
+    assert response.json() == {"error": "the server could not answer: RuntimeError"}

@@ -43,3 +43,20 @@ def test_bad_model_arguments_exit_2(models_dir, started, name):
     assert result.exit_code == 2
     assert "Error: MODEL must be a .keras file or a folder of them" in result.output
     assert not started
+
+
+def test_a_first_default_model_is_trained_once_and_kept(tmp_path, monkeypatch, started):
+    from cnnlab import zoo
+
+    real = zoo.load_mnist_for
+    monkeypatch.setattr(zoo, "load_mnist_for", lambda name: real(name, limit=300))
+    monkeypatch.setenv("CNNLAB_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert "training the lecture convnet once" in result.output
+    kept = tmp_path / "models" / "convnet.keras"
+    assert kept.is_file()
+    assert started[0][0].state.models.default() == "convnet.keras"
+    again = CliRunner().invoke(main, ["serve"])  # the second start trains nothing
+    assert again.exit_code == 0 and "training" not in again.output
+    assert len(started) == 2

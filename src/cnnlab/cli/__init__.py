@@ -41,5 +41,8 @@ main.add_command(viz)
 from cnnlab.cli.serve import serve  # noqa: E402
 
 main.add_command(serve)
+from cnnlab.cli.tune import tune  # noqa: E402
+
+main.add_command(tune)
 
 __all__ = ["main"]

@@ -22,6 +22,8 @@ from cnnlab.datasets import _download
 
 PIXELS = 32 * 32 * 3
 ARCHIVE_BYTES_LIMIT = 200 * 1024 * 1024  # both archives are about 170 MB
+# The largest member: CIFAR-100's train.bin, 50,000 records of 2 + 3,072 bytes.
+MEMBER_BYTES_LIMIT = 50_000 * (2 + PIXELS)
 
 
 def records_to_arrays(data: bytes, label_bytes: int, name: str):
@@ -38,20 +40,30 @@ def records_to_arrays(data: bytes, label_bytes: int, name: str):
 
 
 def _read_members(source: Path, members: list[str]) -> dict[str, bytes]:
-    """The bytes of each wanted member, from an archive or an extracted folder."""
+    """The bytes of each wanted member, from an archive or an extracted folder; a member
+    larger than ``MEMBER_BYTES_LIMIT`` is refused before it is read."""
+    from cnnlab.io import read_file_bytes
+
     if source.is_dir():
         found = {}
         for member in members:
             path = source / member
             if not path.is_file():
                 raise ValueError(f"{source}: {member} is missing")
-            found[member] = path.read_bytes()
+            found[member] = read_file_bytes(
+                path, MEMBER_BYTES_LIMIT, "CIFAR batch", "(50,000 records at most)"
+            )
         return found
     wanted, found = set(members), {}
     try:
         with tarfile.open(source, "r:gz") as archive:
             for info in archive:
                 if info.name in wanted and info.isfile():
+                    if info.size > MEMBER_BYTES_LIMIT:  # the header's size, before reading
+                        raise ValueError(
+                            f"{source}: member {info.name!r} declares {info.size} bytes, more "
+                            f"than {MEMBER_BYTES_LIMIT} (50,000 CIFAR records)"
+                        )
                     found[info.name] = archive.extractfile(info).read()
     except (tarfile.TarError, EOFError, OSError) as err:
         raise ValueError(

@@ -20,20 +20,27 @@ from cnnlab.io.limits import LIMITS
 def open_image(path, max_pixels: int | None = None):
     """The decoded Pillow image of ``path`` (first frame), its file closed.
 
+    Args:
+        path: a path, or a binary file object (read from where it stands).
+        max_pixels: the limit on width x height (default ``LIMITS.max_image_pixels``).
+
     Raises:
         OSError: no such file, or a folder.
         BadFileError: not an image Pillow can read, damaged, or larger than
-            ``max_pixels`` (default ``LIMITS.max_image_pixels``).
+            ``max_pixels``.
     """
     from PIL import Image
 
-    path = check_file(path, "image file")
+    if hasattr(path, "read"):
+        source, path = path, getattr(path, "name", "<image stream>")
+    else:
+        source = path = check_file(path, "image file")
     limit = LIMITS.max_image_pixels if max_pixels is None else max_pixels
     try:
         with warnings.catch_warnings():
             # Pillow warns above its own limit; cnnlab's lower limit decides below.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(source)
         with image:
             width, height = image.size
             if width * height > limit:

@@ -58,7 +58,11 @@ from cnnlab.layers.noise import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from cnnlab.layers.normalization import BatchNormalization, LayerNormalization
+from cnnlab.layers.normalization import (
+    BatchNormalization,
+    LayerNormalization,
+    RMSNormalization,
+)
 from cnnlab.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -122,6 +126,7 @@ __all__ = [
     "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "Cropping1D", "Cropping2D", "Cropping3D",
     "GaussianDropout", "GaussianNoise", "GlobalAveragePooling3D", "GlobalAvgPool3D",
     "GlobalMaxPool3D", "GlobalMaxPooling3D", "LayerNormalization", "MaxPool3D", "MaxPooling3D",
+    "RMSNormalization",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D",
 ]  # fmt: skip

@@ -354,9 +354,14 @@ class Layer(SymbolicCallMixin):
             rest = [_batchless_shapes(a) for a in args if _is_data(a)]
             self._maybe_build(_build_shapes(self, _batchless_shapes(inputs), rest))
         self._call_losses = []
-        outer, _call_context.training = _call_context.training, bool(training)
+        # the flag inner layers inherit: None stays unset, so each layer's own default
+        # applies (a model called directly lets its augmentation layers augment)
+        outer = _call_context.training
+        _call_context.training = None if training is None else bool(training)
+        if training is not None or not self._passes_unset_training:
+            training = bool(training)
         try:
-            outputs = self._call(inputs, *args, training=bool(training), **kwargs)
+            outputs = self._call(inputs, *args, training=training, **kwargs)
         finally:
             _call_context.training = outer
         if self.activity_regularizer is not None:
@@ -377,6 +382,9 @@ class Layer(SymbolicCallMixin):
         return self.call(inputs, *args, **kwargs)
 
     _takes_list = False  # merge layers and multi-input models take a list of inputs
+    # Models hand an unset ``training`` (None) on to their layers, so each layer's own
+    # default applies, as in Keras: False for most, True for the random augmentations.
+    _passes_unset_training = False
 
     def _convert_inputs(self, inputs):
         """Data -> Tensor(s) of the layer's dtype. A list is a list of inputs for layers

@@ -172,8 +172,8 @@ class CenterCrop(ImageLayer):
 
 class RandomLayer(ImageLayer):
     """Base of the random augmentations: active with ``training=True`` (in ``fit``, and
-    in a direct call of the layer, as in Keras), the identity with ``training=False``
-    (``predict``, ``evaluate``).
+    in a direct call of the layer or of a model around it, as in Keras), the identity
+    with ``training=False`` (``predict``, ``evaluate``).
 
     ``seed``: an int gives the layer its own generator (repeatable); None draws from
     cnnlab's global one (repeatable after ``keras.utils.set_random_seed``).
@@ -190,15 +190,17 @@ class RandomLayer(ImageLayer):
         self._generator = None if seed is None else np.random.default_rng(self.seed)
 
     def __call__(self, inputs, training=None, **kwargs):
-        # As Keras 3 (``call(..., training=True)``): a direct call augments; fit passes
-        # training=True, predict/evaluate training=False, and so does a model around the
-        # layer unless it is itself called with training=True.
+        # As Keras 3 (``call(..., training=True)``): a direct call (of the layer or of a
+        # model around it) augments; fit passes training=True, predict/evaluate False,
+        # and a layer inside a call inherits that call's flag. In a graph being built
+        # the flag stays unset (the model's calls decide).
         from cnnlab.layers.call_args import _call_context
         from cnnlab.layers.node import is_symbolic
 
-        direct = _call_context.training is None and not is_symbolic(inputs)
-        return super().__call__(inputs, training=True if training is None and direct else training,
-                                **kwargs)  # fmt: skip
+        unset = training is None and _call_context.training is None
+        if unset and not is_symbolic(inputs):
+            training = True
+        return super().__call__(inputs, training=training, **kwargs)
 
     @property
     def generator(self) -> np.random.Generator:

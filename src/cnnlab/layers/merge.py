@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numbers
 
-from cnnlab.autograd import basic
+import numpy as np
+
+from cnnlab.autograd import Tensor, basic
 from cnnlab.layers.base import Layer, to_snake_case
 
 
@@ -15,7 +17,14 @@ def _same_shape(a, b) -> bool:
 
 
 class _Merge(Layer):
-    """Base of the elementwise merges: every input must have the same shape."""
+    """Base of the elementwise merges.
+
+    As in Keras 3, the inputs' shapes (batch axis aside) broadcast: aligned from the
+    last axis, each pair of sizes must be equal or one of them 1, e.g. a feature map
+    ``(None, 8, 8, 32)`` times per-channel weights ``(None, 1, 1, 32)`` (a
+    squeeze-and-excitation block). An input of lower rank gets size-1 axes after its
+    batch axis: ``(None, 32)`` acts as ``(None, 1, 1, 32)``.
+    """
 
     abstract_base = True  # a shared base: a saved config may not name it
 
@@ -38,26 +47,46 @@ class _Merge(Layer):
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
-    def compute_output_shape(self, input_shape):
-        shapes = self._check_list(input_shape)
-        first = shapes[0]
-        for shape in shapes[1:]:
-            if not _same_shape(first, shape):
+    def _broadcast(self, a, b, first, shape):
+        """Keras' elementwise output shape of two shapes without their batch axes."""
+        if len(a) < len(b):
+            a, b = b, a
+        out = list(a[: len(a) - len(b)])
+        for i, j in zip(a[len(a) - len(b) :], b, strict=True):
+            if i == j:
+                out.append(i)
+            elif i is None or j is None:
+                known = j if i is None else i
+                out.append(None if known == 1 else known)
+            elif 1 in (i, j):
+                out.append(i * j)
+            else:
                 raise ValueError(
                     f'Layer "{self.name}" ({type(self).__name__}): inputs have incompatible '
                     f"shapes. Received shapes {first} and {shape}"
                 )
-        return tuple(
-            next((d for d in dims if d is not None), None) for dims in zip(*shapes, strict=True)
-        )
+        return tuple(out)
+
+    def compute_output_shape(self, input_shape):
+        shapes = self._check_list(input_shape)
+        out = shapes[0][1:]
+        for shape in shapes[1:]:
+            out = self._broadcast(out, shape[1:], shapes[0], shape)
+        batch = next((s[0] for s in shapes if s[0] is not None), None)
+        return (batch, *out)
 
     def call(self, inputs):
         self.compute_output_shape([t.shape for t in inputs])
-        return self._merge(list(inputs))
+        rank = max(t.ndim for t in inputs)
+        inputs = [
+            t if t.ndim == rank else t.reshape(t.shape[0], *(1,) * (rank - t.ndim), *t.shape[1:])
+            for t in inputs
+        ]
+        return self._merge(inputs)
 
 
 class Add(_Merge):
-    """Elementwise sum of a list of same-shape tensors (the residual connection).
+    """Elementwise sum of a list of tensors (the residual connection; shapes broadcast).
 
     Example:
         >>> from cnnlab.keras import layers
@@ -88,7 +117,8 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """Elementwise product of a list of same-shape tensors."""
+    """Elementwise product of a list of tensors (shapes broadcast: attention weights
+    ``(None, 1, 1, C)`` scale every pixel of a ``(None, H, W, C)`` feature map)."""
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -98,24 +128,30 @@ class Multiply(_Merge):
 
 
 class Average(_Merge):
-    """Elementwise mean of a list of same-shape tensors."""
+    """Elementwise mean of a list of tensors (shapes broadcast)."""
 
     def _merge(self, inputs):
         return Add._merge(self, inputs) * (1.0 / len(inputs))
 
 
+def _broadcast_all(inputs):
+    """Every input broadcast to the common shape (adding zeros, so gradients sum back)."""
+    shape = np.broadcast_shapes(*(t.shape for t in inputs))
+    return [t if t.shape == shape else t + Tensor(np.zeros(shape, t.dtype)) for t in inputs]
+
+
 class Maximum(_Merge):
-    """Elementwise maximum of a list of same-shape tensors."""
+    """Elementwise maximum of a list of tensors (shapes broadcast)."""
 
     def _merge(self, inputs):
-        return basic.stack(inputs, axis=0).max(axis=0)
+        return basic.stack(_broadcast_all(inputs), axis=0).max(axis=0)
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of same-shape tensors."""
+    """Elementwise minimum of a list of tensors (shapes broadcast)."""
 
     def _merge(self, inputs):
-        return basic.stack(inputs, axis=0).min(axis=0)
+        return basic.stack(_broadcast_all(inputs), axis=0).min(axis=0)
 
 
 class Concatenate(_Merge):

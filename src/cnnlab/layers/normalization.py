@@ -159,6 +159,26 @@ class BatchNormalization(Layer):
         return serialize(self._args.initializer[name])
 
 
+def check_axis(axis, layer: str):
+    """An int, or a list of ints (as Keras stores a tuple or list)."""
+    axes = [axis] if isinstance(axis, numbers.Integral) else list(axis)
+    if not axes or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool)
+                           for a in axes):  # fmt: skip
+        raise TypeError(f"{layer}: axis must be an int or a list of ints. Received: axis={axis!r}")
+    return int(axis) if isinstance(axis, numbers.Integral) else [int(a) for a in axes]
+
+
+def normalized_axes(layer, ndim: int) -> tuple:
+    """``layer.axis`` as sorted non-negative axes of a rank-``ndim`` input (never 0)."""
+    axes = [layer.axis] if isinstance(layer.axis, int) else layer.axis
+    if any(not -ndim <= a < ndim or a % ndim == 0 for a in axes):
+        raise ValueError(
+            f'Layer "{layer.name}" ({type(layer).__name__}): axis {layer.axis} is out of range '
+            f"or the batch axis for an input of rank {ndim}"
+        )
+    return tuple(sorted(a % ndim for a in axes))
+
+
 class LayerNormalization(Layer):
     """Normalise each example over its feature axes (Ba et al., 2016), then scale and shift.
 
@@ -197,15 +217,7 @@ class LayerNormalization(Layer):
         gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
-        axes = [axis] if isinstance(axis, numbers.Integral) else list(axis)
-        if not axes or not all(
-            isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes
-        ):
-            raise TypeError(
-                "LayerNormalization: axis must be an int or a list of ints. "
-                f"Received: axis={axis!r}"
-            )
-        self.axis = [int(a) for a in axes] if not isinstance(axis, numbers.Integral) else int(axis)
+        self.axis = check_axis(axis, "LayerNormalization")
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon < 0:
             raise ValueError(
                 f"LayerNormalization: epsilon must be a number >= 0. Received: epsilon={epsilon!r}"
@@ -221,13 +233,7 @@ class LayerNormalization(Layer):
         self.gamma = self.beta = None
 
     def _axes(self, ndim):
-        axes = [self.axis] if isinstance(self.axis, int) else self.axis
-        if any(not -ndim <= a < ndim or a % ndim == 0 for a in axes):
-            raise ValueError(
-                f'Layer "{self.name}" (LayerNormalization): axis {self.axis} is out of range or '
-                f"the batch axis for an input of rank {ndim}"
-            )
-        return tuple(sorted(a % ndim for a in axes))
+        return normalized_axes(self, ndim)
 
     def build(self, input_shape):
         axes = self._axes(len(input_shape))
@@ -263,3 +269,58 @@ class LayerNormalization(Layer):
             "rms_scaling": self.rms_scaling,
             **self._args.config(["beta", "gamma"]),
         }
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalization (Zhang & Sennrich, 2019), Keras 3's layer:
+    ``y = x / sqrt(mean(x^2 over axis) + epsilon) * scale``, no centring, no offset.
+
+    Args:
+        axis: int or list of ints, the normalised axes (default -1).
+        epsilon: default 1e-6.
+
+    Output shape:
+        The input shape. Parameters: ``prod(input_shape[axis])`` (the ``scale``).
+
+    Example:
+        >>> from cnnlab.keras import layers
+        >>> import numpy as np
+        >>> y = layers.RMSNormalization(epsilon=0.0)(np.array([[3.0, 4.0]]))
+        >>> np.round(y.numpy(), 4)  # divided by sqrt((9 + 16) / 2)
+        array([[0.8485, 1.1314]], dtype=float32)
+    """
+
+    per_example = per_example_in_training = True  # see Layer.per_example
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = check_axis(axis, "RMSNormalization")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon < 0:
+            raise ValueError(
+                f"RMSNormalization: epsilon must be a number >= 0. Received: epsilon={epsilon!r}"
+            )
+        self.epsilon = float(epsilon)
+        self.scale = None
+
+    def build(self, input_shape):
+        axes = normalized_axes(self, len(input_shape))
+        shape = tuple(input_shape[a] for a in axes)
+        if any(d is None for d in shape):
+            raise ValueError(
+                f'Layer "{self.name}" (RMSNormalization): the normalised axes must have a '
+                f"known size. Received input shape {tuple(input_shape)}"
+            )
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+
+    def call(self, inputs):
+        from cnnlab.ops.layer_norm import layer_norm
+
+        return layer_norm(inputs, self.scale, axis=normalized_axes(self, inputs.ndim),
+                          epsilon=self.epsilon, rms_scaling=True)  # fmt: skip
+
+    def compute_output_shape(self, input_shape):
+        normalized_axes(self, len(input_shape))
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

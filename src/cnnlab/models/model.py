@@ -65,6 +65,8 @@ class Model(TrainingMixin, Layer):
         ((None, 10), 54410)
     """
 
+    _passes_unset_training = True  # see Layer._passes_unset_training
+
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
         outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)

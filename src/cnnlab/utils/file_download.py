@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.request
 import uuid
 import zipfile
+import zlib
 from pathlib import Path
 
 CHUNK_BYTES = 1 << 16
@@ -93,6 +94,29 @@ def _inside(root: Path, name: str) -> bool:
     return target == root or root in target.parents
 
 
+def _extract_tar(path, root: Path) -> None:
+    """Check every member (kind, destination, total declared size), then extract."""
+    from cnnlab.io import LIMITS, human_bytes
+
+    with tarfile.open(path) as archive:
+        for member in archive.getmembers():
+            if not (member.isfile() or member.isdir()) or not _inside(root, member.name):
+                raise ValueError(
+                    f"extract_archive: refusing member {member.name!r} of {path}: it is a "
+                    "link or device, or would be written outside the extraction directory"
+                )
+        total = sum(m.size for m in archive.getmembers())
+        cap = LIMITS.inflation_cap(Path(path).stat().st_size)
+        if total > cap:  # sizes from the headers, before anything is written
+            raise ValueError(
+                f"extract_archive: {path} declares {human_bytes(total)} of files, more than "
+                f"{human_bytes(cap)} (cnnlab.io.LIMITS: {LIMITS.max_inflation_ratio} times "
+                "the archive's size); refused as a decompression bomb"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        archive.extractall(root, filter="data")
+
+
 def extract_archive(path, directory, archive_format="auto") -> bool:
     """Unpack a tar (any compression) or zip archive into ``directory``.
 
@@ -105,17 +129,17 @@ def extract_archive(path, directory, archive_format="auto") -> bool:
     formats = ("tar", "zip") if archive_format == "auto" else (archive_format,)
     root = Path(directory).resolve()
     if "tar" in formats and tarfile.is_tarfile(path):
-        with tarfile.open(path) as archive:
-            for member in archive.getmembers():
-                if not (member.isfile() or member.isdir()) or not _inside(root, member.name):
-                    raise ValueError(
-                        f"extract_archive: refusing member {member.name!r} of {path}: it is a "
-                        "link or device, or would be written outside the extraction directory"
-                    )
-            root.mkdir(parents=True, exist_ok=True)
-            archive.extractall(root, filter="data")
+        try:
+            _extract_tar(path, root)
+        except (tarfile.TarError, EOFError, zlib.error) as err:
+            raise ValueError(f"extract_archive: {path} is damaged or truncated ({err})") from None
         return True
     if "zip" in formats and zipfile.is_zipfile(path):
+        from cnnlab.io import SafeZip
+
+        # Duplicates, encryption, odd methods and sizes the file cannot justify are
+        # refused before anything is written (a zip bomb would fill the disk).
+        SafeZip(path).close()
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
                 if not _inside(root, name):

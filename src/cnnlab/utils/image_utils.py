@@ -8,7 +8,6 @@ file and Pillow's decompression-bomb limit applies.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -54,7 +53,8 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
         A ``PIL.Image.Image`` in the requested mode.
 
     Raises:
-        ValueError: bad color_mode, interpolation or target_size.
+        ValueError: bad color_mode, interpolation or target_size; not a readable image, or
+            more pixels than ``cnnlab.io.LIMITS.max_image_pixels``.
         FileNotFoundError: no such file.
     """
     fn = "load_img"
@@ -73,11 +73,11 @@ def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest",
         if height < 1 or width < 1:
             raise ValueError(f"{fn}: target_size must be (height, width) with positive ints. "
                              f"Received: target_size={target_size!r}")  # fmt: skip
-    if isinstance(path, str | os.PathLike):
-        with open(Path(path), "rb") as f:
-            img = image_module.open(io.BytesIO(f.read()))
-    elif hasattr(path, "read"):
-        img = image_module.open(io.BytesIO(path.read()))
+    from cnnlab.io import open_image
+
+    if isinstance(path, str | os.PathLike) or hasattr(path, "read"):
+        # Decoded only within cnnlab.io's pixel limit; damaged files are a ValueError.
+        img = open_image(path)
     else:
         raise TypeError(f"{fn}: path must be a path or a file-like object. "
                         f"Received: {type(path).__name__}")  # fmt: skip

@@ -6,8 +6,6 @@ with ``{"error": "..."}`` naming the argument and what was received, never a tra
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 
 MAX_JSON_BYTES = 2_000_000  # the largest JSON body a route reads (a drawing is ~50 KB)
@@ -39,11 +37,13 @@ async def read_body(request: Request, limit: int, what: str) -> bytes:
 
 async def read_json(request: Request) -> dict:
     """The JSON object in the request body (400 if it is not one)."""
+    from cnnlab.io import BadFileError, loads_json
+
     body = await read_body(request, MAX_JSON_BYTES, "the request body")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BadRequestError(f"the request body must be JSON ({err})") from None
+        data = loads_json(body, "the request body")  # with cnnlab.io's depth limit
+    except BadFileError as err:
+        raise BadRequestError(f"the request body must be JSON ({err.rule})") from None
     if not isinstance(data, dict):
         raise BadRequestError(
             f"the request body must be a JSON object. Received: {type(data).__name__}"
