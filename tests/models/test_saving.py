@@ -150,7 +150,9 @@ def test_weight_file_suffixes_are_checked(tmp_path):
     model = _dense_model()
     with pytest.raises(ValueError, match=r"must end in \.weights\.h5 \(Keras 3's HDF5"):
         save_weights(model, tmp_path / "w.npz")
-    with pytest.raises(ValueError, match=r"must end in \.weights\.h5, \.weights\.npz or \.keras"):
+    with pytest.raises(
+        ValueError, match=r"must end in \.weights\.h5, \.weights\.npz, \.safetensors"
+    ):
         load_weights(model, tmp_path / "w.h5")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_weights(model, tmp_path / "missing.weights.h5")

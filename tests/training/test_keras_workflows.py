@@ -55,8 +55,8 @@ def test_frozen_nested_model_is_not_trained_then_fine_tuned_after_recompile():
         model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    # kernel, bias, gamma, beta train; base(x, training=False) keeps the batch norm in
-    # inference mode, so its moving statistics stay (Keras' transfer-learning guide)
+    # Weights train; base(inputs, training=False) keeps BatchNormalization in inference
+    # mode, so its moving statistics stay (Keras' fine-tuning recipe).
     assert _changed(frozen, base.get_weights()) == [True, True, True, True, False, False]
 
 

@@ -4,6 +4,8 @@
     cnnlab evaluate runs/convnet/model.keras
     cnnlab predict runs/convnet/model.keras my_digit.png
     cnnlab summary convnet
+    cnnlab classify photo.jpg              # ImageNet top-5 with EfficientNet-Lite0
+    cnnlab convert weights.pth weights.safetensors
 
 Every command has ``--help``. Also runnable as ``python -m cnnlab``.
 """
@@ -44,5 +46,11 @@ main.add_command(serve)
 from cnnlab.cli.tune import tune  # noqa: E402
 
 main.add_command(tune)
+
+# -- transfer learning: ImageNet classification and weight conversion --
+from cnnlab.cli.transfer import classify, convert  # noqa: E402
+
+main.add_command(classify)
+main.add_command(convert)
 
 __all__ = ["main"]

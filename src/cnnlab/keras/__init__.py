@@ -20,6 +20,7 @@ Example:
 from cnnlab import __version__
 from cnnlab.keras import (
     activations,
+    applications,
     backend,
     callbacks,
     constraints,
@@ -41,7 +42,7 @@ from cnnlab.models import Model, Sequential
 
 __all__ = [
     "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
-    "__version__", "activations", "backend", "callbacks", "constraints", "datasets",
+    "__version__", "activations", "applications", "backend", "callbacks", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
     "random", "regularizers", "saving", "utils",
 ]  # fmt: skip

@@ -70,6 +70,8 @@ class ReLU(_Elementwise):
         plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
         if plain:
             return ops.relu(inputs)
+        if self.negative_slope == 0 and self.threshold == 0:  # ReLU6 and friends: one op
+            return ops.clipped_relu(inputs, self.max_value)
         x = inputs
         above = Tensor((x.data >= self.threshold).astype(x.dtype))
         y = x * above + (x - self.threshold) * (1.0 - above) * self.negative_slope

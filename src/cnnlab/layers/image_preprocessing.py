@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from cnnlab.layers.base import Layer
+from cnnlab.layers.node import is_symbolic
 from cnnlab.ops import image as image_ops
 
 
@@ -195,7 +196,6 @@ class RandomLayer(ImageLayer):
         # and a layer inside a call inherits that call's flag. In a graph being built
         # the flag stays unset (the model's calls decide).
         from cnnlab.layers.call_args import _call_context
-        from cnnlab.layers.node import is_symbolic
 
         unset = training is None and _call_context.training is None
         if unset and not is_symbolic(inputs):

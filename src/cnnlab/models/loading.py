@@ -291,9 +291,15 @@ def load_weights(model, filepath) -> None:
     elif path.name.endswith(WEIGHTS_SUFFIX):
         check_file(path, "weights file", "load_weights")
         npz = NpzReader(path)
+    elif path.suffix == ".safetensors":
+        from cnnlab.interop.safetensors_io import SafetensorsReader
+
+        check_file(path, "weights file", "load_weights")
+        npz = SafetensorsReader(path)
     else:
         raise ValueError(
-            f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX} or .keras. "
+            f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX}, "
+            ".safetensors or .keras. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):

@@ -392,6 +392,24 @@ class Model(TrainingMixin, Layer):
 
         return load_weights(self, filepath, **kwargs)
 
+    def export(self, filepath, format="onnx", verbose=True, **kwargs):
+        """Keras 3's ``export``: ``format="onnx"`` writes an ONNX graph (inference mode).
+
+        Raises:
+            ValueError: another format, or a layer ONNX export does not cover (named).
+        """
+        if format != "onnx":
+            raise ValueError(
+                f"export: cnnlab exports format='onnx' only. Received: format={format!r}"
+            )
+        if kwargs:
+            raise TypeError(f"export: unexpected arguments {sorted(kwargs)}")
+        from cnnlab.interop.onnx_export import export_onnx
+
+        export_onnx(self, filepath)
+        if verbose:
+            print(f"Saved ONNX model to {filepath}")
+
     # ---- config ------------------------------------------------------------------------
     def get_config(self) -> dict:
         if not self._is_graph:

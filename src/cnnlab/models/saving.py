@@ -50,6 +50,7 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.npz"
 OPTIMIZER = "optimizer.npz"
 WEIGHTS_SUFFIX = ".weights.npz"
+SAFETENSORS_SUFFIX = ".safetensors"
 
 
 # ---- writing ----------------------------------------------------------------------------
@@ -184,7 +185,8 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
     """Save only the weights: ``.weights.h5`` in Keras 3's HDF5 layout (see
-    :mod:`cnnlab.models.h5_weights`) or ``.weights.npz`` (arrays named by variable path).
+    :mod:`cnnlab.models.h5_weights`), ``.weights.npz`` or ``.safetensors`` (arrays named
+    by variable path).
 
     Raises:
         ValueError: the name ends in neither suffix, or the model is not built.
@@ -192,10 +194,20 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     from cnnlab.models import h5_weights
 
     path = Path(filepath)
+    if path.suffix == SAFETENSORS_SUFFIX:
+        if not getattr(model, "built", False):
+            raise ValueError("save_weights: the model is not built yet (it has no weights).")
+        from cnnlab.interop.safetensors_io import write_safetensors
+
+        named = _named_weights(model)
+        with _atomic_path(path, overwrite, "save_weights") as tmp:
+            write_safetensors(tmp, named)
+        return
     if not path.name.endswith((WEIGHTS_SUFFIX, h5_weights.H5_SUFFIX)):
         raise ValueError(
             f"save_weights: the file name must end in {h5_weights.H5_SUFFIX} (Keras 3's HDF5 "
-            f"layout, needs h5py) or {WEIGHTS_SUFFIX} (NumPy). Received: filepath={str(filepath)!r}"
+            f"layout, needs h5py), {WEIGHTS_SUFFIX} (NumPy) or {SAFETENSORS_SUFFIX}. "
+            f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
         raise ValueError("save_weights: the model is not built yet (it has no weights).")

@@ -9,6 +9,7 @@ the name ``linear`` here is the module of ``dense``.
 
 from cnnlab.ops._arith import col2im, conv_output_size, im2col
 from cnnlab.ops.activation import (
+    clipped_relu,
     elu,
     get_activation,
     leaky_relu,
@@ -110,6 +111,7 @@ __all__ = [
     "softplus",
     "softsign",
     "get_activation",
+    "clipped_relu",
     "leaky_relu",
     "log_softmax",
     "mean_squared_error",

@@ -59,6 +59,31 @@ def relu_grad(g, out):
     return g * (out > 0)
 
 
+class ClippedReLUFunction(Function):
+    """``min(max(x, 0), max_value)``; gradient 1 where ``0 < x < max_value``, else 0."""
+
+    def forward(self, x, max_value=6.0):
+        out = self.xp.clip(x, x.dtype.type(0), x.dtype.type(max_value))
+        self.save_for_backward(x)
+        self.max_value = x.dtype.type(max_value)
+        return out
+
+    def backward(self, g):
+        (x,) = self.saved_arrays
+        return (g * ((x > 0) & (x < self.max_value)),)
+
+
+def clipped_relu(x, max_value: float = 6.0) -> Tensor:
+    """ReLU capped at ``max_value`` (``relu6`` for 6): ``min(max(x, 0), max_value)``.
+
+    Example:
+        >>> clipped_relu([-1.0, 3.0, 9.0])
+        Tensor([0., 3., 6.], dtype=float32)
+    """
+    max_value = _number(max_value, "max_value", "clipped_relu", 0.0)
+    return ClippedReLUFunction.apply(as_tensor(x), max_value=max_value)
+
+
 class LeakyReLUFunction(Function):
     """``x`` for ``x > 0`` else ``negative_slope * x``."""
 

@@ -7,10 +7,89 @@ the channels, which is a single matrix product over the flattened pixels.
 
 from __future__ import annotations
 
-from cnnlab.autograd import basic
+from cnnlab.autograd import Function, basic
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import check_padding_mode, named_errors
-from cnnlab.ops.conv import _check_bias, _check_input, _check_kernel, conv2d
+from cnnlab.ops._arith import check_padding_mode, named_errors, normalize_tuple, resolve_padding
+from cnnlab.ops.conv import (
+    _check_bias,
+    _check_fits,
+    _check_input,
+    _check_kernel,
+    _output_hw,
+    conv2d,
+)
+
+
+class DepthwiseConv2dFunction(Function):
+    """Depthwise convolution of a channels_last image, one kernel offset at a time.
+
+    Positional inputs: ``x`` (N, H, W, C), ``kernel`` (KH, KW, C, M), optionally ``bias``
+    (C*M,); keyword params ``strides``, ``dilations`` and ``padding`` (explicit zeros).
+    With ``X_ab = x_pad[:, a*DH :: SH, b*DW :: SW, :]`` cut to (N, OH, OW, C)::
+
+        y[..., c, m] = bias + sum_{a, b} X_ab[..., c] * kernel[a, b, c, m]
+        dkernel[a, b, c, m] = sum_{n, i, j} X_ab[n, i, j, c] * g[n, i, j, c, m]
+        dx_pad[X_ab's cells] += sum_m g[..., c, m] * kernel[a, b, c, m]
+
+    KH*KW products of the whole batch, no unfolded copy (im2col would copy the input
+    KH*KW times to multiply each column by a single weight).
+    """
+
+    def forward(self, x, kernel, *bias, strides, dilations, padding):
+        xp = self.xp
+        dtype = xp.result_type(x, kernel, *bias)
+        x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
+        if any(before or after for before, after in padding):
+            x = xp.pad(x, ((0, 0), *padding, (0, 0)))
+        oh, ow = _output_hw(x.shape, kernel.shape, strides, dilations)
+        n, _, _, c = x.shape
+        m = kernel.shape[3]
+        out = xp.zeros((n, oh, ow, c, m) if m > 1 else (n, oh, ow, c), dtype=dtype)
+        for a, b, window in self._windows(x, kernel.shape, strides, dilations, (oh, ow)):
+            if m > 1:
+                out += window[..., None] * kernel[a, b]
+            else:
+                out += window * kernel[a, b, :, 0]
+        out = out.reshape(n, oh, ow, c * m)
+        if bias:
+            out += bias[0].astype(dtype, copy=False)
+        self.geometry, self.has_bias = (strides, dilations, padding, (oh, ow)), bool(bias)
+        self.save_for_backward(x, kernel)
+        return out
+
+    @staticmethod
+    def _windows(x, kernel_shape, strides, dilations, out_hw):
+        """``(a, b, X_ab)`` for every kernel offset: strided views, no copies."""
+        (sh, sw), (dh, dw), (oh, ow) = strides, dilations, out_hw
+        for a in range(kernel_shape[0]):
+            for b in range(kernel_shape[1]):
+                top, left = a * dh, b * dw
+                yield (
+                    a,
+                    b,
+                    x[:, top : top + (oh - 1) * sh + 1 : sh, left : left + (ow - 1) * sw + 1 : sw],
+                )
+
+    def backward(self, g):
+        x, kernel = self.saved_arrays
+        strides, dilations, padding, out_hw = self.geometry
+        xp, (c, m) = self.xp, kernel.shape[2:]
+        g = g.astype(kernel.dtype, copy=False).reshape(*g.shape[:3], c, m)
+        needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
+        dx, dk = xp.zeros_like(x), xp.zeros_like(kernel)
+        geometry = kernel.shape, strides, dilations, out_hw
+        views = zip(self._windows(x, *geometry), self._windows(dx, *geometry), strict=True)
+        for (a, b, window), (_, _, dx_window) in views:
+            if needs[1]:
+                dk[a, b] = xp.einsum("nijc,nijcm->cm", window, g)
+            if needs[0]:  # dx_window: the same cells of dx_pad as window of x_pad
+                dx_window += (g * kernel[a, b]).sum(axis=-1)
+        (top, bottom), (left, right) = padding
+        dx = dx[:, top : dx.shape[1] - bottom, left : dx.shape[2] - right] if needs[0] else None
+        grads = (dx, dk if needs[1] else None)
+        if self.has_bias:
+            grads += (g.reshape(-1, c * m).sum(axis=0) if needs[2] else None,)
+        return grads
 
 
 def depthwise_conv2d(
@@ -61,7 +140,17 @@ def depthwise_conv2d(
     channels_last = _check_input(x, 2, data_format, fn)
     kernel = _check_depthwise_kernel(kernel, channels_last.shape[-1], fn)
     kh, kw, c, multiplier = kernel.shape
-    return named_errors(
+    if data_format == "channels_last" and padding_mode == "zeros":
+        bias = _check_bias(bias, c * multiplier, fn)
+        strides = normalize_tuple(strides, 2, "strides", fn)
+        dilations = normalize_tuple(dilation_rate, 2, "dilation_rate", fn)
+        sizes = channels_last.shape[1:3]
+        pads = resolve_padding(padding, sizes, (kh, kw), strides, dilations, fn)
+        _check_fits(sizes, (kh, kw), dilations, pads, padding, fn)
+        return DepthwiseConv2dFunction.apply(
+            channels_last, kernel, *bias, strides=strides, dilations=dilations, padding=pads
+        )
+    return named_errors(  # other padding modes and layouts: a grouped convolution
         conv2d,
         fn,
         x,
