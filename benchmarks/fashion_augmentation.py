@@ -1,6 +1,6 @@
 """Fashion-MNIST with the lecture's convnet: why augmentation matters, and the full result.
 
-    python benchmarks/fashion_augmentation.py small --out small.json   # 2,000 images, +/- aug
+    python benchmarks/fashion_augmentation.py small --epochs 40 --out small.json  # 2,000 images
     python benchmarks/fashion_augmentation.py full --out full.json     # 60,000 images, 5 epochs
 
 ``small`` trains the convnet twice on the first 2,000 training images, with and without
@@ -52,7 +52,7 @@ def main() -> None:
     x_train, x_test = zoo.prepare_images(x_train, shape), zoo.prepare_images(x_test, shape)
     if args.run == "small":
         x, y = x_train[:2000], y_train[:2000]
-        epochs = args.epochs or 30
+        epochs = args.epochs or 40
         runs = [_train(x, y, x_test, y_test, augment, epochs, 64, args.seed)
                 for augment in (False, True)]  # fmt: skip
     else:

@@ -1,5 +1,8 @@
 """cnnlab: the lecture's models trained exactly as `cnnlab train` does, timed per epoch.
 
+The run opts in to keeping freed memory between steps (``cnnlab.config.settings.allocator
+= "keep"``, or ``CNNLAB_ALLOCATOR=keep``): a dedicated process may change its allocator.
+
 Usage: python benchmarks/train_cnnlab.py {convnet,dense} [--epochs 5] [--limit N]
 """
 
@@ -16,7 +19,8 @@ from _common import (
     timed_inference,
     training_arguments,
 )
-from cnnlab import keras, parallel, zoo
+from cnnlab import config, keras, zoo
+from cnnlab.engine import shards
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -36,6 +40,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 def main() -> None:
     args = training_arguments(__doc__)
+    config.settings.allocator = "keep"
     keras.utils.set_random_seed(0)
     x_train, y_train, x_test, y_test = mnist(args.kind, args.limit)
     model = zoo.build_model(args.kind)
@@ -67,8 +72,8 @@ def main() -> None:
 
 
 def _shards(model, batch_size) -> str:
-    """How cnnlab.parallel ran the batches: shards x one BLAS thread each, or whole."""
-    with parallel.shard_pool(model, True, batch_size) as pool:
+    """How cnnlab.engine.shards ran the batches: shards x one BLAS thread each, or whole."""
+    with shards.shard_pool(model, True, batch_size) as pool:
         if pool is None:
             return "whole batches"
         return f"{pool.shards} shards per batch, 1 BLAS thread each"

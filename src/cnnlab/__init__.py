@@ -7,7 +7,7 @@ array([[1., 2.],
        [5., 3.]], dtype=float32)
 """
 
-from cnnlab import ops
+from cnnlab import config, fast, ops  # fast: registers the tuned kernels (cnnlab.dispatch)
 from cnnlab.autograd import Function, GradcheckResult, Tensor, as_tensor, gradcheck, no_grad
 from cnnlab.autograd.basic import concatenate, stack
 
@@ -20,6 +20,8 @@ __all__ = [
     "__version__",
     "as_tensor",
     "concatenate",
+    "config",
+    "fast",
     "gradcheck",
     "no_grad",
     "ops",

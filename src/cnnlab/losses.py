@@ -104,6 +104,27 @@ mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 bce = BCE = binary_crossentropy
 
+# The functions above give each example's loss from that example alone (see Loss).
+PER_EXAMPLE_FUNCTIONS = (
+    sparse_categorical_crossentropy,
+    categorical_crossentropy,
+    binary_crossentropy,
+    mean_squared_error,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    huber,
+    log_cosh,
+    kl_divergence,
+    poisson,
+    cosine_similarity,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
+
 
 # ---- reduction ----------------------------------------------------------------------------
 def reduce_values(values: Tensor, sample_weight=None, reduction="sum_over_batch_size") -> Tensor:
@@ -144,7 +165,14 @@ class Loss:
         reduction: one of ``"sum_over_batch_size"`` (default), ``"sum"``, ``"mean"``,
             ``"mean_with_sample_weight"``, ``"none"`` or ``None``.
         dtype: ignored (the loss has ``y_pred``'s dtype); accepted for Keras compatibility.
+
+    Capability: ``per_example`` (default False) declares that each example's loss
+    depends on that example alone, so ``fit`` may compute a batch's loss on shards of
+    it (``cnnlab.engine``); cnnlab's losses declare it, a custom loss that does not
+    mix examples may too.
     """
+
+    per_example = False
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         if reduction not in REDUCTIONS:
@@ -180,6 +208,11 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction)
         self.fn = fn
         self._fn_kwargs = kwargs
+
+    @property
+    def per_example(self) -> bool:
+        """True for cnnlab's own loss functions (``PER_EXAMPLE_FUNCTIONS``), else False."""
+        return any(self.fn is f for f in PER_EXAMPLE_FUNCTIONS)
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred, **self._fn_kwargs)

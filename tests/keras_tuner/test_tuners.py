@@ -89,6 +89,7 @@ def test_hyperband_prunes_with_keras_tuner_trial_count(tmp_path):
         == 17
     )
     args, fit_kwargs = fit_args()
+    keras.utils.set_random_seed(0)  # the same weights whatever ran before: a fixed scenario
     tuner.search(*args, **{**fit_kwargs, "epochs": 100})  # epochs is replaced by max_epochs
     trials = tuner.study.get_trials(deepcopy=False)
     assert len(trials) == 5

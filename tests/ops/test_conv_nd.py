@@ -8,7 +8,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from cnnlab import Tensor, gradcheck
 from cnnlab.ops import conv_nd
-from cnnlab.ops._arith import resolve_padding
+from cnnlab.ops.conv_arithmetic import resolve_padding
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
 

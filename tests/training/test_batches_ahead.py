@@ -1,5 +1,5 @@
 """predict/evaluate start the next batches on the shard workers before handing a batch
-over (``Model._batch_outputs``): the same outputs and logs, callbacks in Keras' order,
+over (``ModelRun.infer_batches``): the same outputs and logs, callbacks in Keras' order,
 and a callback that must run before a batch is computed turns it off."""
 
 import threading
@@ -7,8 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from cnnlab import keras, parallel
+from cnnlab import keras
 from cnnlab.callbacks.callback import CallbackList
+from cnnlab.config import settings
+from cnnlab.engine import shards
 from cnnlab.keras import layers
 
 
@@ -16,7 +18,7 @@ class Recording(layers.Layer):
     """Passes its input through and notes (thread, batch size) of every call; can fail
     on its ``fail_at``-th call."""
 
-    per_example = True
+    per_example = True  # replayable stays False: its call has side effects
 
     def __init__(self, events, fail_at=None, **kwargs):
         super().__init__(**kwargs)
@@ -83,8 +85,9 @@ class BatchEnd(keras.callbacks.Callback):
 
 @pytest.fixture(autouse=True)
 def two_workers(monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 1)  # small models: shard anyway
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(shards, "MIN_SHARD_VALUES", 1)  # small models: shard anyway
+    monkeypatch.setattr(settings, "threads", 2)
+    monkeypatch.setattr(settings, "fast", True)  # whatever CNNLAB_FAST says
 
 
 @pytest.mark.parametrize("dense", [False, True], ids=["convnet", "dense"])
@@ -95,7 +98,7 @@ def test_outputs_match_one_batch_at_a_time(monkeypatch, dense):
     ahead_eval = model.evaluate(x, y, batch_size=32, verbose=0)
     in_turn = model.predict(x, batch_size=32, verbose=0, callbacks=[BatchBegin([])])
     in_turn_eval = model.evaluate(x, y, batch_size=32, verbose=0, callbacks=[BatchBegin([])])
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     single = model.predict(x, batch_size=32, verbose=0)
     np.testing.assert_array_equal(ahead, in_turn)  # the same shards, the same numbers
     np.testing.assert_allclose(ahead, single, rtol=1e-6)
@@ -156,7 +159,7 @@ def test_callback_list_knows_which_hooks_are_overridden():
 
 
 def test_submit_starts_every_piece_on_the_workers():
-    with parallel.ShardPool(2) as pool:
+    with shards.ShardPool(2) as pool:
         futures = pool.submit(lambda p: (p * 2, threading.current_thread().name), [1, 2, 3])
         results = [f.result() for f in futures]
     assert [r[0] for r in results] == [2, 4, 6]
@@ -186,6 +189,6 @@ def test_several_outputs_come_back_in_order(monkeypatch):
     assert [a.shape for a in ahead] == [(150, 3), (150, 2)]
     for a, b in zip(ahead, in_turn, strict=True):
         np.testing.assert_array_equal(a, b)
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     for a, b in zip(ahead, model.predict(x_data, batch_size=32, verbose=0), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -1,12 +1,13 @@
-"""Data parallelism (cnnlab.parallel): a batch cut into shards gives the whole batch's
+"""Data parallelism (cnnlab.engine.shards): a batch cut into shards gives the whole batch's
 loss, gradients, metrics and outputs; models or losses that mix examples run whole."""
 
 import numpy as np
 import pytest
 
-from cnnlab import keras, parallel
+from cnnlab import config, keras
+from cnnlab.config import settings
+from cnnlab.engine import shards, steps
 from cnnlab.keras import layers
-from cnnlab.models import sharded_steps
 
 
 def _convnet(dtype="float64", extra=(), regularizer=None, outputs=1):
@@ -36,12 +37,14 @@ def _data(n=96, dtype="float64"):
 
 @pytest.fixture(autouse=True)
 def small_shards(monkeypatch):
-    """These models are small: let any shard of 16 examples pay for its thread."""
-    monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 1)
+    """These models are small: let any shard of 16 examples pay for its thread. And
+    whatever CNNLAB_FAST says: these tests are about sharding."""
+    monkeypatch.setattr(shards, "MIN_SHARD_VALUES", 1)
+    monkeypatch.setattr(settings, "fast", True)
 
 
 def _fit(monkeypatch, threads, model=None, **fit_args):
-    monkeypatch.setenv("CNNLAB_THREADS", str(threads))
+    monkeypatch.setattr(settings, "threads", threads)
     model = model or _convnet()
     x, y = _data()
     history = model.fit(x, y, batch_size=48, epochs=2, verbose=0, shuffle=False, **fit_args)
@@ -50,64 +53,64 @@ def _fit(monkeypatch, threads, model=None, **fit_args):
 
 def _count_sharded_steps(monkeypatch):
     calls = []
-    original = sharded_steps.train_step
+    original = steps.train
 
     def counting(*args):
         calls.append(1)
         return original(*args)
 
-    monkeypatch.setattr(sharded_steps, "train_step", counting)
+    monkeypatch.setattr(steps, "train", counting)
     return calls
 
 
 # ---- cutting a batch ---------------------------------------------------------------------
-@pytest.mark.parametrize("batch, shards", [(128, 2), (100, 3), (33, 2), (7, 4), (1000, 8)])
-def test_shard_slices_cover_the_batch_in_order(batch, shards):
-    pieces = parallel.shard_slices(batch, shards)
+@pytest.mark.parametrize("batch, count", [(128, 2), (100, 3), (33, 2), (7, 4), (1000, 8)])
+def test_shard_slices_cover_the_batch_in_order(batch, count):
+    pieces = shards.shard_slices(batch, count)
     covered = np.concatenate([np.arange(batch)[p] for p in pieces])
     np.testing.assert_array_equal(covered, np.arange(batch))
     sizes = [p.stop - p.start for p in pieces]
-    assert len(pieces) <= shards
+    assert len(pieces) <= count
     assert max(sizes) - min(sizes) <= 1
-    assert len(pieces) == 1 or min(sizes) >= parallel.MIN_SHARD_SIZE
+    assert len(pieces) == 1 or min(sizes) >= shards.MIN_SHARD_SIZE
 
 
 def test_shards_need_enough_work(monkeypatch):
     from cnnlab import zoo
 
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
-    monkeypatch.setattr(parallel, "MIN_SHARD_VALUES", 2**20)
+    monkeypatch.setattr(settings, "threads", 2)
+    monkeypatch.setattr(shards, "MIN_SHARD_VALUES", 2**20)
     convnet, dense = zoo.build_model("convnet"), zoo.build_model("dense")
-    assert parallel.values_per_example(convnet) == 784 + 21632 + 5408 + 7744 + 1600 + 2 * 1152 + 10
-    with parallel.shard_pool(convnet, True, 128) as pool:
+    assert shards.values_per_example(convnet) == 784 + 21632 + 5408 + 7744 + 1600 + 2 * 1152 + 10
+    with shards.shard_pool(convnet, True, 128) as pool:
         assert pool.slices(128) == [slice(0, 64), slice(64, 128)]
         assert pool.slices(40) == [slice(0, 40)]  # 20 examples carry too little work
-    with parallel.shard_pool(convnet, True, 32) as pool:
+    with shards.shard_pool(convnet, True, 32) as pool:
         assert pool is None
-    with parallel.shard_pool(dense, True, 128) as pool:
+    with shards.shard_pool(dense, True, 128) as pool:
         assert pool is None  # the dense net's time is its matrix products
     unbuilt = keras.Sequential([layers.Dense(3)])
-    assert parallel.values_per_example(unbuilt) is None
+    assert shards.values_per_example(unbuilt) is None
 
 
 def test_bad_shard_arguments():
     with pytest.raises(ValueError, match="shard_slices: batch_size must be a positive int"):
-        parallel.shard_slices(0, 2)
+        shards.shard_slices(0, 2)
     with pytest.raises(TypeError, match="shard_slices: shards must be a positive int"):
-        parallel.shard_slices(128, 2.0)
+        shards.shard_slices(128, 2.0)
     with pytest.raises(ValueError, match="ShardPool: shards must be a positive int"):
-        parallel.ShardPool(0)
+        shards.ShardPool(0)
 
 
-def test_thread_count_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("CNNLAB_THREADS", "3")
-    assert parallel.thread_count() == 3
-    monkeypatch.delenv("CNNLAB_THREADS")
-    assert parallel.thread_count() >= 1
+def test_thread_count_follows_the_settings(monkeypatch):
+    assert config.from_environment({"CNNLAB_THREADS": "3"}).threads == 3
+    monkeypatch.setattr(settings, "threads", 3)
+    assert shards.thread_count() == 3
+    monkeypatch.setattr(settings, "threads", None)
+    assert shards.thread_count() >= 1
     for bad in ("0", "two", "-1"):
-        monkeypatch.setenv("CNNLAB_THREADS", bad)
         with pytest.raises(ValueError, match="CNNLAB_THREADS must be a positive integer"):
-            parallel.thread_count()
+            config.from_environment({"CNNLAB_THREADS": bad})
 
 
 # ---- the same numbers as the whole batch ---------------------------------------------------
@@ -145,10 +148,10 @@ def test_sample_weights_and_penalties_count_once(monkeypatch):
 def test_several_outputs(monkeypatch):
     calls = _count_sharded_steps(monkeypatch)
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     whole = _convnet(outputs=2)
     whole_logs = whole.fit(x, [y, y], batch_size=48, epochs=1, verbose=0, shuffle=False)
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     sharded = _convnet(outputs=2)
     sharded_logs = sharded.fit(x, [y, y], batch_size=48, epochs=1, verbose=0, shuffle=False)
     for a, b in zip(whole.get_weights(), sharded.get_weights(), strict=True):
@@ -163,10 +166,10 @@ def test_several_outputs(monkeypatch):
 def test_predict_and_evaluate_match(monkeypatch):
     model = _convnet()
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     whole_out = model.predict(x, batch_size=64, verbose=0)
     whole_eval = model.evaluate(x, y, batch_size=64, verbose=0)
-    monkeypatch.setenv("CNNLAB_THREADS", "3")
+    monkeypatch.setattr(settings, "threads", 3)
     np.testing.assert_allclose(model.predict(x, batch_size=64, verbose=0), whole_out, rtol=1e-12)
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=64, verbose=0), whole_eval)
 
@@ -187,7 +190,7 @@ def test_layers_that_mix_or_draw_run_whole_in_training(monkeypatch, extra):
 
 def test_custom_layers_and_losses_run_whole(monkeypatch):
     class Custom(layers.Dense):
-        per_example = per_example_in_training = False
+        per_example = False
 
     assert not Custom(2).treats_examples_apart(training=False)
     assert not layers.Dense(2, activity_regularizer="l2").treats_examples_apart(training=True)
@@ -197,13 +200,31 @@ def test_custom_layers_and_losses_run_whole(monkeypatch):
     model = _convnet()
     model.compile(optimizer="sgd", loss=lambda t, p: keras.losses.mean_squared_error(t, p))
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     model.fit(x, np.eye(3)[y], batch_size=48, epochs=1, verbose=0)
     assert calls == []
 
 
+def test_a_custom_loss_that_declares_per_example_is_sharded(monkeypatch):
+    class Squared(keras.losses.Loss):
+        per_example = True  # each example's loss from that example alone
+
+        def call(self, y_true, y_pred):
+            return ((y_pred - y_true) ** 2).mean(axis=-1)
+
+    calls = _count_sharded_steps(monkeypatch)
+    x, y = _data()
+    monkeypatch.setattr(settings, "threads", 2)
+    for declared, expected in ((True, 1), (False, 1)):
+        monkeypatch.setattr(Squared, "per_example", declared)
+        model = _convnet()
+        model.compile(optimizer="sgd", loss=Squared())
+        model.fit(x[:48], np.eye(3)[y[:48]], batch_size=48, epochs=1, verbose=0)
+        assert len(calls) == expected  # the second model ran whole
+
+
 def test_a_worker_error_reaches_the_caller():
-    with parallel.ShardPool(2) as pool:
+    with shards.ShardPool(2) as pool:
 
         def fail_on_second(piece):
             if piece == 1:
@@ -223,12 +244,12 @@ def test_a_nested_model_is_sharded_like_its_layers(monkeypatch):
     model = keras.Sequential([base, layers.Dense(2, activation="softmax")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     assert model.treats_examples_apart(training=True)
-    assert parallel.values_per_example(model) is None  # not built yet: no shapes
+    assert shards.values_per_example(model) is None  # not built yet: no shapes
     x, y = _data()
-    monkeypatch.setenv("CNNLAB_THREADS", "2")
+    monkeypatch.setattr(settings, "threads", 2)
     frozen = [w.copy() for w in base.get_weights()]
     model.fit(x, y % 2, batch_size=48, epochs=1, verbose=0)  # builds, then shards
-    assert parallel.values_per_example(model) == parallel.values_per_example(base) + 2
+    assert shards.values_per_example(model) == shards.values_per_example(base) + 2
     assert calls
     for before, after in zip(frozen, base.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)

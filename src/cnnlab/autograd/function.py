@@ -13,6 +13,10 @@ gradients are being recorded, links it into the graph. Before ``forward`` runs i
 ``self.needs_input_grad``, one bool per input, so an op can skip saving or computing
 what no gradient will use (a network's first convolution needs no gradient for its
 input images).
+
+``apply`` runs the class it is called on, or the tuned subclass that
+:mod:`cnnlab.fast` registered for it in :mod:`cnnlab.dispatch` (when
+``cnnlab.config.settings.fast`` is on).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
+from cnnlab import dispatch
 from cnnlab.autograd.tensor import Tensor, as_tensor, is_grad_enabled
 from cnnlab.backend import get_array_module
 
@@ -30,7 +35,7 @@ _taping = threading.local()
 def tape():
     """Record every Function applied in this thread while the block runs: yields a list
     that fills with ``(function, input_tensors, params, result)``, in order (how
-    ``cnnlab.models.replay`` learns a model's ops)."""
+    ``cnnlab.engine.plan`` records a model's ops)."""
     previous = getattr(_taping, "tape", None)
     records = _taping.tape = []
     try:
@@ -61,7 +66,7 @@ class Function:
         """Run ``forward`` on the inputs' arrays and record the node when needed."""
         tensors = tuple(x if type(x) is Tensor else as_tensor(x) for x in inputs)
         arrays = [t.data for t in tensors]
-        fn = cls()
+        fn = dispatch.resolve(cls)()  # a tuned kernel registered for cls, or cls
         fn.xp = get_array_module(*arrays)
         recording = is_grad_enabled()
         fn.needs_input_grad = tuple(recording and t.requires_grad for t in tensors)

@@ -194,49 +194,9 @@ class Tensor:
                     f"backward: grad must have the tensor's shape {self.shape}. "
                     f"Received: {grad.shape}"
                 )
-        self._backpropagate(grad, retain_graph)
-
-    def _backpropagate(self, grad, retain_graph: bool, leaf_grads: dict | None = None) -> None:
-        """The chain rule from ``self`` (its gradient ``grad``) down to the leaves: into
-        their ``.grad``, or, given ``leaf_grads``, into that dict (``id(leaf) -> array``)
-        without touching any tensor (what :func:`grad` needs)."""
-        grads = {id(self): grad}
-        for node in reversed(self._topological_order()):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            if leaf_grads is not None:
-                if node._ctx is None:
-                    key = id(node)
-                    leaf_grads[key] = g.copy() if key not in leaf_grads else leaf_grads[key] + g
-            elif node._ctx is None or node._retains_grad:
-                # copy: g may be shared with another input (Add) or be a view (Reshape)
-                node.grad = g.copy() if node.grad is None else node.grad + g
-            if node._ctx is None:
-                continue
-            ctx = node._ctx
-            if ctx is _FREED:
-                raise RuntimeError(
-                    "backward: this part of the graph was already freed by an earlier "
-                    "backward(); pass retain_graph=True to the first call to go through it twice"
-                )
-            input_grads = ctx.backward(g)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for parent, pg in zip(ctx.inputs, input_grads, strict=True):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if pg.shape != parent.shape:  # internal invariant of every Function
-                    raise RuntimeError(
-                        f"{type(ctx).__name__}.backward returned a gradient of shape {pg.shape} "
-                        f"for an input of shape {parent.shape}"
-                    )
-                if pg.dtype != parent.dtype:
-                    pg = pg.astype(parent.dtype)
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
-            if not retain_graph:
-                node._ctx = _FREED  # drop the saved arrays, keep "not a leaf"
+        for tensor, g in _chain_rule(self, grad, retain_graph):
+            # copy: g may be shared with another input (Add) or be a view (Reshape)
+            tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
 
     # ---- operators (the Functions live in autograd/basic.py) -------------------------
     def __add__(self, other):
@@ -343,6 +303,46 @@ class Tensor:
         return _basic().astype(self, dtype)
 
 
+def _chain_rule(root: Tensor, seed, retain_graph: bool) -> list:
+    """The one reverse walk behind ``backward()`` and :func:`grad`: the chain rule from
+    ``root`` (its gradient ``seed``) down the graph, in reverse topological order.
+    Returns ``(tensor, d root / d tensor)`` for every leaf reached and every tensor that
+    retains its grad; no ``.grad`` is read or written here."""
+    grads, reached = {id(root): seed}, []
+    for node in reversed(root._topological_order()):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node._ctx is None or node._retains_grad:
+            reached.append((node, g))
+        if node._ctx is None:
+            continue
+        ctx = node._ctx
+        if ctx is _FREED:
+            raise RuntimeError(
+                "backward: this part of the graph was already freed by an earlier "
+                "backward(); pass retain_graph=True to the first call to go through it twice"
+            )
+        input_grads = ctx.backward(g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, pg in zip(ctx.inputs, input_grads, strict=True):
+            if pg is None or not parent.requires_grad:
+                continue
+            if pg.shape != parent.shape:  # internal invariant of every Function
+                raise RuntimeError(
+                    f"{type(ctx).__name__}.backward returned a gradient of shape {pg.shape} "
+                    f"for an input of shape {parent.shape}"
+                )
+            if pg.dtype != parent.dtype:
+                pg = pg.astype(parent.dtype)
+            key = id(parent)
+            grads[key] = pg if key not in grads else grads[key] + pg
+        if not retain_graph:
+            node._ctx = _FREED  # drop the saved arrays, keep "not a leaf"
+    return reached
+
+
 class _FreedGraph:
     """Marks a node whose Function was released by ``backward``."""
 
@@ -408,7 +408,6 @@ def grad(output: Tensor, inputs, retain_graph: bool = False) -> list:
                 f"grad: inputs must be leaf Tensors (not results of an operation). "
                 f"Received a non-leaf at position {i}: {type(leaf).__name__}"
             )
-    leaf_grads: dict = {}
     seed = get_array_module(output.data).ones_like(output.data)
-    output._backpropagate(seed, retain_graph, leaf_grads)
-    return [leaf_grads.get(id(leaf)) for leaf in inputs]
+    found = {id(t): g for t, g in _chain_rule(output, seed, retain_graph) if t._ctx is None}
+    return [None if id(leaf) not in found else found[id(leaf)].copy() for leaf in inputs]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from cnnlab.ops._arith import (
+from cnnlab.ops.conv_arithmetic import (
     conv_output_size,
     effective_kernel_size,
     explicit_padding,

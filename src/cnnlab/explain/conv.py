@@ -3,7 +3,7 @@
 Every number comes from cnnlab.ops: the padded input from :func:`cnnlab.ops.pad`, the
 output matrix from :func:`cnnlab.ops.correlate2d` (``convolve2d`` with ``convolve=True``,
 or the 1-D forms), and the windows are strided views of the padded input
-(:func:`cnnlab.ops._arith.window_view`). The products of every window are computed in
+(:func:`cnnlab.ops.conv_arithmetic.window_view`). The products of every window are computed in
 one vectorised step, so their sums can be checked against the op's output.
 """
 
@@ -17,7 +17,7 @@ from cnnlab import ops
 from cnnlab.explain import render
 from cnnlab.explain.geometry import AxisArithmetic, axis_names, output_size_lines, padding_note
 from cnnlab.explain.inputs import load_array, load_kernel
-from cnnlab.ops._arith import normalize_tuple, resolve_padding, window_view
+from cnnlab.ops.conv_arithmetic import normalize_tuple, resolve_padding, window_view
 
 MAX_DETAILED = 12  # inputs larger than this (padded, per axis) are summarised
 

@@ -17,8 +17,8 @@ from cnnlab.explain import render
 from cnnlab.explain.conv import MAX_DETAILED
 from cnnlab.explain.geometry import AxisArithmetic, axis_names, output_size_lines, padding_note
 from cnnlab.explain.inputs import load_array
-from cnnlab.ops._arith import window_view
 from cnnlab.ops._pool_window import pool_geometry
+from cnnlab.ops.conv_arithmetic import window_view
 
 POOLS = ("max", "avg", "min", "lp", "stochastic")
 INPUT, PADDING, OVERFLOW = 0, 1, 2

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnlab.ops._arith import same_padding
+from cnnlab.ops.conv_arithmetic import same_padding
 
 
 @dataclass(frozen=True)

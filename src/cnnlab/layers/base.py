@@ -67,19 +67,25 @@ class Layer(SymbolicCallMixin):
             build as soon as this layer is its first one (Keras 2 style).
         batch_size: optional fixed batch size for ``input_shape``.
 
-    A custom layer whose call treats each example on its own (no statistic over the
-    batch, no random draws, no state changed in training) can say so with
-    ``per_example = per_example_in_training = True``: ``fit`` may then run its batches
-    as shards on every core (``cnnlab.parallel``).
+    Capabilities: what ``fit``, ``evaluate`` and ``predict`` may do with a layer
+    (``cnnlab.engine``) is decided by these class attributes alone. The defaults are the
+    safe answer for a custom layer; cnnlab's layers declare what is true of them, and a
+    subclass that changes ``call`` declares again:
+
+    * ``per_example`` (False): each example's output depends on that example alone, so
+      a batch may be cut into shards, each run on its own core;
+    * ``uses_randomness`` (False): draws random numbers in training (Dropout);
+    * ``keeps_batch_state`` (False): changes its state from the batch in training
+      (BatchNormalization's moving statistics). Either of these two keeps the batch
+      whole, and unreplayed, in training;
+    * ``replayable`` (False): ``call`` computes only through cnnlab ops on its inputs
+      and weights, with no other side effect, so its recorded ops may be replayed.
     """
 
-    # Does a call treat each example of the batch on its own, so that a batch cut into
-    # shards, each run apart (``cnnlab.parallel``) and the outputs stacked again, gives
-    # the same result? ``per_example`` for inference calls; ``per_example_in_training``
-    # for training calls, which must also draw no random numbers and change no state.
-    # Built-in layers declare it; a custom layer is assumed not to (the safe answer).
     per_example = False
-    per_example_in_training = False
+    uses_randomness = False
+    keeps_batch_state = False
+    replayable = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -88,8 +94,8 @@ class Layer(SymbolicCallMixin):
     def treats_examples_apart(self, training: bool) -> bool:
         """True when calling the layer on a batch equals calling it on any split of the
         batch and concatenating the results (see ``per_example``)."""
-        own = self.per_example_in_training if training else self.per_example
-        return bool(own) and self.activity_regularizer is None  # its penalty is per batch
+        mixes = training and (self.uses_randomness or self.keeps_batch_state)
+        return self.per_example and not mixes and self.activity_regularizer is None
 
     def __init__(
         self,

@@ -5,7 +5,7 @@
 (``_build_kernels``), the op they call (``_convolve``) and their number of output
 channels; arguments, validation, shape arithmetic and config live here once.
 
-Output size along each spatial axis (``_arith.conv_output_size``)::
+Output size along each spatial axis (``conv_arithmetic.conv_output_size``)::
 
     O = floor((I + P_before + P_after - D*(K-1) - 1) / S) + 1
 """
@@ -22,13 +22,12 @@ from cnnlab.layers.core import (
     positive_int,
     standardize_data_format,
 )
-from cnnlab.ops._arith import (
+from cnnlab.ops.conv_arithmetic import (
     check_padding_mode,
     conv_output_size,
     explicit_padding,
     normalize_tuple,
 )
-from cnnlab.ops.activation import linear
 
 _PADDING_NAMES = ("valid", "same", "full", "causal")
 
@@ -78,7 +77,7 @@ class BaseConv(Layer):
 
     abstract_base = True  # a shared base: a saved config may not name it
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     rank = 2
     _weight_names = ("kernel", "bias")
@@ -197,13 +196,10 @@ class BaseConv(Layer):
 
     _fuses_activation = False  # True when the op applies the activation itself
 
-    def call(self, inputs, defer_relu=False):
-        """``defer_relu=True`` leaves the ReLU out: a model passes it when a max pooling
-        that applies the ReLU itself comes next (``cnnlab.models.relu_pool``)."""
+    def call(self, inputs):
         self._check_fits(inputs.shape)
-        activation = linear if defer_relu else self.activation
-        y = self._convolve(inputs, activation)
-        return y if self._fuses_activation else activation(y)
+        y = self._convolve(inputs, self.activation)
+        return y if self._fuses_activation else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         spatial = conv_output_spatial(

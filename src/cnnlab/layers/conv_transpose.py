@@ -16,14 +16,14 @@ from __future__ import annotations
 from cnnlab import ops
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import WeightArgs, activation_name, positive_int, standardize_data_format
-from cnnlab.ops._arith import normalize_tuple
+from cnnlab.ops.conv_arithmetic import normalize_tuple
 from cnnlab.ops.conv_nd import check_output_padding, conv_transpose, transpose_geometry
 
 
 class BaseConvTranspose(Layer):
     """Shared arguments of the transposed convolutions (see :class:`Conv2DTranspose`)."""
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     rank = 2
 
     def __init__(

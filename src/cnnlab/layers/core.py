@@ -105,7 +105,7 @@ class Dense(Layer):
         401920
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(
         self,
@@ -178,8 +178,8 @@ class Dropout(Layer):
         array([[1., 1., 1., 1.]], dtype=float32)
     """
 
-    per_example = True  # see Layer.per_example
-    per_example_in_training = False  # random masks
+    per_example = replayable = True  # see Layer's capabilities
+    uses_randomness = True  # random masks
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -222,7 +222,7 @@ class Rescaling(Layer):
         array([[0., 1.]], dtype=float32)
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)

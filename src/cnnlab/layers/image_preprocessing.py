@@ -57,7 +57,7 @@ def check_choice(value, choices, name, layer):
 class ImageLayer(Layer):
     """Base: accepts a batch or one image, calls ``transform(batch Tensor, training)``."""
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def call(self, inputs, training=False):
         if inputs.ndim not in (3, 4):
@@ -180,7 +180,7 @@ class RandomLayer(ImageLayer):
     cnnlab's global one (repeatable after ``keras.utils.set_random_seed``).
     """
 
-    per_example_in_training = False  # random draws
+    uses_randomness = True  # random draws
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -21,7 +21,7 @@ class InputLayer(Layer):
         name: default ``input_layer``, ``input_layer_1``, ...
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ class _Merge(Layer):
 
     abstract_base = True  # a shared base: a saved config may not name it
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     _takes_list = True
 

@@ -24,8 +24,8 @@ def _seed(seed, layer):
 
 
 class _Noise(Layer):
-    per_example = True  # see Layer.per_example
-    per_example_in_training = False  # random draws
+    per_example = replayable = True  # see Layer's capabilities
+    uses_randomness = True  # random draws
 
     def _generator(self):
         from cnnlab.utils.random import get_generator

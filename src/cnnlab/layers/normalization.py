@@ -44,8 +44,8 @@ class BatchNormalization(Layer):
         array([0.02], dtype=float32)
     """
 
-    per_example = True  # see Layer.per_example
-    per_example_in_training = False  # batch statistics
+    per_example = replayable = True  # see Layer's capabilities
+    keeps_batch_state = True  # batch statistics
 
     def __init__(
         self,
@@ -209,7 +209,7 @@ class LayerNormalization(Layer):
         (6, True)
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(
         self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
@@ -290,7 +290,7 @@ class RMSNormalization(Layer):
         array([[0.8485, 1.1314]], dtype=float32)
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)

@@ -16,7 +16,7 @@ import numpy as np
 from cnnlab import ops
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import standardize_data_format
-from cnnlab.ops._arith import conv_output_size, normalize_tuple
+from cnnlab.ops.conv_arithmetic import conv_output_size, normalize_tuple
 
 
 class BasePooling(Layer):
@@ -32,7 +32,7 @@ class BasePooling(Layer):
 
     abstract_base = True  # a shared base: a saved config may not name it
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     rank = 2
     pool_mode = "max"
@@ -65,14 +65,9 @@ class BasePooling(Layer):
             "data_format": self.data_format,
         }
 
-    def call(self, inputs, relu_after=False):
-        """``relu_after=True`` applies a ReLU to the pooled values: a model passes it for
-        a max pooling whose convolution left its ReLU out (``cnnlab.models.relu_pool``)."""
+    def call(self, inputs):
         self._check_fits(inputs.shape)
-        if relu_after and self.pool_mode == "max":  # one op: relu(max_pool(x))
-            return ops.max_pool(inputs, **self._pool_args(), activation="relu")
-        pooled = self._pool(inputs)
-        return ops.relu(pooled) if relu_after else pooled
+        return self._pool(inputs)
 
     def _pool(self, x):
         return getattr(ops, f"{self.pool_mode}_pool")(x, **self._pool_args())
@@ -206,8 +201,8 @@ class StochasticPooling2D(BasePooling):
         array([2.5], dtype=float32)
     """
 
-    per_example = True  # see Layer.per_example
-    per_example_in_training = False  # random draws
+    per_example = replayable = True  # see Layer's capabilities
+    uses_randomness = True  # random draws
 
     rank, pool_mode = 2, "stochastic"
 
@@ -234,7 +229,7 @@ class StochasticPooling2D(BasePooling):
 # ---- global pooling ---------------------------------------------------------------------
 class _GlobalPooling(Layer):
     abstract_base = True  # a shared base: a saved config may not name it
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     rank = 2
     pool_mode = "max"
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import standardize_data_format
-from cnnlab.ops._arith import normalize_tuple
+from cnnlab.ops.conv_arithmetic import normalize_tuple
 from cnnlab.ops.pool3d import avg_pool3d, max_pool3d
 
 
 class _Pooling3D(Layer):
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     _op = staticmethod(max_pool3d)
 
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
@@ -86,7 +86,7 @@ class AveragePooling3D(_Pooling3D):
 
 
 class _GlobalPooling3D(Layer):
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -9,7 +9,7 @@ from cnnlab import ops
 from cnnlab.autograd import basic
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import standardize_data_format
-from cnnlab.ops._arith import explicit_padding
+from cnnlab.ops.conv_arithmetic import explicit_padding
 
 
 def _prod(dims):
@@ -28,7 +28,7 @@ class Flatten(Layer):
         (None, 1152)
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -57,7 +57,7 @@ class Reshape(Layer):
         (None, 28, 28, 1)
     """
 
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
@@ -109,7 +109,7 @@ class Reshape(Layer):
 
 class _ZeroPadding(Layer):
     abstract_base = True  # a shared base: a saved config may not name it
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     rank = 2
 
     def __init__(self, padding=1, data_format=None, **kwargs):

@@ -11,12 +11,12 @@ import numbers
 
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import standardize_data_format
-from cnnlab.ops._arith import explicit_padding, normalize_tuple
+from cnnlab.ops.conv_arithmetic import explicit_padding, normalize_tuple
 from cnnlab.ops.upsampling import INTERPOLATIONS, upsample
 
 
 class _Spatial(Layer):
-    per_example = per_example_in_training = True  # see Layer.per_example
+    per_example = replayable = True  # see Layer's capabilities
     rank = 2
 
     def _init_layout(self, data_format):

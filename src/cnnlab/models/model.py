@@ -20,7 +20,6 @@ from cnnlab.layers.base import (
     unique_name,
 )
 from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
-from cnnlab.models import relu_pool
 from cnnlab.models.functional_config import functional_from_config
 from cnnlab.models.graph_config import functional_config
 from cnnlab.models.training import TrainingMixin
@@ -261,14 +260,9 @@ class Model(TrainingMixin, Layer):
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
                 f"{len(flat)} input tensors."
             )
-        plan = self._cached(  # ReLUs that run after the max pooling next to them
-            "_relu_plan",
-            (relu_pool.ENABLED, *map(id, self._nodes)),
-            lambda: relu_pool.graph_plan(self._nodes, self.outputs),
-        )
 
         def step(node, args):
-            extra = {**node.call_kwargs, **plan.get(id(node), {})}
+            extra = dict(node.call_kwargs)
             # a training value given when the graph was built wins (``base(x, training=False)``
             # keeps a fine-tuned base's BatchNormalization in inference mode, as in Keras)
             mode = extra.pop("training", training)
@@ -280,8 +274,7 @@ class Model(TrainingMixin, Layer):
 
     def _cached(self, attribute: str, key, build):
         """``build()``, kept in ``attribute`` and made again when ``key`` changes (the
-        switch, and the ids of the nodes or layers it refers to: a copy of the model has
-        new nodes)."""
+        ids of the nodes it refers to: a copy of the model has new nodes)."""
         cached = self.__dict__.get(attribute)
         if cached is None or cached[0] != key:
             cached = (key, build())
@@ -305,15 +298,20 @@ class Model(TrainingMixin, Layer):
         """The model's layers in execution order (functional models include InputLayers)."""
         return list(self._layers) if self._is_graph else list(self._sublayers)
 
-    def treats_examples_apart(self, training: bool) -> bool:
-        """A model built from layers (functional or Sequential, ``call`` not overridden)
-        treats examples apart when each of its layers does."""
-        from cnnlab.models.sequential import Sequential
+    # Capabilities (see Layer): a model that runs its graph of layers (functional, or
+    # Sequential) has those of its layers; a subclass with its own ``call`` has none.
+    @property
+    def per_example(self) -> bool:
+        return self._is_graph
 
-        built_in_call = type(self).call in (Model.call, Sequential.call)
+    @property
+    def replayable(self) -> bool:
+        return self._is_graph
+
+    def treats_examples_apart(self, training: bool) -> bool:
+        """A model that runs its layers treats examples apart when each of them does."""
         return (
-            built_in_call
-            and (self._is_graph or isinstance(self, Sequential))
+            self.per_example
             and self.activity_regularizer is None
             and all(layer.treats_examples_apart(training) for layer in self.layers)
         )

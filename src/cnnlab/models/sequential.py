@@ -5,7 +5,6 @@ from __future__ import annotations
 from cnnlab.layers.base import Layer, deserialize_layer, serialize_layer, unique_name
 from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor
-from cnnlab.models import relu_pool
 from cnnlab.models.model import Model
 
 
@@ -36,6 +35,8 @@ class Sequential(Model):
         >>> model.count_params()
         407050
     """
+
+    per_example = replayable = True  # runs its layers: their capabilities decide (Layer)
 
     def __init__(self, layers=None, trainable=True, name=None, **kwargs):
         Layer.__init__(self, name=name or unique_name("sequential"), trainable=trainable, **kwargs)
@@ -148,14 +149,8 @@ class Sequential(Model):
                 )
             inputs = inputs[0]
         x = inputs
-        layers = self.layers
-        plan = self._cached(  # ReLUs that run after the max pooling next to them
-            "_relu_plan",
-            (relu_pool.ENABLED, *map(id, layers)),
-            lambda: relu_pool.stack_plan(layers),
-        )
-        for layer, extra in zip(layers, plan, strict=True):
-            x = layer(x, training=training, **extra)
+        for layer in self.layers:
+            x = layer(x, training=training)
         return x
 
     def compute_output_shape(self, input_shape):

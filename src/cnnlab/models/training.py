@@ -7,256 +7,95 @@ step is::
 
     y_pred = model(x_batch, training=True)           # forward, recording the graph
     loss = mean_loss(y_batch, y_pred) + sum(model.losses)   # + regularisation
-    loss.backward()                                  # gradients into every weight.grad
+    grads = grad(loss, weights)                      # backward
     optimizer.apply_gradients(zip(grads, weights))   # in-place update, then constraints
 
-The logged ``loss`` and metrics are running means over the epoch's samples.
+How the first three lines run is the engine's business (:mod:`cnnlab.engine.run`: the
+batch cut into shards on every core, the forward pass replayed from a recorded plan);
+this module hands it the model's layers and loss and does the rest. The logged ``loss``
+and metrics are running means over the epoch's samples.
 """
 
 from __future__ import annotations
 
-import collections
 import itertools
 import math
 
 import numpy as np
 
-from cnnlab import optimizers as optimizers_module
-from cnnlab import parallel
 from cnnlab.autograd import no_grad
-from cnnlab.backend import keep_freed_memory
 from cnnlab.data import adapters
-from cnnlab.models import replay, sharded_steps, training_stream
+from cnnlab.engine import run as engine_run
 from cnnlab.models import training_data as data
-from cnnlab.models.compile_utils import CompileState
+from cnnlab.models import training_stream
+from cnnlab.models.compiling import CompileMixin
 from cnnlab.models.training_hooks import LossHookMixin, StructuredDataMixin
 from cnnlab.utils.random import get_generator
 
-# predict/evaluate keep this many batches started beyond the one being handed over, so
-# a worker that finishes a shard finds the next one queued (see _batch_outputs).
-BATCHES_AHEAD = 4
 
-
-def _callbacks(callbacks, model, verbose, epochs, steps):
-    from cnnlab.callbacks.callback import CallbackList
-
-    return CallbackList(
-        callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
-        epochs=epochs, steps=steps,
-    )  # fmt: skip
-
-
-def _verbose(verbose, fn):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"{fn}: verbose must be 'auto', 0, 1 or 2. Received: {verbose!r}")
-    return verbose
-
-
-def _bad_loss_error(value, epoch, step, steps):
-    return FloatingPointError(
-        f"fit: the loss became {value} at epoch {epoch + 1}, batch {step + 1} of {steps}; "
-        "training stopped before this batch changed the weights. Common causes: a learning "
-        "rate that is too high, NaN/inf or unscaled inputs (e.g. pixels in 0-255), or a loss "
-        "that does not match the outputs. Pass callbacks=[keras.callbacks.TerminateOnNaN()] "
-        "to stop without an error."
-    )
-
-
-class TrainingMixin(StructuredDataMixin, LossHookMixin):
+class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
 
-    # ---- compile ----------------------------------------------------------------------
-    def compile(
-        self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-        weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-        auto_scale_loss=True,
-    ):  # fmt: skip
-        """Configure training.
-
-        Args:
-            optimizer: name (``"rmsprop"``, ``"adam"``, ``"sgd"``), config dict or Optimizer.
-            loss: name, Loss, function ``(y_true, y_pred) -> per-sample losses``, or a
-                list/dict of those (one per output).
-            loss_weights: list/dict of floats weighting each output's loss.
-            metrics: list of names/Metrics/functions (``"accuracy"`` picks binary, sparse
-                or categorical accuracy from the data, like Keras), or a list of lists /
-                dict for several outputs.
-            weighted_metrics: like ``metrics``, weighted by ``sample_weight``/``class_weight``.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
-                Keras compatibility (cnnlab always runs eagerly).
-        """
-        self._compile_state = CompileState(loss, loss_weights, metrics, weighted_metrics)
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = loss
-        self.compiled = True
-        self.stop_training = False
-
-    def get_compile_config(self) -> dict | None:
-        """The arguments of ``compile`` as JSON-able configs (for saving)."""
-        if not getattr(self, "compiled", False):
-            return None
-        return {
-            "optimizer": optimizers_module.serialize(self.optimizer),
-            **self._compile_state.get_config(),
-        }
-
-    def compile_from_config(self, config: dict) -> None:
-        """Inverse of :meth:`get_compile_config`."""
-        optimizer = config.get("optimizer", "rmsprop")
-        if isinstance(optimizer, dict):
-            optimizer = optimizers_module.deserialize(optimizer)
-        self.compile(optimizer=optimizer, **CompileState.arguments_from_config(config))
-
-    def _check_compiled(self, fn):
-        if not getattr(self, "compiled", False):
-            raise RuntimeError(
-                f"{fn}: the model has not been compiled. Call model.compile(optimizer=..., "
-                f"loss=..., metrics=[...]) before model.{fn}()."
-            )
-
-    @property
-    def compiled_metrics(self) -> list | None:
-        """The metrics resolved from ``compile(metrics=...)`` (None before the first batch)."""
-        state = getattr(self, "_compile_state", None)
-        if state is None or state.built_for is None:
-            return None
-        return [m for _, m, _ in state.metrics]
-
-    @property
-    def metrics(self) -> list:
-        """The loss tracker(s) and the compiled metrics (after the first batch)."""
-        state = getattr(self, "_compile_state", None)
-        return [] if state is None else state.all_metrics()
-
-    @property
-    def metrics_names(self) -> list[str]:
-        return [m.name for m in self.metrics]
-
-    def reset_metrics(self) -> None:
-        for metric in self.metrics:
-            metric.reset_state()
-
-    def _output_names(self, count):
-        if getattr(self, "_is_graph", False) and isinstance(self._output_structure, dict):
-            return self.output_names_list()
-        names = getattr(self, "output_names", None)
-        if names and len(names) == count:
-            return list(names)
-        try:
-            names = [t._keras_history[0].name for t in self.outputs]
-            if len(names) == count and len(set(names)) == count:
-                return names
-        except (AttributeError, TypeError, IndexError):
-            pass
-        return [f"output_{i}" for i in range(count)]
-
-    def _build_compiled(self, y_true: list, y_pred: list) -> None:
-        self._compile_state.build(y_true, y_pred, self._output_names(len(y_pred)))
-
     # ---- one batch ----------------------------------------------------------------------
-    def _forward(self, x, training):
-        """The outputs (a list of Tensors) for one batch; inside ``fit``, ``predict`` or
-        ``evaluate`` replayed from a recorded plan when one may serve (``replay``)."""
-        outputs = replay.forward(self, x, training)
-        if outputs is not None:
-            return outputs
-        return self._forward_layers(x, training)
-
     def _forward_layers(self, x, training=False):
+        """The outputs (a list of Tensors) of the model's layers for one batch."""
         out = self(x, training=training)
         if isinstance(out, dict):
             return [out[key] for key in sorted(out)]
         return list(out) if isinstance(out, list | tuple) else [out]
 
-    def _train_step(self, x, y, sample_weight, where=None, pool=None):
-        """One update. ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error
-        raised before the weights change. With a ``pool`` (``cnnlab.parallel``) the
-        batch runs as shards on every core when the losses allow it."""
-        state = self._compile_state
-        y_true = data.flat(y)
-        weights = self.trainable_weights
-        for w in weights:
-            w.grad = None
-        pieces = None if self._custom_compute_loss() else self._shards(pool, y_true)
-        if pieces and sharded_steps.losses_split_over_batch(state):
-            loss, parts, y_pred, grads = sharded_steps.train_step(
-                self, pool, pieces, x, y_true, sample_weight
-            )
-        else:
-            y_pred = self._forward(x, training=True)
-            self._build_compiled(y_true, y_pred)
-            loss, parts = self._batch_loss(x, y, y_pred, sample_weight, training=True)
-            if loss.requires_grad:
-                loss.backward()
-            grads = [w.grad for w in weights]
+    def _run(self, training: bool):
+        """How one ``fit``/``evaluate``/``predict`` call runs its batches: the engine's
+        seam (:func:`cnnlab.engine.run.model_run`), given the layers to call."""
+        return engine_run.model_run(self, self._forward_layers, training)
+
+    def _loss(self, y_true, y_pred, sample_weight, penalties):
+        """``(loss, parts)``: the compiled loss of a batch (or shard) plus ``penalties``."""
+        self._build_compiled(y_true, y_pred)
+        return self._compile_state.compute_loss(y_true, y_pred, sample_weight, penalties)
+
+    def _train_step(self, x, y, sample_weight, where=None, run=None):
+        """One update: the step of the module docstring, its forward pass, loss and
+        gradients computed by the engine's ``run`` (on shards, replayed, when it may).
+        ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error raised before
+        the weights change."""
+        state, weights, y_true = self._compile_state, self.trainable_weights, data.flat(y)
+        loss_fn = self._loss
+        if run is None or self._custom_compute_loss():  # an overridden compute_loss sees x
+            run = engine_run.single_batch(self, self._forward_layers, True)
+
+            def loss_fn(y_true, y_pred, sample_weight, penalties):
+                self._build_compiled(y_true, y_pred)
+                return self._batch_loss(x, y, y_pred, sample_weight, training=True)
+
+        loss, parts, y_pred, grads = run.gradients(
+            x, y_true, sample_weight, loss_fn, weights, state.losses
+        )
         value = float(loss.data)
         if where is not None and not math.isfinite(value):
-            raise _bad_loss_error(value, *where)
+            raise data.bad_loss_error(value, *where)
         if any(g is not None for g in grads):
             self.optimizer.apply_gradients(list(zip(grads, weights, strict=True)))
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
-    @staticmethod
-    def _shards(pool, y_true):
-        """The shard slices of a batch, or None to run it whole."""
-        if pool is None or not y_true:
-            return None
-        pieces = pool.slices(len(y_true[0]))
-        return pieces if len(pieces) > 1 else None
-
-    def _predict_batch(self, x, pool=None):
-        """The inference outputs of one batch (a list of Tensors), on shards if a pool
-        is given."""
-        pieces = None if pool is None else pool.slices(data.num_samples("predict", x=x))
-        with no_grad():
-            if pieces and len(pieces) > 1:
-                return sharded_steps.forward(self, pool, pieces, x)
-            return self._forward(x, training=False)
-
-    def _batch_outputs(self, x, slices, pool=None, ahead=False):
-        """For each batch ``x[index]`` of ``slices``, in order, a function returning its
-        inference outputs (:meth:`_predict_batch`), computed when called.
-
-        With ``ahead`` (and a pool), a batch's shards are started on the workers before
-        the previous batch's outputs are handed over: the cores go on with the next
-        batch while the caller runs its callbacks and metrics, and no core waits for
-        the other's shard to finish (10k test images of the lecture's convnet on 2
-        cores: 18.2k -> 20.9k images/s). The outputs are the same; only hooks that
-        must run before a batch is computed (``on_*_batch_begin``) rule it out.
-        """
-        if pool is None or not ahead:
-            for index in slices:
-                yield lambda index=index: self._predict_batch(data.take(x, index), pool)
-            return
-        started = collections.deque()
-        try:
-            for index in slices:
-                batch = data.take(x, index)
-                pieces = pool.slices(data.num_samples("predict", x=batch))
-                with no_grad():
-                    started.append(sharded_steps.StartedForward(self, pool, pieces, batch))
-                if len(started) > BATCHES_AHEAD:
-                    yield started.popleft()
-            while started:
-                yield started.popleft()
-        finally:  # stopped early (an error): drop the batches not begun
-            for outputs in started:
-                outputs.cancel()
-
     def _test_step(self, x, y, sample_weight, outputs=None):
         """One evaluation batch: the loss and metrics updated; ``outputs`` is a function
-        giving the batch's inference outputs (from :meth:`_batch_outputs`)."""
+        giving the batch's inference outputs (from the engine's run), else the layers
+        run on ``x``."""
         state = self._compile_state
         y_true = data.flat(y)
-        y_pred = outputs() if outputs else self._predict_batch(x)
         with no_grad():
+            y_pred = outputs() if outputs else self._forward_layers(x, training=False)
             self._build_compiled(y_true, y_pred)
             loss, parts = self._batch_loss(x, y, y_pred, sample_weight, training=False)
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
+
+    def _inference_batches(self, run, x, slices, ahead):
+        """The engine's inference outputs of each batch ``x[index]`` of ``slices``."""
+        batches = ((b, data.num_samples("predict", x=b)) for b in (data.take(x, i) for i in slices))
+        return run.infer_batches(batches, ahead)
 
     # ---- data preparation ---------------------------------------------------------------
     def _float_dtype(self):
@@ -281,7 +120,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
         """Build losses/metrics from one batch and check the labels of all samples."""
         first = slice(0, min(batch_size, data.num_samples(fn, x=x)))
         with no_grad():
-            y_pred = self._forward(data.take(x, first), training=False)
+            y_pred = self._forward_layers(data.take(x, first), training=False)
         y_true = data.flat(y)
         self._build_compiled([a[first] for a in y_true], y_pred)
         self._compile_state.check_sparse_labels(y_true, y_pred, fn)
@@ -322,14 +161,13 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
                 ``TerminateOnNaN`` callback is given).
         """
         fn = "fit"
-        keep_freed_memory()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
         epochs = data.check_positive_int(epochs, "epochs", fn)
         steps_per_epoch = data.check_positive_int(steps_per_epoch, "steps_per_epoch", fn, True)
-        verbose = _verbose(verbose, fn)
+        verbose = data.check_verbose(verbose, fn)
         initial_epoch = data.check_initial_epoch(initial_epoch, fn)
         if adapters.is_stream(x, fn) or adapters.is_stream(validation_data, fn, "validation_data"):
             return self._fit_stream(
@@ -355,7 +193,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
             self._check_targets_once(validation_data[0], validation_data[1], fn, batch_size)
 
         steps = steps_per_epoch or math.ceil(n / batch_size)
-        callback_list = _callbacks(callbacks, self, verbose, epochs, steps)
+        callback_list = data.callback_list(callbacks, self, verbose, epochs, steps)
         stop_on_nan = not any(
             type(cb).__name__ == "TerminateOnNaN" for cb in callback_list.callbacks
         )
@@ -363,8 +201,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
         self.stop_training = False
         callback_list.on_train_begin()
         logs = {}
-        with parallel.shard_pool(self, True, batch_size) as pool, replay.session(self):
-            val_pool = pool if self.treats_examples_apart(training=False) else None
+        with self._run(training=True) as run:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callback_list.on_epoch_begin(epoch)
@@ -373,7 +210,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
                     callback_list.on_train_batch_begin(step)
                     logs = self._train_step(
                         data.take(x, index), data.take(y, index), data.take(sample_weight, index),
-                        where=(epoch, step, steps) if stop_on_nan else None, pool=pool,
+                        where=(epoch, step, steps) if stop_on_nan else None, run=run,
                     )  # fmt: skip
                     callback_list.on_train_batch_end(step, logs)
                     if self.stop_training:
@@ -382,7 +219,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._run_evaluation(
                         *validation_data, validation_batch_size or batch_size, validation_steps,
-                        callback_list, val_pool,
+                        callback_list,
                     )  # fmt: skip
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 callback_list.on_epoch_end(epoch, epoch_logs)
@@ -436,7 +273,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
             steps_per_epoch=steps_per_epoch, shuffle=shuffle, class_weight=class_weight,
             validation=validation, validation_steps=validation_steps,
             validation_freq=validation_freq,
-            make_callbacks=lambda steps: _callbacks(callbacks, self, verbose, epochs, steps),
+            make_callbacks=lambda n: data.callback_list(callbacks, self, verbose, epochs, n),
             stop_on_nan=lambda callback_list: not any(
                 type(cb).__name__ == "TerminateOnNaN" for cb in callback_list.callbacks
             ),
@@ -465,15 +302,15 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
             order = get_generator().permutation(n) if shuffle else None
             yield from data.batch_slices(n, batch_size, order)
 
-    def _run_evaluation(self, x, y, sample_weight, batch_size, steps, callback_list, pool=None):
+    def _run_evaluation(self, x, y, sample_weight, batch_size, steps, callback_list):
         self.reset_metrics()
         callback_list.on_test_begin()
         logs = {}
         n = data.num_samples("evaluate", x=x)
         slices = list(itertools.islice(data.batch_slices(n, batch_size), steps))
         ahead = not callback_list.overrides("on_test_batch_begin")
-        with replay.session(self):
-            outputs = self._batch_outputs(x, slices, pool, ahead)
+        with self._run(training=False) as run:
+            outputs = self._inference_batches(run, x, slices, ahead)
             for step, (index, batch_outputs) in enumerate(zip(slices, outputs, strict=True)):
                 callback_list.on_test_batch_begin(step)
                 logs = self._test_step(
@@ -498,13 +335,12 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
             dict when ``return_dict``.
         """
         fn = "evaluate"
-        keep_freed_memory()
         self._check_compiled(fn)
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
-        verbose = _verbose(verbose, fn)
+        verbose = data.check_verbose(verbose, fn)
         if adapters.is_stream(x, fn):
             if y is not None or sample_weight is not None:
                 raise ValueError(
@@ -512,7 +348,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
                     "batches: its batches carry (x, y) or (x, y, sample_weight)"
                 )
             steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
-            callback_list = _callbacks(callbacks, self, verbose, 1, steps_known)
+            callback_list = data.callback_list(callbacks, self, verbose, 1, steps_known)
             logs = training_stream.evaluate(self, x, steps, callback_list)
             return logs if return_dict else self._in_order(logs)
         x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
@@ -520,9 +356,8 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
-        callback_list = _callbacks(callbacks, self, verbose, 1, total)
-        with parallel.shard_pool(self, False, batch_size) as pool:
-            logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list, pool)
+        callback_list = data.callback_list(callbacks, self, verbose, 1, total)
+        logs = self._run_evaluation(x, y, sample_weight, batch_size, steps, callback_list)
         return logs if return_dict else self._in_order(logs)
 
     def _in_order(self, logs):
@@ -540,28 +375,27 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
         """The model's outputs for ``x``, computed in batches with ``training=False`` and
         no graph: a float32 array (a list of arrays for several outputs)."""
         fn = "predict"
-        keep_freed_memory()
         batch_size = data.check_positive_int(
             32 if batch_size is None else batch_size, "batch_size", fn
         )
         steps = data.check_positive_int(steps, "steps", fn, allow_none=True)
-        verbose = _verbose(verbose, fn)
+        verbose = data.check_verbose(verbose, fn)
         if adapters.is_stream(x, fn):
             steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
-            callback_list = _callbacks(callbacks, self, verbose, 1, steps_known)
+            callback_list = data.callback_list(callbacks, self, verbose, 1, steps_known)
             return training_stream.predict(self, x, steps, callback_list)
         x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), fn)
         n = data.num_samples(fn, x=x)
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
-        callback_list = _callbacks(callbacks, self, verbose, 1, total)
+        callback_list = data.callback_list(callbacks, self, verbose, 1, total)
         callback_list.on_predict_begin()
         chunks = []
         ahead = not callback_list.overrides("on_predict_batch_begin")
-        with parallel.shard_pool(self, False, batch_size) as pool, replay.session(self):
+        with self._run(training=False) as run:
             slices = itertools.islice(data.batch_slices(n, batch_size), total)
-            for step, outputs in enumerate(self._batch_outputs(x, slices, pool, ahead)):
+            for step, outputs in enumerate(self._inference_batches(run, x, slices, ahead)):
                 callback_list.on_predict_batch_begin(step)
                 chunks.append([o.data for o in outputs()])
                 callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
@@ -593,8 +427,9 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin):
         """The outputs for one batch (no graph)."""
         x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), "predict_on_batch")
         with no_grad():
-            outputs = self._forward(x, training=False)
-        return self._structured_outputs([o.data for o in outputs])
+            outputs = self._forward_layers(x, training=False)
+        arrays = [o.data for o in outputs]
+        return self._structured_outputs(arrays)
 
 
 __all__ = ["TrainingMixin"]

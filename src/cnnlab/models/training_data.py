@@ -211,3 +211,34 @@ def check_initial_epoch(value, fn: str) -> int:
     if value < 0:
         raise ValueError(f"{fn}: initial_epoch must be >= 0. Received: {value}")
     return int(value)
+
+
+def callback_list(callbacks, model, verbose, epochs, steps):
+    """The callbacks of one ``fit``/``evaluate``/``predict`` call, with History and the
+    progress bar added."""
+    from cnnlab.callbacks.callback import CallbackList
+
+    return CallbackList(
+        callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
+        epochs=epochs, steps=steps,
+    )  # fmt: skip
+
+
+def check_verbose(verbose, fn):
+    """``verbose`` as 0, 1 or 2 (``"auto"`` is 1)."""
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"{fn}: verbose must be 'auto', 0, 1 or 2. Received: {verbose!r}")
+    return verbose
+
+
+def bad_loss_error(value, epoch, step, steps):
+    """The error ``fit`` raises when the loss stops being finite."""
+    return FloatingPointError(
+        f"fit: the loss became {value} at epoch {epoch + 1}, batch {step + 1} of {steps}; "
+        "training stopped before this batch changed the weights. Common causes: a learning "
+        "rate that is too high, NaN/inf or unscaled inputs (e.g. pixels in 0-255), or a loss "
+        "that does not match the outputs. Pass callbacks=[keras.callbacks.TerminateOnNaN()] "
+        "to stop without an error."
+    )

@@ -10,15 +10,11 @@ the same training and evaluation steps as for arrays run on it.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
-from cnnlab import parallel
 from cnnlab.autograd import no_grad
 from cnnlab.data import adapters
 from cnnlab.data.batches import ShapeCheck, unpack
-from cnnlab.models import replay
 from cnnlab.models import training_data as data
 
 
@@ -43,7 +39,7 @@ class _BatchReader:
         y_true = data.flat(y)
         if self.num_classes is None:
             with no_grad():
-                y_pred = model._forward(x, training=False)
+                y_pred = model._forward_layers(x, training=False)
             model._build_compiled(y_true, y_pred)
             self.num_classes = [p.shape[-1] for p in y_pred]
         outputs = [np.empty((0, k), np.float32) for k in self.num_classes]
@@ -70,9 +66,7 @@ def fit(model, source, *, epochs, initial_epoch, steps_per_epoch, shuffle, class
     model.stop_training = False
     callback_list.on_train_begin()
     logs = {}
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(replay.session(model))
-        pool = None
+    with model._run(training=True) as run:  # its first batch decides the shards
         for epoch in range(initial_epoch, epochs):
             model.reset_metrics()
             source.on_epoch_begin()
@@ -87,13 +81,10 @@ def fit(model, source, *, epochs, initial_epoch, steps_per_epoch, shuffle, class
                             "not both"
                         )
                     bsw = data.class_weights_to_sample_weights(by, class_weight, fn)
-                if pool is None:  # the first batch's size decides the shards
-                    size = data.num_samples(fn, x=bx)
-                    pool = stack.enter_context(parallel.shard_pool(model, True, size)) or False
                 callback_list.on_train_batch_begin(step)
                 logs = model._train_step(
                     bx, by, bsw, where=(epoch, step, steps) if nan_is_error else None,
-                    pool=pool or None,
+                    run=run,
                 )  # fmt: skip
                 callback_list.on_train_batch_end(step, logs)
                 if model.stop_training:
@@ -122,11 +113,11 @@ def _evaluate(model, source, steps, callback_list, fn):
     reader = _BatchReader(model, source, fn if fn == "evaluate" else f"{fn} (validation)", True)
     logs = {}
     batches = adapters.Epochs(source, steps, shuffle=False, warn=False).epoch()
-    with replay.session(model):
+    with model._run(training=False) as run:
         for step, batch in enumerate(batches):
             bx, by, bsw = reader.read(batch, step)
             callback_list.on_test_batch_begin(step)
-            logs = model._test_step(bx, by, bsw)
+            logs = model._test_step(bx, by, bsw, outputs=lambda bx=bx: run.forward(bx, False))
             callback_list.on_test_batch_end(step, logs)
     if reader.num_classes is None:
         raise ValueError(f"{fn}: the {source.kind} gave no batches to evaluate on")
@@ -148,7 +139,7 @@ def predict(model, x, steps, callback_list):
     check_shapes = ShapeCheck()
     callback_list.on_predict_begin()
     chunks = []
-    with replay.session(model):
+    with model._run(training=False) as run:
         for step, batch in enumerate(
             adapters.Epochs(source, steps, shuffle=False, warn=False).epoch()
         ):
@@ -156,7 +147,7 @@ def predict(model, x, steps, callback_list):
             check_shapes(bx, None, step, fn, source.kind)
             callback_list.on_predict_batch_begin(step)
             with no_grad():
-                chunks.append([o.data for o in model._forward(bx, training=False)])
+                chunks.append([o.data for o in run.forward(bx, False)])
             callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
     callback_list.on_predict_end()
     if not chunks:

@@ -7,7 +7,6 @@ The ``linear`` activation lives in :mod:`cnnlab.ops.activation` (``get_activatio
 the name ``linear`` here is the module of ``dense``.
 """
 
-from cnnlab.ops._arith import col2im, conv_output_size, im2col
 from cnnlab.ops.activation import (
     clipped_relu,
     elu,
@@ -31,6 +30,7 @@ from cnnlab.ops.activation_extra import (
     softsign,
 )
 from cnnlab.ops.conv import conv1d, conv2d
+from cnnlab.ops.conv_arithmetic import col2im, conv_output_size, im2col
 from cnnlab.ops.conv_nd import (
     conv1d_transpose,
     conv2d_transpose,

@@ -31,7 +31,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnlab.backend import get_array_module
-from cnnlab.ops._arith import check_data_format, explicit_padding, normalize_tuple, same_padding
+from cnnlab.ops.conv_arithmetic import (
+    check_data_format,
+    explicit_padding,
+    normalize_tuple,
+    same_padding,
+)
 
 
 @dataclass(frozen=True)
@@ -101,41 +106,6 @@ class PoolGeometry:
         (top, _), (left, _) = self.pads
         h, w = self.in_hw
         return padded[:, top : top + h, left : left + w, :]
-
-    def extreme(self, padded, mode: str, locate: bool):
-        """The max (``mode="max"``) or min of every window, and where it sits.
-
-        Returns ``(out, winner)``: ``out`` (N, OH, OW, C) and, when ``locate``, ``winner``
-        of the same shape holding the row-major offset index ``k = a * KW + b`` of the
-        FIRST cell of the window that holds ``out`` (smallest unsigned dtype that fits,
-        uint8 up to 16x16 windows), else ``None``. One pass over the offsets: offset ``k``
-        takes the window over only where it is strictly better than the best so far, so
-        earlier offsets keep ties. NaN propagates to ``out``; a NaN window's winner is its
-        first NaN cell.
-        """
-        xp = get_array_module(padded)
-        reduce, better = (xp.maximum, xp.greater) if mode == "max" else (xp.minimum, xp.less)
-        cells = [self.window_slice(padded, a, b) for a, b in self.offsets()]
-        if len(cells) == 1:
-            out = cells[0].copy()
-            return out, (xp.zeros(out.shape, dtype=np.uint8) if locate else None)
-        winner = better(cells[1], cells[0]).view(np.uint8) if locate else None  # 0 or 1
-        out = reduce(cells[0], cells[1])
-        if not locate:
-            for later in cells[2:]:
-                reduce(out, later, out=out)
-            return out, None
-        winner = winner.astype(np.min_scalar_type(len(cells) - 1), copy=False)
-        took, code = xp.empty(out.shape, dtype=bool), xp.empty_like(winner)
-        for k, later in enumerate(cells[2:], start=2):
-            better(later, out, out=took)
-            reduce(out, later, out=out)
-            xp.multiply(took, winner.dtype.type(k), out=code)
-            xp.maximum(winner, code, out=winner)  # k exceeds every earlier index
-        if xp.isnan(out).any():  # rare: send each NaN window to its first NaN cell
-            for k in range(len(cells) - 1, -1, -1):
-                xp.copyto(winner, k, where=xp.isnan(cells[k]))
-        return out, winner
 
     def scatter(self, parts, x_shape, dtype, xp):
         """Adjoint of the offset slicing: every input cell receives the sum of its shares

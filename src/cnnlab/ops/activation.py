@@ -11,9 +11,8 @@ from __future__ import annotations
 import numbers
 
 from cnnlab.autograd import Function, Tensor, as_tensor
-from cnnlab.ops import _accel
-from cnnlab.ops._arith import named_errors
 from cnnlab.ops.activation_extra import EXTRA_ACTIVATIONS
+from cnnlab.ops.conv_arithmetic import named_errors
 
 
 def _number(value, name: str, fn: str, minimum=None) -> float:
@@ -52,10 +51,8 @@ class ReLUFunction(Function):
 
 
 def relu_grad(g, out):
-    """``g * (out > 0)``: the gradient through a ReLU whose output was ``out`` (one
-    compiled pass when the numba kernels are there; the multiply keeps NaN and signs)."""
-    if _accel.ENABLED and _accel.accepts(g, out) and g.shape == out.shape:
-        return _accel.relu_mask(g, out)
+    """``g * (out > 0)``: the gradient through a ReLU whose output was ``out`` (the
+    multiply keeps NaN and the signs of zeros)."""
     return g * (out > 0)
 
 

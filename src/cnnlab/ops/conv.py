@@ -5,24 +5,22 @@ cross-correlation: the kernel is not flipped,
 
     y[n, i, j, f] = b[f] + sum_{a, b, c} x_pad[n, i*SH + a*DH, j*SW + b*DW, c] * k[a, b, c, f]
 
-One :class:`Conv2dFunction` does the work for every convolution op. Its forward unfolds
-every window of the (zero-)padded batch into a row of one matrix (im2col) and multiplies
-that matrix by the kernel reshaped to ``(KH*KW*C, F)``: one matrix product for the whole
-batch, then the bias and (optionally) the ReLU added in place. Its backward is
+One :class:`Conv2dFunction` does the work for every convolution op, by im2col:
 
-* ``dk = cols^T @ dy``: one more product (``cols`` is kept from the forward);
-* ``db``: the column sums of ``dy``;
-* ``dx``: col2im of ``dcols = dy @ k^T``, one kernel offset at a time: offset ``(a, b)``
-  of every window sends ``dy @ k[a, b]^T`` back to the input cells it read, a strided
-  ``(N, OH, OW, C)`` slice of ``dx``. This never builds the KH*KW times larger ``dcols``.
-
-At inference (no gradient wanted) a 3x3, stride-1 convolution with enough channels and
-outputs takes Winograd's F(4x4, 3x3) instead (:mod:`cnnlab.ops.winograd`): the same
-sums with 2.25x fewer multiplies and no ``cols`` matrix, equal up to float rounding.
+* forward: pad, unfold every window of the batch into a row of ``cols``
+  ``(N*OH*OW, KH*KW*C)``, one matrix product ``y = cols @ k`` with the kernel reshaped
+  to ``(KH*KW*C, F)``, then the bias (and optionally the ReLU);
+* backward: ``dk = cols^T @ dy``, ``db = sum(dy)`` over the windows, and
+  ``dx = col2im(dy @ k^T)``: every window's row of ``dcols`` added back to the input
+  cells it read, then the padding cropped.
 
 With ``groups = G`` the channels split into ``G`` independent slices (``C/G`` inputs and
-``F/G`` filters each) and the product becomes a batched one over the group axis;
-depthwise convolution is the case ``G = C``.
+``F/G`` filters each) and each product becomes a batch of ``G`` products, one per group;
+``G = 1`` is the plain case, depthwise convolution is ``G = C``.
+
+This is the reference: tuned variants of the same sums (Winograd at inference, the bias
+as a column of ones, per-image products, a compiled col2im) live in
+:mod:`cnnlab.fast.conv` and are tested equal to it.
 
 Layout: channels_last ``(N, H, W, C)`` with Keras kernels ``(KH, KW, C // groups, F)``.
 ``data_format="channels_first"`` takes ``(N, C, H, W)`` and transposes in and out; the
@@ -36,9 +34,8 @@ import numpy as np
 from cnnlab.autograd import basic
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.backend import get_array_module
-from cnnlab.ops import _accel, winograd
-from cnnlab.ops._arith import (
+from cnnlab.ops.activation import fused_activation, linear, relu_grad
+from cnnlab.ops.conv_arithmetic import (
     check_data_format,
     check_padding_mode,
     col2im,
@@ -46,17 +43,9 @@ from cnnlab.ops._arith import (
     im2col,
     normalize_tuple,
     resolve_padding,
-    window_view,
 )
-from cnnlab.ops.activation import fused_activation, linear, relu_grad
 from cnnlab.ops.padding import as_float_tensor, pad_spatial
 from cnnlab.utils.memory import check_allocation
-
-# Below this many channels a row of ``cols`` is made of runs too short to copy fast
-# (grayscale or RGB images): such images are unfolded one kernel offset at a time.
-FEW_CHANNELS = 4
-# ``cols`` up to this size is kept for the backward pass; larger ones are unfolded again.
-KEEP_COLS_BYTES = 64 * 2**20
 
 
 class Conv2dFunction(Function):
@@ -65,119 +54,70 @@ class Conv2dFunction(Function):
     Positional inputs: ``x`` (N, H, W, C), ``kernel`` (KH, KW, C // groups, F) and
     optionally ``bias`` (F,). Keyword params: ``strides``, ``dilations``, ``groups``,
     ``padding`` (explicit zeros, ``((top, bottom), (left, right))``) and
-    ``activation`` (``None`` or ``"relu"``, applied in place to the output).
+    ``activation`` (``None`` or ``"relu"``, applied to the output).
     """
 
     def forward(self, x, kernel, *bias, strides, dilations, groups, padding, activation=None):
-        xp = self.xp
         dtype = np.result_type(x, kernel, *bias)
-        x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
-        if any(before or after for before, after in padding):
-            x = xp.pad(x, ((0, 0), *padding, (0, 0)))
+        x = self.xp.pad(x.astype(dtype, copy=False), ((0, 0), *padding, (0, 0)))
+        kernel = kernel.astype(dtype, copy=False)
         self.geometry = strides, dilations, groups, padding
         self.has_bias, self.activation, self.padded_shape = bool(bias), activation, x.shape
-        self.out_hw = _output_hw(x.shape, kernel.shape, strides, dilations)
-        n, f = x.shape[0], kernel.shape[3]
-        needs = self.needs_input_grad or (True,) * (2 + len(bias))
-        out = cols = None
-        if not any(needs) and winograd.applies(x, kernel, strides, dilations, groups):
-            # inference: 36 smaller products instead of im2col's one (None: x not finite)
-            out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None)
-        if out is None and groups == 1:  # the bias rides in the product: a weight on a 1s column
-            cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw, ones=bool(bias))
-            weights = kernel.reshape(-1, f)
-            if bias:
-                weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
-            out = windows_times_kernel(cols, weights, n).reshape(n, *self.out_hw, f)
-        elif out is None:
-            cols = self._grouped_im2col(x, kernel.shape)
-            out = self._ungroup(cols @ self._grouped_kernel(kernel), n)
-            if bias:
-                out += bias[0].astype(dtype, copy=False)
+        self.out_hw = output_hw(x.shape, kernel.shape, strides, dilations)
+        cols = im2col(x, kernel.shape[:2], strides, dilations)  # (M, KH*KW*C)
+        cols = by_group(cols, kernel.shape, groups)  # (G, M, KH*KW*C/G)
+        out = ungroup(cols @ kernel_by_group(kernel, groups), x.shape[0], self.out_hw)
+        if bias:
+            out += bias[0].astype(dtype, copy=False)
         if activation == "relu":
-            xp.maximum(out, 0, out=out)
-        if any(needs):  # keep cols for dk, unless it is big: then x, to unfold again
-            keep = groups == 1 and needs[1] and cols.nbytes <= KEEP_COLS_BYTES
-            self.save_for_backward(
-                None if keep else x, kernel, cols if keep else None, out if activation else None
-            )
+            self.xp.maximum(out, 0, out=out)
+        self.save_for_backward(cols, kernel, out if activation else None)
         return out
 
     def backward(self, g):
-        x, kernel, cols, out = self.saved_arrays
+        cols, kernel, out = self.saved_arrays
         strides, dilations, groups, padding = self.geometry
-        needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
         g = g.astype(kernel.dtype, copy=False)
         if self.activation == "relu":
             g = relu_grad(g, out)
-        dy = g.reshape(-1, kernel.shape[3])  # (M, F)
-        dx = dk = db = None
-        if groups > 1:
-            dx, dk = self._grouped_backward(g, x, kernel)
-        else:
-            if needs[1]:  # [dk; db] = [cols, 1]^T @ dy: the bias row comes with the kernel's
-                if cols is None:
-                    cols = unfold(
-                        x, kernel.shape[:2], strides, dilations, self.out_hw, ones=self.has_bias
-                    )
-                dk = kernel_grad(cols, dy, self.padded_shape[0])
-                if self.has_bias:
-                    dk, db = dk[:-1], dk[-1]
-                dk = dk.reshape(kernel.shape)
-            if needs[0]:
-                dx = fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw)
-        if dx is not None:
-            (top, bottom), (left, right) = padding
-            _, h, w, _ = self.padded_shape
-            dx = dx[:, top : h - bottom, left : w - right, :]
-        if not self.has_bias:
-            return dx, dk
-        if db is None and needs[2]:
-            db = column_sums(dy)
-        return dx, dk, db
-
-    # ---- groups > 1: one product per group, batched over the group axis ----------------
-    def _grouped_im2col(self, x, kernel_shape):
-        """``(G, N*OH*OW, KH*KW*C/G)``: group ``g``'s windows, one per row."""
-        strides, dilations, groups, _ = self.geometry
-        kh, kw, cg, _ = kernel_shape
-        n, (oh, ow) = x.shape[0], self.out_hw
-        view = window_view(x, (kh, kw), strides, dilations, self.out_hw)  # (N, OH, OW, KH, KW, C)
-        view = view.reshape(n, oh, ow, kh, kw, groups, cg)
-        return view.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, n * oh * ow, kh * kw * cg)
-
-    def _grouped_kernel(self, kernel):
-        """(KH, KW, C/G, F) -> (G, KH*KW*C/G, F/G): filter ``g*F/G + j`` is group g's j-th."""
-        groups = self.geometry[2]
         kh, kw, cg, f = kernel.shape
-        k = kernel.reshape(kh, kw, cg, groups, f // groups).transpose(3, 0, 1, 2, 4)
-        return k.reshape(groups, kh * kw * cg, f // groups)
-
-    def _ungroup(self, y, n):
-        groups, _, fg = y.shape
-        return y.transpose(1, 0, 2).reshape(n, *self.out_hw, groups * fg)
-
-    def _grouped_backward(self, g, x, kernel):
-        xp = self.xp
-        strides, dilations, groups, _ = self.geometry
-        kh, kw, cg, f = kernel.shape
-        n, h, w, c = x.shape
-        cols = self._grouped_im2col(x, kernel.shape)
-        m = cols.shape[1]
-        dy = g.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
-        # d kernel: cols^T @ dy per group, back to (KH, KW, C/G, F)
-        dk = xp.swapaxes(cols, 1, 2) @ dy  # (G, KH*KW*C/G, F/G)
+        dy = g.reshape(cols.shape[1], groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
+        dk = self.xp.swapaxes(cols, 1, 2) @ dy  # cols^T @ dy: (G, KH*KW*C/G, F/G)
         dk = dk.reshape(groups, kh, kw, cg, f // groups).transpose(1, 2, 3, 0, 4)
-        dk = dk.reshape(kh, kw, cg, f)
-        # d input: dy @ k^T gives one gradient row per window; col2im adds them up.
-        dcols = dy @ xp.swapaxes(self._grouped_kernel(kernel), 1, 2)  # (G, M, KH*KW*C/G)
-        dcols = dcols.reshape(groups, m, kh, kw, cg).transpose(1, 2, 3, 0, 4)
-        dx = col2im(dcols.reshape(m, kh * kw * c), (n, h, w, c), (kh, kw), strides, dilations)
-        return dx, dk
+        dcols = dy @ self.xp.swapaxes(kernel_by_group(kernel, groups), 1, 2)  # dy @ k^T
+        m = dy.shape[1]
+        dcols = dcols.reshape(groups, m, kh * kw, cg).transpose(1, 2, 0, 3)
+        dx = col2im(dcols.reshape(m, kh * kw * cg * groups), self.padded_shape, (kh, kw),
+                    strides, dilations)  # fmt: skip
+        dx = crop(dx, padding)
+        if not self.has_bias:
+            return dx, dk.reshape(kernel.shape)
+        return dx, dk.reshape(kernel.shape), g.reshape(-1, f).sum(axis=0)
 
 
-# ---- the pieces of the groups=1 convolution ------------------------------------------
-def _output_hw(x_shape, kernel_shape, strides, dilations):
+def by_group(cols, kernel_shape, groups: int):
+    """``(M, KH*KW*C)`` windows -> ``(G, M, KH*KW*C/G)``: group ``g``'s channels only."""
+    kh, kw, cg, _ = kernel_shape
+    m = cols.shape[0]
+    cols = cols.reshape(m, kh * kw, groups, cg).transpose(2, 0, 1, 3)
+    return cols.reshape(groups, m, kh * kw * cg)
+
+
+def kernel_by_group(kernel, groups: int):
+    """(KH, KW, C/G, F) -> (G, KH*KW*C/G, F/G): filter ``g*F/G + j`` is group g's j-th."""
+    kh, kw, cg, f = kernel.shape
+    k = kernel.reshape(kh, kw, cg, groups, f // groups).transpose(3, 0, 1, 2, 4)
+    return k.reshape(groups, kh * kw * cg, f // groups)
+
+
+def ungroup(y, images: int, out_hw):
+    """``(G, M, F/G)`` products -> ``(N, OH, OW, F)``."""
+    groups, _, fg = y.shape
+    return y.transpose(1, 0, 2).reshape(images, *out_hw, groups * fg)
+
+
+def output_hw(x_shape, kernel_shape, strides, dilations) -> tuple[int, int]:
+    """``(OH, OW)`` of a padded ``x_shape`` (N, H, W, C) and kernel (KH, KW, ...)."""
     (h, w), (kh, kw) = x_shape[1:3], kernel_shape[:2]
     (sh, sw), (dh, dw) = strides, dilations
     return (
@@ -186,111 +126,11 @@ def _output_hw(x_shape, kernel_shape, strides, dilations):
     )
 
 
-def window_tap(image, a: int, b: int, strides, dilations, out_hw):
-    """The ``(N, OH, OW, C)`` strided view holding offset ``(a, b)`` of every window:
-    ``tap[n, i, j, c] == image[n, i*SH + a*DH, j*SW + b*DW, c]``. No copy."""
-    (sh, sw), (dh, dw), (oh, ow) = strides, dilations, out_hw
-    return image[
-        :, a * dh : a * dh + sh * (oh - 1) + 1 : sh, b * dw : b * dw + sw * (ow - 1) + 1 : sw
-    ]
-
-
-def unfold(x, kernel_hw, strides, dilations, out_hw, ones: bool = False):
-    """im2col of a padded NHWC batch as one copy: the ``(N*OH*OW, KH*KW*C)`` matrix,
-    with one more column of ones if ``ones`` (then ``cols @ [kernel; bias]`` adds the
-    bias: the bias is the weight of an input that is always 1).
-
-    With ``C >= FEW_CHANNELS`` it is the strided window view copied row by row. With
-    fewer channels the rows' runs of ``C`` floats are too short to copy fast, so the
-    matrix is built transposed, ``(KH*KW*C, N*OH*OW)`` (runs of ``OW`` floats), and
-    returned as a transposed view: a matrix product reads either layout without another
-    copy.
-    """
-    n, _, _, c = x.shape
-    kh, kw = kernel_hw
-    xp = get_array_module(x)
-    rows, width = n * out_hw[0] * out_hw[1], kh * kw * c
-    if c >= FEW_CHANNELS:
-        if not ones:
-            return im2col(x, kernel_hw, strides, dilations)
-        cols = xp.empty((rows, width + 1), dtype=x.dtype)
-        cols[:, width] = 1
-        windows = cols[:, :width].reshape(n, *out_hw, kh, kw, c)  # a view into cols
-        windows[...] = window_view(x, kernel_hw, strides, dilations, out_hw)
-        return cols
-    cols_t = xp.empty((width + ones, rows), dtype=x.dtype)
-    taps = cols_t[:width].reshape(kh, kw, c, n, *out_hw)  # a view into cols_t
-    taps[...] = window_view(x, kernel_hw, strides, dilations, out_hw).transpose(3, 4, 5, 0, 1, 2)
-    if ones:
-        cols_t[width] = 1
-    return cols_t.T
-
-
-def fold(dy, kernel, x_shape, strides, dilations, out_hw):
-    """col2im of ``dy @ kernel^T`` without building it: ``dx`` (N, H, W, C) of the padded
-    input, where offset ``(a, b)`` of every window adds ``dy @ kernel[a, b]^T`` to the
-    cells it read (the adjoint of :func:`unfold`). ``dy`` is ``(N*OH*OW, F)``."""
-    if _accel.ENABLED and _accel.accepts(dy, kernel):  # the same sums, compiled
-        return _accel.fold(dy, kernel, x_shape, strides, dilations, out_hw)
-    xp = get_array_module(dy)
-    kh, kw, c, _ = kernel.shape
-    n, (oh, ow) = x_shape[0], out_hw
-    dx = xp.zeros(x_shape, dtype=dy.dtype)
-    share = xp.empty((dy.shape[0], c), dtype=dy.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            xp.matmul(dy, kernel[a, b].T, out=share)
-            tap = window_tap(dx, a, b, strides, dilations, out_hw)
-            tap += share.reshape(n, oh, ow, c)
-    return dx
-
-
-def _per_image(cols, images: int):
-    """``cols^T`` as ``(N, K, M/N)`` blocks, one per image, when ``cols`` was built
-    transposed (few channels: ``K`` is 4-10 and ``M`` very long); else ``None``."""
-    cols_t = cols.T  # (K, M)
-    if images == 0 or not cols_t.flags.c_contiguous:
-        return None
-    k, m = cols_t.shape
-    return cols_t.reshape(k, images, m // images).transpose(1, 0, 2)
-
-
-def windows_times_kernel(cols, weights, images: int):
-    """``cols @ weights``: ``(M, K) @ (K, F)``, every window times the kernel.
-
-    For few channels one product per image: a product with such a short ``K`` is a
-    memory-bound pass, faster in per-image pieces that stay in cache (lecture convnet,
-    first layer, 64 images: 0.34 instead of 0.55 ms).
-    """
-    blocks = _per_image(cols, images)
-    if blocks is None:
-        return cols @ weights
-    xp = get_array_module(cols)
-    return xp.matmul(blocks.transpose(0, 2, 1), weights).reshape(cols.shape[0], -1)
-
-
-def kernel_grad(cols, dy, images: int):
-    """``cols^T @ dy``: ``(K, M) @ (M, F)``, the kernel gradient (``[dk; db]`` when ``cols``
-    holds the column of ones), where the ``M`` rows are ``images`` images' windows.
-
-    For few channels it is one product per image, then their sum: 0.4 ms instead of
-    0.8 ms for the lecture convnet's first layer on 64 images, and it keeps that speed
-    beside another shard's thread. Otherwise one product, with ``np.dot``: NumPy's
-    matmul ran the ``(10, M) @ (M, F)`` product 2.5x slower beside another shard
-    (np.dot 1.2x).
-    """
-    xp = get_array_module(cols)
-    blocks = _per_image(cols, images)
-    if blocks is None:
-        return xp.dot(cols.T, dy)
-    return xp.matmul(blocks, dy.reshape(images, blocks.shape[2], -1)).sum(axis=0)
-
-
-def column_sums(matrix):
-    """``1^T @ matrix``: the bias gradient. A matrix-vector product sums the rows of a
-    tall matrix in one pass (``matrix.sum(axis=0)`` is several times slower)."""
-    xp = get_array_module(matrix)
-    return xp.dot(xp.ones(matrix.shape[0], dtype=matrix.dtype), matrix)
+def crop(dx, padding):
+    """The gradient of the padded input, cut back to the input's cells."""
+    (top, bottom), (left, right) = padding
+    _, h, w, _ = dx.shape
+    return dx[:, top : h - bottom, left : w - right, :]
 
 
 # ---- argument checks shared by the public functions ------------------------------------
@@ -404,7 +244,7 @@ def _conv_channels_last(x, kernel, bias, strides, pads, dilations, groups, mode,
     names = ("height", "width") if fn != "conv1d" else ("height", "length")
     padded = (x.shape[0], *(s + b + a for s, (b, a) in zip(x.shape[1:3], pads, strict=True)))
     check_allocation((*padded, x.shape[3]), x.dtype.itemsize, f"{fn}: padding {pads}")
-    out_hw = _output_hw(padded, kernel.shape, strides, dilations)
+    out_hw = output_hw(padded, kernel.shape, strides, dilations)
     check_allocation((x.shape[0], *out_hw, kernel.shape[-1]), x.dtype.itemsize, f"{fn}: the output")
     if mode == "zeros" or (mode == "constant" and value == 0):
         zero_pads = pads

@@ -39,8 +39,8 @@ import itertools
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor
-from cnnlab.ops._arith import check_data_format, effective_kernel_size, normalize_tuple
-from cnnlab.ops._arith import resolve_padding as _resolve_padding
+from cnnlab.ops.conv_arithmetic import check_data_format, effective_kernel_size, normalize_tuple
+from cnnlab.ops.conv_arithmetic import resolve_padding as _resolve_padding
 from cnnlab.ops.padding import as_float_tensor
 
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from cnnlab.autograd import Function, basic
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import check_padding_mode, named_errors, normalize_tuple, resolve_padding
 from cnnlab.ops.conv import (
     _check_bias,
     _check_fits,
     _check_input,
     _check_kernel,
-    _output_hw,
     conv2d,
+    output_hw,
+)
+from cnnlab.ops.conv_arithmetic import (
+    check_padding_mode,
+    named_errors,
+    normalize_tuple,
+    resolve_padding,
 )
 
 
@@ -41,7 +46,7 @@ class DepthwiseConv2dFunction(Function):
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
         if any(before or after for before, after in padding):
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
-        oh, ow = _output_hw(x.shape, kernel.shape, strides, dilations)
+        oh, ow = output_hw(x.shape, kernel.shape, strides, dilations)
         n, _, _, c = x.shape
         m = kernel.shape[3]
         out = xp.zeros((n, oh, ow, c, m) if m > 1 else (n, oh, ow, c), dtype=dtype)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from cnnlab.autograd import basic
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import check_data_format, col2im, normalize_tuple, window_view
+from cnnlab.ops.conv_arithmetic import check_data_format, col2im, normalize_tuple, window_view
 from cnnlab.ops.padding import as_float_tensor
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import (
+from cnnlab.ops.conv_arithmetic import (
     check_padding_mode,
     effective_kernel_size,
     normalize_tuple,

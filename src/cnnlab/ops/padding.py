@@ -26,7 +26,7 @@ import numpy as np
 from cnnlab.autograd.function import Function
 from cnnlab.autograd.tensor import Tensor
 from cnnlab.backend import DEFAULT_FLOAT
-from cnnlab.ops._arith import PADDING_MODES, check_padding_mode
+from cnnlab.ops.conv_arithmetic import PADDING_MODES, check_padding_mode
 
 # cnnlab's mode name -> numpy.pad's mode name (the constant modes are handled apart).
 _NUMPY_MODES = {

@@ -22,7 +22,7 @@ import itertools
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor
-from cnnlab.ops._arith import check_data_format, normalize_tuple, same_padding
+from cnnlab.ops.conv_arithmetic import check_data_format, normalize_tuple, same_padding
 from cnnlab.ops.padding import as_float_tensor
 
 

@@ -21,65 +21,53 @@ import numbers
 
 from cnnlab.autograd import Function
 from cnnlab.autograd.basic import abs as tensor_abs
-from cnnlab.ops import _accel
-from cnnlab.ops._arith import check_data_format
 from cnnlab.ops._pool_window import check_input, pool_geometry, spatial_shape
 from cnnlab.ops.activation import fused_activation, linear, relu_grad
+from cnnlab.ops.conv_arithmetic import check_data_format
 
 
 class MaxPoolFunction(Function):
-    """Max (``mode="max"``) or min (``mode="min"``) over every window.
+    """Max (``mode="max"``) or min (``mode="min"``) over every window: the elementwise
+    maximum (minimum) of the KH*KW strided slices, one per window offset.
 
     Padding is ``-inf`` for max and ``+inf`` for min, so it never wins. NaN propagates
     (``np.maximum``). Backward routes each window's gradient to ONE cell: the first
     extreme cell in row-major window order (top row first, left to right), which is
-    PyTorch's choice on ties; in a window holding NaN, its first NaN cell. Forward
-    records that cell's offset index per window (``geom.extreme``), so backward is one
-    strided write per offset: ``grad[offset k] = g * (winner == k)``.
+    PyTorch's choice on ties; in a window holding NaN, its first NaN cell. With
+    ``activation="relu"`` the pooled values go through a ReLU (and the gradient through
+    its mask first).
     """
 
     def forward(self, x, geom, mode, activation=None):
+        xp = self.xp
         self.geom, self.x_shape = geom, geom.to_canonical(x).shape
         padded = geom.pad(geom.to_canonical(x), -math.inf if mode == "max" else math.inf)
-        locate = all(self.needs_input_grad)  # no winner needed when x takes no gradient
-        relu = activation == "relu"
-        if _accel.ENABLED and mode == "max" and _compiled_pool(geom, padded):
-            out, winner = _accel.max_pool_forward(padded, geom.pool, relu, locate)  # + ReLU
-        else:
-            out, winner = geom.extreme(padded, mode, locate)
-            if relu:
-                self.xp.maximum(out, out.dtype.type(0), out=out)
-        self.save_for_backward(winner, out if relu and locate else None)
+        reduce = xp.maximum if mode == "max" else xp.minimum
+        extreme = None
+        for a, b in geom.offsets():
+            cells = geom.window_slice(padded, a, b)
+            extreme = cells.copy() if extreme is None else reduce(extreme, cells, out=extreme)
+        out = xp.maximum(extreme, extreme.dtype.type(0)) if activation == "relu" else extreme
+        self.save_for_backward(padded, extreme, out if activation else None)
         return geom.from_canonical(out)
 
     def backward(self, g):
         xp, geom = self.xp, self.geom
-        winner, out = self.saved_arrays
+        padded, extreme, out = self.saved_arrays
         g = geom.to_canonical(g)
-        if _accel.ENABLED and _compiled_pool(geom, g) and (out is None or _accel.accepts(g, out)):
-            grad = _accel.max_pool_backward(g, winner, geom.pool, self.x_shape, relu_out=out)
-            return (geom.from_canonical(grad),)
         if out is not None:  # through the ReLU first
             g = relu_grad(g, out)
-        hit = xp.empty(winner.shape, dtype=bool)
-        kw = geom.pool[1]
+        found = xp.zeros(extreme.shape, dtype=bool)
+        nan_windows = xp.isnan(extreme)
 
-        def share(a, b):  # g where offset (a, b) holds the window's winner, else 0
-            return g, xp.equal(winner, a * kw + b, out=hit)
+        def share(a, b):  # g where offset (a, b) is the window's first extreme cell, else 0
+            cells = geom.window_slice(padded, a, b)
+            first = ((cells == extreme) | (nan_windows & xp.isnan(cells))) & ~found
+            found[...] |= first
+            return g, first
 
         grad = geom.scatter(share, self.x_shape, g.dtype, xp)
         return (geom.from_canonical(grad),)
-
-
-def _compiled_pool(geom, array) -> bool:
-    """Does ``_accel``'s max-pool kernel cover this call? Side-by-side windows (strides
-    == pool_size) over an unpadded channels_last float array, at most 256 cells each."""
-    return (
-        geom.strides == geom.pool
-        and not geom.needs_padding
-        and geom.pool[0] * geom.pool[1] <= 256
-        and _accel.accepts(array)
-    )
 
 
 class AvgPoolFunction(Function):

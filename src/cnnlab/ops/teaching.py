@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from cnnlab.autograd import basic
 from cnnlab.autograd.tensor import Tensor
-from cnnlab.ops._arith import named_errors
 from cnnlab.ops.conv import conv1d, conv2d
+from cnnlab.ops.conv_arithmetic import named_errors
 from cnnlab.ops.padding import as_float_tensor
 
 

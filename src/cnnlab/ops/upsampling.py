@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor
-from cnnlab.ops._arith import check_data_format, normalize_tuple
+from cnnlab.ops.conv_arithmetic import check_data_format, normalize_tuple
 from cnnlab.ops.padding import as_float_tensor
 
 INTERPOLATIONS = ("nearest", "bilinear")

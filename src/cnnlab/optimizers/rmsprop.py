@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.ops import _accel
+from cnnlab import dispatch
 from cnnlab.optimizers.base import Optimizer
 
 
@@ -63,16 +63,11 @@ class RMSprop(Optimizer):
         return names
 
     def update_step(self, grad, var, slots, lr):
+        fast = dispatch.find(RMSprop.update_step)  # one compiled pass (cnnlab.fast)
+        if fast is not None and fast(self, grad, var, slots, lr):
+            return
         rho = self.rho
         v = slots["velocity"]
-        if (
-            _accel.ENABLED
-            and not self.centered
-            and self.momentum == 0
-            and _accel.accepts(var, grad, v)
-        ):
-            _accel.rmsprop_step(var, grad, v, lr, rho, self.epsilon)  # one compiled pass
-            return
         # Two scratch buffers per variable, reused every step: the same arithmetic as the
         # formulas above, in the same order, without allocating temporaries.
         square, step = self._scratch(var, 2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.ops._arith import PADDING_MODES
+from cnnlab.ops.conv_arithmetic import PADDING_MODES
 from cnnlab.web.errors import BadRequestError, choice, integer, matrix
 
 MAX_INPUT_SIDE = 16

@@ -13,7 +13,7 @@ gives the receptive field; rows outside ``[0, H)`` are padding.
 
 from __future__ import annotations
 
-from cnnlab.ops._arith import resolve_padding
+from cnnlab.ops.conv_arithmetic import resolve_padding
 from cnnlab.web.errors import BadRequestError
 
 POINTWISE = (

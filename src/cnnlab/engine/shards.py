@@ -14,12 +14,14 @@ on every core, and each matrix product runs on its own core with OpenBLAS pinned
 thread (``threadpoolctl``) instead of two threads sharing every product.
 
 It applies only where the shards give the same results as the whole batch: models whose
-layers all treat examples apart (``Layer.per_example``; not Dropout or BatchNormalization
-in training) and losses that average over examples. Anything else runs whole, as before.
+layers all treat examples apart (the capabilities ``per_example``, ``uses_randomness`` and
+``keeps_batch_state`` of ``Layer``: not Dropout or BatchNormalization in training) and
+losses that declare ``per_example`` and average over examples. Anything else runs whole.
 
-``CNNLAB_THREADS`` sets the number of shards (``1`` turns sharding off); by default it is
-the number of cores the process may use. Without the ``threadpoolctl`` package (the
-``fast`` extra) batches are not sharded.
+``cnnlab.config.settings.threads`` (``CNNLAB_THREADS``) sets the number of shards (``1``
+turns sharding off); by default it is the number of cores the process may use. Without
+the ``threadpoolctl`` package (the ``fast`` extra) or with the fast path off, batches are
+not sharded.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from cnnlab.autograd import is_grad_enabled, no_grad
+from cnnlab.config import settings
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -63,15 +66,10 @@ def _workers(count: int) -> ThreadPoolExecutor:
 
 
 def thread_count() -> int:
-    """The number of shards to cut a batch into: ``CNNLAB_THREADS`` if set, else the
-    number of cores this process may run on."""
-    value = os.environ.get("CNNLAB_THREADS", "").strip()
-    if value:
-        if not value.isdigit() or int(value) < 1:
-            raise ValueError(
-                f"CNNLAB_THREADS must be a positive integer. Received: CNNLAB_THREADS={value!r}"
-            )
-        return int(value)
+    """The number of shards to cut a batch into: ``cnnlab.config.settings.threads``
+    (``CNNLAB_THREADS``) if set, else the number of cores this process may run on."""
+    if settings.threads is not None:
+        return settings.threads
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -197,12 +195,14 @@ def values_per_example(model) -> int | None:
 @contextlib.contextmanager
 def shard_pool(model, training: bool, batch_size: int):
     """A :class:`ShardPool` for ``model``'s batches of ``batch_size``, or ``None`` when
-    they run whole: one core (or ``CNNLAB_THREADS=1``), no threadpoolctl, a layer that
-    mixes examples, or too little work per shard (``MIN_SHARD_VALUES``)."""
+    they run whole: the fast path off, one core (or ``CNNLAB_THREADS=1``), no
+    threadpoolctl, a layer that mixes examples, or too little work per shard
+    (``MIN_SHARD_VALUES``)."""
     shards = thread_count()
     values = values_per_example(model)
     if (
-        shards < 2
+        not settings.fast
+        or shards < 2
         or ThreadpoolController is None
         or not values
         or not model.treats_examples_apart(training)

@@ -1,7 +1,7 @@
-"""The compiled kernels of ``cnnlab.ops._accel`` against the NumPy reference path.
+"""The compiled kernels of ``cnnlab.fast`` against the reference ops of ``cnnlab.ops``.
 
-Each test runs the same public op twice, with ``_accel.ENABLED`` forced on and off,
-whatever ``CNNLAB_ACCELERATOR`` says, and compares: max pooling bit for bit (values,
+Each test runs the same public op twice, with ``cnnlab.config.settings.fast`` forced on
+and off, whatever the environment says, and compares: max pooling bit for bit (values,
 NaN, and which cell gets each gradient), the ReLU mask bit for bit (signs of zero
 included), col2im to float rounding.
 """
@@ -18,15 +18,26 @@ pytest.importorskip(
 )
 
 from cnnlab import Tensor, no_grad
-from cnnlab.ops import _accel, conv2d, max_pool, min_pool
-from cnnlab.ops.conv import fold
+from cnnlab.config import settings
+from cnnlab.fast import compiled
+from cnnlab.fast.conv import fold
+from cnnlab.ops import conv2d, max_pool, min_pool
 
 
 def both_paths(monkeypatch, run):
-    """``run()`` with the compiled kernels, then with NumPy only."""
+    """``run()`` with the fast kernels, then with the reference ops only."""
     results = []
     for enabled in (True, False):
-        monkeypatch.setattr(_accel, "ENABLED", enabled)
+        monkeypatch.setattr(settings, "fast", enabled)
+        results.append(run())
+    return results
+
+
+def compiled_or_not(monkeypatch, run):
+    """``run()`` with the compiled loops, then with the fast package's NumPy code."""
+    results = []
+    for available in (True, False):
+        monkeypatch.setattr(compiled, "AVAILABLE", available)
         results.append(run())
     return results
 
@@ -77,16 +88,16 @@ def test_max_pool_matches_numpy_bit_for_bit(monkeypatch, rng, shape, pool_size, 
 
 
 def test_max_pool_kernel_records_first_winner(rng):
-    """The kernel's winner index itself, not only the gradient it routes."""
-    from cnnlab.ops._pool_window import pool_geometry
-
+    """The kernel's winner code itself (``a * KW + b`` of the first maximal cell, the
+    first NaN in a NaN window), not only the gradient it routes."""
     x = tricky(rng, (2, 10, 10, 3), np.float32)
-    geom = pool_geometry(x.shape, 2, None, "valid", "channels_last", False, "max_pool")
-    out, winner = _accel.max_pool_forward(x, (2, 2))
-    ref_out, ref_winner = geom.extreme(x, "max", locate=True)
-    np.testing.assert_array_equal(out, ref_out)
-    np.testing.assert_array_equal(winner, ref_winner)
-    assert winner.dtype == ref_winner.dtype == np.uint8
+    out, winner = compiled.max_pool_forward(x, (2, 2))
+    windows = x.reshape(2, 5, 2, 5, 2, 3).transpose(0, 1, 3, 5, 2, 4).reshape(2, 5, 5, 3, 4)
+    nan = np.isnan(windows)
+    first = np.where(nan.any(-1), nan.argmax(-1), (windows == out[..., None]).argmax(-1))
+    np.testing.assert_array_equal(out, np.max(windows, axis=-1))
+    np.testing.assert_array_equal(winner, first)
+    assert winner.dtype == np.uint8
 
 
 @pytest.mark.parametrize(
@@ -95,7 +106,7 @@ def test_max_pool_kernel_records_first_winner(rng):
         (max_pool, {"pool_size": 2, "padding": "same"}),  # padded: NumPy path
         (max_pool, {"pool_size": 3, "strides": 2}),  # overlapping: NumPy path
         (max_pool, {"pool_size": 2, "data_format": "channels_first"}),  # transposed view
-        (min_pool, {"pool_size": 2}),  # min forward in NumPy, backward compiled
+        (min_pool, {"pool_size": 2}),  # min: the reference
     ],
 )
 def test_pools_the_kernel_does_not_cover_still_agree(monkeypatch, rng, pool, kwargs):
@@ -122,7 +133,7 @@ def test_relu_mask_matches_numpy_bit_for_bit(rng, dtype):
     g[rng.random(g.shape) < 0.1] = np.nan
     out = np.maximum(rng.standard_normal(g.shape), 0).astype(dtype)  # many zeros
     out[rng.random(g.shape) < 0.1] = np.nan
-    fast, ref = _accel.relu_mask(g, out), g * (out > 0)
+    fast, ref = compiled.relu_mask(g, out), g * (out > 0)
     assert fast.dtype == dtype
     np.testing.assert_array_equal(fast, ref)
     np.testing.assert_array_equal(np.signbit(fast), np.signbit(ref))  # -g * 0 is -0.0
@@ -145,12 +156,12 @@ def test_fold_matches_numpy(monkeypatch, rng, x_shape, kernel_hw, strides, dilat
     dy = rng.standard_normal((n * out_hw[0] * out_hw[1], 7)).astype(dtype)
     kernel = rng.standard_normal((kh, kw, c, 7)).astype(dtype)
     args = (dy, kernel, x_shape, strides, dilations, out_hw)
-    monkeypatch.setattr(_accel, "FOLD_CHUNK_BYTES", 1)  # one image per chunk
-    fast, ref = both_paths(monkeypatch, lambda: fold(*args))
+    monkeypatch.setattr(compiled, "FOLD_CHUNK_BYTES", 1)  # one image per chunk
+    fast, ref = compiled_or_not(monkeypatch, lambda: fold(*args))
     assert fast.dtype == ref.dtype == dtype
     np.testing.assert_allclose(fast, ref, rtol=rtol, atol=rtol)
-    monkeypatch.setattr(_accel, "FOLD_CHUNK_BYTES", 2**30)  # the whole batch at once
-    np.testing.assert_allclose(_accel.fold(*args), ref, rtol=rtol, atol=rtol)
+    monkeypatch.setattr(compiled, "FOLD_CHUNK_BYTES", 2**30)  # the whole batch at once
+    np.testing.assert_allclose(compiled.fold(*args), ref, rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize(
@@ -178,14 +189,21 @@ def test_conv2d_gradients_match_numpy(monkeypatch, rng, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("setting, enabled", [("numpy", False), ("NumPy", False), ("", True)])
-def test_environment_variable_chooses_the_path(setting, enabled):
-    env = {**os.environ, "CNNLAB_ACCELERATOR": setting}
-    code = "from cnnlab.ops import _accel; print(_accel.ENABLED)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+@pytest.mark.parametrize(
+    "environment, fast",
+    [({"CNNLAB_ACCELERATOR": "numpy"}, False), ({"CNNLAB_FAST": "0"}, False), ({}, True)],
+)
+def test_environment_variable_chooses_the_path(environment, fast):
+    env = {k: v for k, v in os.environ.items() if k not in ("CNNLAB_FAST", "CNNLAB_ACCELERATOR")}
+    code = (
+        "from cnnlab import dispatch, ops; from cnnlab.ops.conv import Conv2dFunction; "
+        "print(dispatch.resolve(Conv2dFunction) is not Conv2dFunction)"
     )
-    assert result.stdout.strip() == str(enabled)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**env, **environment}, capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    assert result.stdout.strip() == str(fast)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -204,8 +222,8 @@ def test_rmsprop_kernel_is_bit_identical_to_the_numpy_update(monkeypatch, dtype)
         return w.data, optimizer.variables()[-1]
 
     calls = []
-    kernel = _accel.rmsprop_step
-    monkeypatch.setattr(_accel, "rmsprop_step", lambda *a: calls.append(1) or kernel(*a))
+    kernel = compiled.rmsprop_step
+    monkeypatch.setattr(compiled, "rmsprop_step", lambda *a: calls.append(1) or kernel(*a))
     (w_fast, v_fast), (w_ref, v_ref) = both_paths(monkeypatch, run)
     assert len(calls) == len(grads)  # the compiled pass ran (and only on the fast path)
     np.testing.assert_array_equal(w_fast, w_ref)

@@ -1,4 +1,4 @@
-"""Winograd F(4x4, 3x3) (``cnnlab.ops.winograd``) against the direct sum.
+"""Winograd F(4x4, 3x3) (``cnnlab.fast.winograd``) against the direct sum.
 
 The NumPy reference of the algorithm is checked against a plain loop convolution
 (float64: to rounding, float32: to Winograd's documented rounding); the compiled
@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 
 from cnnlab import Tensor, no_grad
-from cnnlab.ops import _accel, conv2d, winograd
+from cnnlab.config import settings
+from cnnlab.fast import compiled, winograd
+from cnnlab.ops import conv2d
 
 
 @pytest.fixture(autouse=True)
 def winograd_on(monkeypatch):
-    """Whatever CNNLAB_WINOGRAD says: these tests are about Winograd."""
-    monkeypatch.setattr(winograd, "ENABLED", True)
+    """Whatever CNNLAB_FAST / CNNLAB_WINOGRAD say: these tests are about Winograd."""
+    monkeypatch.setattr(settings, "fast", True)
+    monkeypatch.setattr(settings, "winograd", True)
 
 
 def loop_conv3x3(x, kernel, bias=None):
@@ -75,7 +78,7 @@ def test_transform_matrices_give_exact_small_convolution():
     np.testing.assert_allclose(y, [d[i : i + 3] @ g for i in range(4)], rtol=1e-14)
 
 
-needs_numba = pytest.mark.skipif(_accel.numba is None, reason="needs numba")
+needs_numba = pytest.mark.skipif(compiled.numba is None, reason="needs numba")
 
 
 @needs_numba
@@ -101,38 +104,36 @@ def lecture_layer(rng, images=64):
 
 @needs_numba
 def test_applies_to_the_lecture_convnets_second_layer_only_at_inference(rng, monkeypatch):
-    monkeypatch.setattr(_accel, "ENABLED", True)
     x, kernel, _ = lecture_layer(rng)
-    assert winograd.applies(x, kernel, (1, 1), (1, 1), 1)
-    assert not winograd.applies(x, kernel, (2, 2), (1, 1), 1)  # strided
-    assert not winograd.applies(x, kernel, (1, 1), (2, 2), 1)  # dilated
-    assert not winograd.applies(x, kernel[:, :, :16], (1, 1), (1, 1), 2)  # grouped
-    assert not winograd.applies(x[..., :8], kernel[:, :, :8], (1, 1), (1, 1), 1)  # few channels
-    assert not winograd.applies(x[:, :9, :9], kernel, (1, 1), (1, 1), 1)  # 7x7 outputs
-    assert not winograd.applies(x[:4], kernel, (1, 1), (1, 1), 1)  # 36 tiles
-    assert not winograd.applies(x.astype(np.float16), kernel, (1, 1), (1, 1), 1)
+    assert winograd.applies(x, kernel, (1, 1), (1, 1))
+    assert not winograd.applies(x, kernel, (2, 2), (1, 1))  # strided
+    assert not winograd.applies(x, kernel, (1, 1), (2, 2))  # dilated
+    assert not winograd.applies(x[..., :8], kernel[:, :, :8], (1, 1), (1, 1))  # few channels
+    assert not winograd.applies(x[:, :9, :9], kernel, (1, 1), (1, 1))  # 7x7 outputs
+    assert not winograd.applies(x[:4], kernel, (1, 1), (1, 1))  # 36 tiles
+    assert not winograd.applies(x.astype(np.float16), kernel, (1, 1), (1, 1))
     big = rng.standard_normal((1, 13, 13, 32, 5)).astype(np.float32)[..., 0]  # not contiguous
-    assert not winograd.applies(big, kernel, (1, 1), (1, 1), 1)
+    assert not winograd.applies(big, kernel, (1, 1), (1, 1))
     five = np.zeros((5, 5, 32, 64), np.float32)
-    assert not winograd.applies(x, five, (1, 1), (1, 1), 1)
-    monkeypatch.setattr(winograd, "ENABLED", False)
-    assert not winograd.applies(x, kernel, (1, 1), (1, 1), 1)
-    monkeypatch.setattr(winograd, "ENABLED", True)
-    monkeypatch.setattr(_accel, "ENABLED", False)  # the NumPy-only path keeps im2col
-    assert not winograd.applies(x, kernel, (1, 1), (1, 1), 1)
+    assert not winograd.applies(x, five, (1, 1), (1, 1))
+    monkeypatch.setattr(compiled, "AVAILABLE", False)  # without numba: im2col
+    assert not winograd.applies(x, kernel, (1, 1), (1, 1))
+    with no_grad():  # grouped convolutions and fast=False run the reference's im2col
+        grouped = conv2d(x, kernel[:, :, :16], groups=2).numpy()
+        monkeypatch.setattr(settings, "fast", False)
+        np.testing.assert_array_equal(grouped, conv2d(x, kernel[:, :, :16], groups=2).numpy())
 
 
 @needs_numba
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_conv2d_inference_takes_winograd_training_takes_im2col(rng, monkeypatch, padding):
-    monkeypatch.setattr(_accel, "ENABLED", True)
     x, kernel, bias = lecture_layer(rng)
     with no_grad():
         fast = conv2d(x, kernel, bias, padding=padding, activation="relu").numpy()
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))) if padding == "same" else x
     np.testing.assert_array_equal(fast, np.maximum(winograd.conv3x3(padded, kernel, bias), 0))
     trained = conv2d(Tensor(x, requires_grad=True), kernel, bias, padding=padding)
-    monkeypatch.setattr(winograd, "ENABLED", False)
+    monkeypatch.setattr(settings, "winograd", False)
     with no_grad():
         im2col = conv2d(x, kernel, bias, padding=padding).numpy()
     np.testing.assert_array_equal(trained.numpy(), im2col)  # with a gradient: im2col
@@ -145,7 +146,6 @@ def test_conv2d_inference_takes_winograd_training_takes_im2col(rng, monkeypatch,
 @needs_numba
 def test_conv2d_inference_matches_pytorch(rng, monkeypatch):
     torch = pytest.importorskip("torch")
-    monkeypatch.setattr(_accel, "ENABLED", True)
     x, kernel, bias = lecture_layer(rng)
     with no_grad():
         ours = conv2d(x, kernel, bias).numpy()
@@ -157,7 +157,7 @@ def test_conv2d_inference_matches_pytorch(rng, monkeypatch):
     theirs = theirs.numpy()
     scale = np.abs(theirs).max()
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5 * scale)
-    monkeypatch.setattr(winograd, "ENABLED", False)
+    monkeypatch.setattr(settings, "winograd", False)
     with no_grad():
         im2col = conv2d(x, kernel, bias).numpy()
     exact = loop_conv3x3(x, kernel, bias)
@@ -169,7 +169,7 @@ def inference_both_ways(monkeypatch, x, kernel, bias):
     """``conv2d`` at inference with Winograd allowed, then with im2col only."""
     results = []
     for allowed in (True, False):
-        monkeypatch.setattr(winograd, "ENABLED", allowed)
+        monkeypatch.setattr(settings, "winograd", allowed)
         with no_grad():
             results.append(conv2d(x, kernel, bias).numpy())
     return results
@@ -180,7 +180,6 @@ def inference_both_ways(monkeypatch, x, kernel, bias):
 def test_non_finite_inputs_take_im2col(rng, monkeypatch, bad):
     # the transforms would spread a NaN over whole 4x4 blocks and turn inf into NaN;
     # the direct sum keeps it to the windows that read it
-    monkeypatch.setattr(_accel, "ENABLED", True)
     x, kernel, bias = lecture_layer(rng)
     x[0, 5, 5, 0], x[3, 12, 0, 7] = bad, bad
     assert winograd.conv3x3(x, kernel, bias) is None
@@ -191,7 +190,6 @@ def test_non_finite_inputs_take_im2col(rng, monkeypatch, bad):
 
 @needs_numba
 def test_huge_finite_inputs_still_give_the_convolution(rng, monkeypatch):
-    monkeypatch.setattr(_accel, "ENABLED", True)
     x, kernel, bias = lecture_layer(rng)
     x[2, 4, 4, 1] = 3e38  # finite, but the input transform (factors up to 25) overflows
     assert winograd.conv3x3(x, kernel, bias) is None

@@ -1,24 +1,33 @@
-"""Inference plans (``cnnlab.models.inference_plan``): a model's ops recorded once per
+"""Replay (``cnnlab.engine.replay``): a model's ops recorded once per
 input shape inside ``predict``/``evaluate`` and replayed; the same numbers, the check
 that guards them, and the models and inputs they refuse."""
 
+import contextlib
 import copy
-import pickle
 
 import numpy as np
 import pytest
 
 from cnnlab import Tensor, keras, no_grad, ops
 from cnnlab.autograd.function import tape
+from cnnlab.config import settings
+from cnnlab.engine import replay
 from cnnlab.keras import layers
-from cnnlab.models import replay
 from cnnlab.ops.conv import Conv2dFunction
 
 
 @pytest.fixture(autouse=True)
 def replay_on(monkeypatch):
-    """Whatever CNNLAB_REPLAY says: these tests are about replaying."""
-    monkeypatch.setattr(replay, "ENABLED", True)
+    """Whatever CNNLAB_FAST / CNNLAB_REPLAY say: these tests are about replaying."""
+    monkeypatch.setattr(settings, "fast", True)
+    monkeypatch.setattr(settings, "replay", True)
+
+
+@contextlib.contextmanager
+def inference_run(model):
+    """One predict-like call's run of ``model`` (cnnlab.engine.run), without a graph."""
+    with no_grad(), model._run(training=False) as run:
+        yield run
 
 
 def convnet():
@@ -44,9 +53,9 @@ def two_in_two_out():
 
 def predict_both_ways(model, x, monkeypatch, **kwargs):
     with_plans = model.predict(x, verbose=0, **kwargs)
-    monkeypatch.setattr(replay, "ENABLED", False)
+    monkeypatch.setattr(settings, "replay", False)
     without = model.predict(x, verbose=0, **kwargs)
-    monkeypatch.setattr(replay, "ENABLED", True)
+    monkeypatch.setattr(settings, "replay", True)
     return with_plans, without
 
 
@@ -56,7 +65,7 @@ def test_tape_records_each_function_with_its_inputs(rng):
     with no_grad(), tape() as records:
         out = ops.relu(ops.conv2d(x, kernel))
     fn, tensors, params, _ = records[0]
-    assert type(fn) is Conv2dFunction
+    assert isinstance(fn, Conv2dFunction)  # or the tuned subclass cnnlab.fast registered
     assert tensors[0] is x and tensors[1] is kernel and params["strides"] == (1, 1)
     assert records[-1][3] is out
     with no_grad():
@@ -85,7 +94,7 @@ def test_evaluate_with_plans_gives_the_same_logs(rng, monkeypatch):
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = rng.random((60, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 60)
     with_plans = model.evaluate(x, y, batch_size=8, verbose=0)
-    monkeypatch.setattr(replay, "ENABLED", False)
+    monkeypatch.setattr(settings, "replay", False)
     assert model.evaluate(x, y, batch_size=8, verbose=0) == with_plans
 
 
@@ -97,13 +106,13 @@ def test_a_plan_records_then_checks_then_replays(rng, monkeypatch):
     monkeypatch.setattr(
         model, "_forward_layers", lambda *a, **k: calls.append(1) or layers_forward(*a, **k)
     )
-    with no_grad(), replay.session(model):
-        plans = model._replay_plans
-        outs = [model._forward(b, training=False)[0].numpy() for b in batches]
-        (plan,) = plans.plans.values()
+    with inference_run(model) as run:
+        outs = [run.forward(b, False)[0].numpy() for b in batches]
+        (plan,) = run.plans.plans.values()
         assert plan.checked and plan.recorded_on is None
-    assert len(calls) == 1  # the check's call; the first call recorded, the third replayed
-    assert model.__dict__["_replay_plans"] is None  # plans end with the session
+    assert len(calls) == 2  # the first call recorded, the second checked, the third replayed
+    with inference_run(model) as run:
+        assert not run.plans.plans  # plans end with their call
     for batch, out in zip(batches, outs, strict=True):
         np.testing.assert_array_equal(out, model(batch).numpy())
 
@@ -111,12 +120,12 @@ def test_a_plan_records_then_checks_then_replays(rng, monkeypatch):
 def test_no_trust_before_a_replay_on_other_data(rng):
     model = convnet()
     x = rng.random((4, 12, 12, 1)).astype("float32")
-    with no_grad(), replay.session(model):
+    with inference_run(model) as run:
         for _ in range(3):
-            model._forward(x.copy(), training=False)
-        (plan,) = model._replay_plans.plans.values()
+            run.forward(x.copy(), False)
+        (plan,) = run.plans.plans.values()
         assert not plan.checked  # the same images again prove nothing
-        model._forward(x + 1, training=False)
+        run.forward(x + 1, False)
         assert plan.checked
 
 
@@ -130,15 +139,19 @@ def test_a_layer_that_computes_from_the_data_outside_functions_is_caught(rng, mo
     x = rng.standard_normal((40, 6)).astype("float32")
     with_plans, without = predict_both_ways(model, x, monkeypatch, batch_size=8)
     np.testing.assert_array_equal(with_plans, without)
-    with no_grad(), replay.session(model):
+    with inference_run(model) as run:
         for start in (0, 8):
-            model._forward(x[start : start + 8], training=False)
-        assert not model._replay_plans.usable[False]
+            run.forward(x[start : start + 8], False)
+        assert not run.plans.usable[False]
 
 
 class Doubling(layers.Layer):
     def call(self, inputs):
         return inputs * 2.0
+
+
+class DeclaredDoubling(Doubling):
+    replayable = True  # its call is one op on its input: it says so
 
 
 @pytest.mark.parametrize(
@@ -160,16 +173,20 @@ def test_models_with_python_of_their_own_are_not_planned(rng, build):
     np.testing.assert_array_equal(model.predict(x, verbose=0), model(x).numpy())
 
 
-def test_builtin_models_are_planned():
+def test_builtin_models_and_declared_layers_are_planned(rng):
     assert replay.plannable(convnet())
     assert replay.plannable(two_in_two_out())
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(2), DeclaredDoubling()])
+    assert replay.plannable(model) and not replay.plannable(model, training=True)  # per_example
+    x = rng.random((6, 4)).astype("float32")
+    np.testing.assert_array_equal(model.predict(x, batch_size=2, verbose=0), model(x).numpy())
 
 
 def test_dict_inputs_take_the_layers(rng):
     model = convnet()
-    with no_grad(), replay.session(model):
+    with inference_run(model) as run:
         x = {"input_layer": rng.random((2, 12, 12, 1)).astype("float32")}
-        assert replay.forward(model, x, False) is None
+        assert run.plans.forward(x, False) is None
 
 
 def test_weights_changed_between_predicts_are_seen(rng):
@@ -204,7 +221,7 @@ def pure_convnet():
 def fit_both_ways(build, x, y, monkeypatch, **kwargs):
     results = []
     for enabled in (True, False):
-        monkeypatch.setattr(replay, "ENABLED", enabled)
+        monkeypatch.setattr(settings, "replay", enabled)
         model = build()
         model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])  # fmt: skip
@@ -236,12 +253,12 @@ def test_fit_replays_after_recording_and_checking(rng, monkeypatch):
         return layers_forward(*args, **kwargs)
 
     monkeypatch.setattr(model, "_forward_layers", counted)
-    monkeypatch.setenv("CNNLAB_THREADS", "1")
+    monkeypatch.setattr(settings, "threads", 1)
     x, y = rng.random((80, 12, 12, 1)).astype("float32"), rng.integers(0, 3, 80)
     model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
-    # 10 steps: one recorded (by calling the model), one checked beside the layers, 8
-    # replayed (the one inference call is fit's check of the targets, before the session)
-    assert calls.count(True) == 1
+    # 10 steps: one recorded and one checked through the layers, 8 replayed (the one
+    # inference call is fit's check of the targets, before the run)
+    assert calls.count(True) == 2
 
 
 def test_models_that_draw_or_keep_state_in_training_are_not_replayed_in_training():
@@ -268,13 +285,12 @@ def test_training_check_catches_a_layer_that_computes_from_the_data(rng, monkeyp
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_copy_made_during_a_session_starts_without_plans(rng):
+def test_a_copy_made_during_a_run_carries_no_plans(rng):
     model = convnet()
     x = rng.random((4, 12, 12, 1)).astype("float32")
-    with no_grad(), replay.session(model):
-        model._forward(x, training=False)
-        assert model._replay_plans.plans
-        twin = copy.deepcopy(model)
-        assert pickle.loads(pickle.dumps(model._replay_plans)) is None
-    assert twin.__dict__["_replay_plans"] is None
+    with inference_run(model) as run:
+        run.forward(x, False)
+        assert run.plans.plans
+        twin = copy.deepcopy(model)  # plans belong to the run, not to the model
+    assert not any("plan" in name for name in vars(twin))
     np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))

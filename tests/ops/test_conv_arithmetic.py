@@ -9,7 +9,7 @@ import torch.nn.functional as F  # noqa: N812
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from cnnlab.ops._arith import (
+from cnnlab.ops.conv_arithmetic import (
     col2im,
     conv_output_size,
     im2col,

@@ -23,21 +23,18 @@ im2col's.
 
 cnnlab uses it only where it pays (:func:`applies`): inference (no gradient wanted) of a
 3x3, stride-1, undilated, ungrouped convolution with enough channels and outputs, with
-the compiled transforms of :mod:`cnnlab.ops._accel`. Training keeps im2col, whose
+the compiled transforms of :mod:`cnnlab.fast.compiled`. Training keeps im2col, whose
 ``cols`` the backward pass needs anyway. :func:`reference_conv3x3` is the same algorithm
-in plain NumPy, what the tests check the compiled path against. Set ``ENABLED = False``
-(or ``CNNLAB_WINOGRAD=0`` in the environment) to use im2col everywhere.
+in plain NumPy, what the tests check the compiled path against.
+``cnnlab.config.settings.winograd = False`` (or ``CNNLAB_WINOGRAD=0``) uses im2col
+everywhere.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from cnnlab.ops import _accel
-
-ENABLED = os.environ.get("CNNLAB_WINOGRAD", "1") != "0"
+from cnnlab.fast import compiled
 
 # Below these the transforms and the 36 small products cost more than the multiplies
 # they save. Measured on one core, 32 -> 64 channels: 13x13 inputs, 64 images 2.9 ->
@@ -84,24 +81,22 @@ A_T = np.array(
 )
 
 
-def applies(x, kernel, strides, dilations, groups) -> bool:
-    """True when :func:`conv3x3` should run this convolution: padded input ``x``
-    (N, H, W, C) and kernel (3, 3, C, F), stride 1, no dilation, one group, at least
+def applies(x, kernel, strides, dilations) -> bool:
+    """True when :func:`conv3x3` should run this ungrouped convolution: padded input ``x``
+    (N, H, W, C) and kernel (3, 3, C, F), stride 1, no dilation, at least
     ``MIN_CHANNELS`` channels, ``MIN_OUTPUT_SIDE`` outputs a side and ``MIN_TILES``
     4x4 output blocks in the batch, arrays the compiled transforms take."""
     n, h, w, c = x.shape
     tiles_h, tiles_w = tile_counts(h - 2, w - 2)
     return (
-        ENABLED
-        and _accel.ENABLED
-        and groups == 1
+        compiled.AVAILABLE
         and kernel.shape[:2] == (3, 3)
         and tuple(strides) == (1, 1)
         and tuple(dilations) == (1, 1)
         and c >= MIN_CHANNELS
         and min(h, w) - 2 >= MIN_OUTPUT_SIDE
         and n * tiles_h * tiles_w >= MIN_TILES
-        and _accel.accepts(x, kernel)
+        and compiled.accepts(x, kernel)
     )
 
 
@@ -164,10 +159,10 @@ def conv3x3(x, kernel, bias=None):
             do not take (C-contiguous float32 or float64 of one dtype).
     """
     _check("conv3x3", x, kernel, bias)
-    if _accel.numba is None:
+    if compiled.numba is None:
         raise RuntimeError("conv3x3 needs numba (pip install 'cnnlab[fast]'); "
                            "reference_conv3x3 is the same algorithm in NumPy")  # fmt: skip
-    if not _accel.accepts(x, kernel):
+    if not compiled.accepts(x, kernel):
         raise TypeError(
             "conv3x3: x and kernel must be C-contiguous float32 or float64 arrays of one "
             f"dtype. Received {x.dtype} and {kernel.dtype}"
@@ -176,14 +171,14 @@ def conv3x3(x, kernel, bias=None):
     f = kernel.shape[3]
     out_h, out_w = h - 2, w - 2
     tiles_h, tiles_w = tile_counts(out_h, out_w)
-    v = _accel.winograd_input(x, tiles_h, tiles_w)  # (36, tiles, C)
+    v = compiled.winograd_input(x, tiles_h, tiles_w)  # (36, tiles, C)
     if v is None:
         return None
     m = np.matmul(v, kernel_transform(kernel))  # (36, tiles, F)
     out = np.empty((n, out_h, out_w, f), dtype=x.dtype)
     zero = np.zeros(f, dtype=x.dtype)
     bias = zero if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    return out if _accel.winograd_output(m, tiles_h, tiles_w, bias, out) else None
+    return out if compiled.winograd_output(m, tiles_h, tiles_w, bias, out) else None
 
 
 def reference_conv3x3(x, kernel, bias=None):

@@ -1,17 +1,29 @@
-"""ReLU after max pooling (cnnlab.models.relu_pool): the same training, a cheaper order."""
+"""ReLU after max pooling, applied to recorded plans (cnnlab.engine.rewrites): the
+same training, a cheaper order."""
 
 import numpy as np
 import pytest
 
-from cnnlab import keras
+from cnnlab import Tensor, keras
+from cnnlab.config import settings
+from cnnlab.engine import plan as plans
+from cnnlab.engine import rewrites
 from cnnlab.keras import layers
-from cnnlab.models import relu_pool
+
+
+@pytest.fixture(autouse=True)
+def fast_on(monkeypatch):
+    """Whatever CNNLAB_FAST / CNNLAB_REPLAY say: these tests are about the rewrite."""
+    monkeypatch.setattr(settings, "fast", True)
+    monkeypatch.setattr(settings, "replay", True)
 
 
 @pytest.fixture
 def switch(monkeypatch):
+    original = rewrites.relu_after_max_pool
+
     def set_enabled(value):
-        monkeypatch.setattr(relu_pool, "ENABLED", value)
+        monkeypatch.setattr(rewrites, "relu_after_max_pool", original if value else lambda p: 0)
 
     return set_enabled
 
@@ -58,50 +70,45 @@ def _train(build, enabled, switch):
     return model, model.predict(x, verbose=0)
 
 
+def _recorded(model):
+    """The plan of one inference call of ``model`` and how many ReLUs moved in it."""
+    x = Tensor(_data()[0][:4])
+    _, plan = plans.record(lambda ts: model._forward_layers(ts[0], False), [x])
+    return plan, rewrites.relu_after_max_pool(plan)
+
+
 @pytest.mark.parametrize("build", [_functional, _sequential], ids=["functional", "sequential"])
 def test_moving_the_relu_changes_no_number(build, switch):
     moved, moved_out = _train(build, True, switch)
     written, written_out = _train(build, False, switch)
-    assert moved._relu_plan[1] and not any(written._relu_plan[1])
     for a, b in zip(moved.get_weights(), written.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(moved_out, written_out)
 
 
-def test_the_plan_pairs_each_relu_conv_with_its_max_pool(switch):
-    switch(True)
-    model = _functional()
-    plan = relu_pool.graph_plan(model._nodes, model.outputs)
-    kinds = {type(n.layer).__name__: plan.get(id(n)) for n in model._nodes if id(n) in plan}
-    assert list(plan.values()).count({"defer_relu": True}) == 2
-    assert list(plan.values()).count({"relu_after": True}) == 2
-    assert set(kinds) == {"Conv2D", "MaxPooling2D"}
-    layers_in_stack = _sequential().layers
-    assert relu_pool.stack_plan(layers_in_stack)[:3] == [
-        {"defer_relu": True},
-        {"relu_after": True},
-        {},  # the last conv feeds Flatten
-    ]
+def test_the_rewrite_pairs_each_relu_conv_with_its_max_pool():
+    plan, moved = _recorded(_functional())
+    assert moved == 2
+    kinds = [(s.function.__name__, s.params.get("activation")) for s in plan.steps]
+    assert kinds.count(("FastConv2d", None)) + kinds.count(("Conv2dFunction", None)) == 2
+    assert kinds.count(("FastMaxPool", "relu")) + kinds.count(("MaxPoolFunction", "relu")) == 2
+    assert _recorded(_sequential())[1] == 1  # the last conv feeds Flatten
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, moved",
     [
-        {"extra_output": True},  # the conv output is also a model output
-        {"pool": "avg"},  # averaging does not commute with ReLU
-        {"activation": "tanh"},
-        {"regularizer": "l2"},  # the penalty must see the ReLU's output
+        ({"extra_output": True}, 1),  # the first conv's output is also a model output
+        ({"pool": "avg"}, 1),  # averaging does not commute with ReLU
+        ({"activation": "tanh"}, 1),
+        ({"regularizer": "l2"}, 1),  # the penalty reads the ReLU's output too
     ],
 )
-def test_what_keeps_its_relu(kwargs, switch):
-    switch(True)
-    model = _functional(**kwargs)
-    first_conv = next(n for n in model._nodes if type(n.layer).__name__ == "Conv2D")
-    assert id(first_conv) not in relu_pool.graph_plan(model._nodes, model.outputs)
+def test_what_keeps_its_relu(kwargs, moved):
+    assert _recorded(_functional(**kwargs))[1] == moved  # the second pair moves anyway
 
 
-def test_feature_maps_still_hold_the_relu(switch):
-    switch(True)
+def test_feature_maps_still_hold_the_relu():
     model = _functional()
     conv = model.layers[1]
     maps = keras.Model(model.inputs, conv.output).predict(_data()[0], verbose=0)
@@ -113,6 +120,7 @@ def test_a_custom_call_is_left_alone():
         def call(self, inputs):
             return super().call(inputs) + 1.0
 
-    assert not relu_pool.relu_can_move(Shifted(2, 3, activation="relu"))
-    assert relu_pool.relu_can_move(layers.Conv2D(2, 3, activation="relu"))
-    assert not relu_pool.relu_can_follow(layers.AveragePooling2D())
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(12, 12, 2))
+    x = layers.MaxPooling2D(2)(Shifted(4, 3, activation="relu")(inputs))
+    assert _recorded(keras.Model(inputs, x))[1] == 0  # the +1 reads the conv's output

@@ -1,6 +1,7 @@
-"""The fast paths of conv2d: both im2col layouts (few / many channels), fused ReLU, the
-input gradient skipped when the input needs none, and cols unfolded again when too big
-to keep. Each is checked against PyTorch, forward and backward."""
+"""conv2d as it runs (``cnnlab.fast.conv`` with the fast path on, the reference
+otherwise): both im2col layouts (few / many channels), fused ReLU, the input gradient
+skipped when the input needs none, and cols unfolded again when too big to keep. Each is
+checked against PyTorch, forward and backward."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 
 from cnnlab import Tensor, gradcheck
-from cnnlab.ops import conv as conv_module
+from cnnlab.config import settings
+from cnnlab.fast import conv as conv_module
 from cnnlab.ops import conv1d, conv2d, relu
 
 
@@ -68,6 +70,7 @@ def test_fused_relu_matches_torch(channels, x_grad, rng):
 
 
 def test_cols_unfolded_again_when_too_big(monkeypatch, rng):
+    monkeypatch.setattr(settings, "fast", True)
     monkeypatch.setattr(conv_module, "KEEP_COLS_BYTES", 0)
     x = rng.standard_normal((2, 6, 5, 4))
     k = rng.standard_normal((2, 3, 4, 3))
@@ -83,6 +86,7 @@ def test_gradcheck_fused_relu_with_many_channels(rng):
 
 def test_input_gradient_is_skipped_when_not_needed(monkeypatch, rng):
     calls = []
+    monkeypatch.setattr(settings, "fast", True)
     monkeypatch.setattr(conv_module, "fold", lambda *a: calls.append(a) or None)
     x = Tensor(rng.standard_normal((2, 5, 5, 1)).astype(np.float32))  # data: no grad
     k = Tensor(rng.standard_normal((3, 3, 1, 2)).astype(np.float32), requires_grad=True)

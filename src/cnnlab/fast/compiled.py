@@ -1,29 +1,20 @@
 """Optional compiled kernels (numba) for the memory-bound passes of a training step.
 
-The NumPy code in ``conv.py`` and ``pooling.py`` is the reference: it is what the
-lecture reads, and what runs without numba. A few of its passes are single-core sweeps
-over large arrays; this module holds the same loops written out element by element,
-compiled, and run without the GIL so that the shards of a batch (``cnnlab.parallel``)
-run them on every core at once. Each op calls them from ONE branch::
-
-    if _accel.ENABLED and <the kernel covers this case>:
-        ...compiled kernel...
-    else:
-        ...NumPy reference...
-
-and the kernels give the same results: max pooling bit for bit (values, NaN, signed
-zeros, and the cell each gradient goes to: same tie and NaN rules), the ReLU mask and
-the RMSprop update bit for bit, col2im up to float rounding (one matrix product
+The NumPy code of ``cnnlab.ops`` is the reference. A few of its passes are single-core
+sweeps over large arrays; this module holds the same loops written out element by
+element, compiled, and run without the GIL so that the shards of a batch
+(``cnnlab.engine``) run them on every core at once. The fast Functions of this package
+call them where they cover a case (``AVAILABLE and accepts(...)`` and the shapes they
+take), and the kernels give the reference's results: max pooling bit for bit (values,
+NaN, signed zeros, and the cell each gradient goes to: same tie and NaN rules), the ReLU
+mask and the RMSprop update bit for bit, col2im up to float rounding (one matrix product
 instead of KH*KW).
 
-``ENABLED`` is decided once, at import: numba importable and the environment variable
-``CNNLAB_ACCELERATOR`` not set to ``"numpy"`` (set it to compare against, or debug, the
-reference path). Kernels compile on first use (cached on disk by numba).
+``AVAILABLE``: numba is importable (the ``fast`` extra). Kernels compile on first use
+(cached on disk by numba).
 """
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 
@@ -32,7 +23,7 @@ try:
 except ImportError:  # the NumPy-only install
     numba = None
 
-ENABLED = numba is not None and os.environ.get("CNNLAB_ACCELERATOR", "").lower() != "numpy"
+AVAILABLE = numba is not None
 
 FLOATS = (np.dtype("float32"), np.dtype("float64"))
 # :func:`fold` builds ``dcols`` for this many bytes of images at a time (the lecture's
@@ -54,7 +45,7 @@ def accepts(*arrays) -> bool:
 
 if numba is not None:
     # One core per call, the GIL released: a batch split into shards runs one kernel per
-    # core at once (``cnnlab.parallel``). Serial kernels also beat numba's own parallel
+    # core at once (``cnnlab.engine``). Serial kernels also beat numba's own parallel
     # loops here: those wake a thread pool for every call, and its threads compete with
     # OpenBLAS' (lecture convnet step, 2 cores: 36 ms parallel, 32 ms serial). NumPy's
     # error model (x/0 gives inf, as in NumPy) spares a zero check per division, which
@@ -285,7 +276,7 @@ def max_pool_forward(x, pool_hw, relu: bool = False, locate: bool = True):
     """Side-by-side (stride = pool, no padding) max pool of ``x`` (N, H, W, C), then a
     ReLU if ``relu``.
 
-    Returns ``(out, winner)`` as ``PoolGeometry.extreme(x, "max", locate)``; without
+    Returns ``(out, winner)``: the pooled values and each window's winner code; without
     ``locate`` (inference) a faster kernel leaves the winners out (``winner`` is None).
     """
     kh, kw = pool_hw
@@ -310,7 +301,7 @@ def max_pool_backward(g, winner, pool_hw, x_shape, relu_out=None):
 
 
 def fold(dy, kernel, x_shape, strides, dilations, out_hw):
-    """``conv.fold``: ``dcols = dy @ kernel^T`` as one matrix product per chunk of
+    """``cnnlab.fast.conv.fold``: ``dcols = dy @ kernel^T`` as one matrix product per chunk of
     images (``dcols`` of at most ``FOLD_CHUNK_BYTES``), each chunk's windows added back
     by a parallel col2im."""
     kh, kw, c, f = kernel.shape
@@ -332,7 +323,7 @@ def relu_mask(g, out):
 
 
 def winograd_input(x, tiles_h, tiles_w):
-    """The transformed input tiles of :func:`cnnlab.ops.winograd.conv3x3`:
+    """The transformed input tiles of :func:`cnnlab.fast.winograd.conv3x3`:
     (N, H, W, C) -> (36, N*tiles_h*tiles_w, C), or None when a value is not finite."""
     v = np.empty((36, x.shape[0] * tiles_h * tiles_w, x.shape[3]), dtype=x.dtype)
     return v if _winograd_input(x, tiles_h, tiles_w, v) else None

@@ -1,0 +1,52 @@
+"""The allocator policy of ``fit``, ``evaluate`` and ``predict``.
+
+``cnnlab.config.settings.allocator`` (``CNNLAB_ALLOCATOR``) is ``"system"`` by default:
+the C allocator runs as the process set it up. ``"keep"`` lets glibc keep freed blocks
+for the next step (:func:`keep_freed_memory`); it is opt-in because it changes the
+allocator of the whole process, not only cnnlab's arrays. The benchmarks and
+``cnnlab train`` opt in.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from cnnlab.config import settings
+
+
+def apply_policy() -> bool:
+    """Apply ``settings.allocator`` (called as a run begins); True when freed memory is
+    kept."""
+    return settings.allocator == "keep" and keep_freed_memory()
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers
+_memory_kept = None
+
+
+def keep_freed_memory() -> bool:
+    """Let the C allocator keep freed blocks for the next training step.
+
+    Every step allocates and frees the same large temporaries (im2col matrices, feature
+    maps, gradients). By default glibc hands blocks above a threshold back to the
+    operating system, and the next step faults fresh zeroed pages in again: measured on
+    the lecture's convnet, that is about a third of a training step. Raising glibc's
+    mmap threshold (to its maximum, 32 MiB) and trim threshold (1 GiB) keeps those blocks
+    in the heap for reuse; the peak memory stays the same, it is just not returned between
+    steps. Does nothing on systems without glibc.
+
+    Returns:
+        True when the thresholds are set (now or by an earlier call).
+    """
+    global _memory_kept
+    if _memory_kept is None:
+        _memory_kept = False
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            _memory_kept = bool(
+                libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+                and libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+            )
+        except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+            _memory_kept = False
+    return _memory_kept

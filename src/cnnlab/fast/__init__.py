@@ -1,0 +1,19 @@
+"""Tuned kernels, each registered in :mod:`cnnlab.dispatch` against the reference it
+replaces and tested equal to it (``tests/fast/``):
+
+* ``conv``: ``ops.conv.Conv2dFunction`` with Winograd at inference, the bias in the
+  product, per-image products and a compiled col2im;
+* ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
+  record winner codes;
+* ``activation``: ``ops.activation.ReLUFunction`` with a compiled backward mask;
+* ``optimizers``: ``RMSprop.update_step`` in one compiled pass;
+* ``compiled`` holds the numba loops they call, ``winograd`` the F(4x4, 3x3) algorithm.
+
+Importing this package (``import cnnlab`` does) registers them; they run while
+``cnnlab.config.settings.fast`` is on. Without numba the compiled parts step aside and
+the rest still runs.
+"""
+
+from cnnlab.fast import activation, conv, optimizers, pooling
+
+__all__ = ["activation", "conv", "optimizers", "pooling"]

@@ -1,0 +1,214 @@
+"""The tuned convolution: the same sums as :class:`cnnlab.ops.conv.Conv2dFunction`,
+computed the way that measured fastest on a CPU (see docs/performance.md).
+
+:class:`FastConv2d` registers against the reference and differs from it in how, not
+what, it computes, for ``groups == 1`` (grouped convolutions run the reference):
+
+* at inference a 3x3, stride-1 convolution with enough channels takes Winograd's
+  F(4x4, 3x3) (:mod:`cnnlab.fast.winograd`);
+* the bias rides in the product as the weight of a column of ones:
+  ``[cols, 1] @ [k; b]``, and the backward's ``[cols, 1]^T @ dy`` gives ``dk`` and
+  ``db`` in one product;
+* with few input channels ``cols`` is built transposed and its products run one image
+  at a time (they stay in cache);
+* ``dx`` is col2im of ``dy @ k^T`` without building ``dcols`` whole: compiled
+  (:func:`cnnlab.fast.compiled.fold`), else one kernel offset at a time;
+* ``cols`` above ``KEEP_COLS_BYTES`` is not kept for the backward pass but unfolded again.
+
+Equal to the reference up to float rounding (the products are summed in another
+order); tested on random shapes, NaN and inf included, in ``tests/fast/``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab import dispatch
+from cnnlab.backend import get_array_module
+from cnnlab.config import settings
+from cnnlab.fast import compiled, winograd
+from cnnlab.fast.activation import relu_grad
+from cnnlab.ops.conv import Conv2dFunction, crop, output_hw
+from cnnlab.ops.conv_arithmetic import im2col, window_view
+
+# Below this many channels a row of ``cols`` is made of runs too short to copy fast
+# (grayscale or RGB images): such images are unfolded one kernel offset at a time.
+FEW_CHANNELS = 4
+# ``cols`` up to this size is kept for the backward pass; larger ones are unfolded again.
+KEEP_COLS_BYTES = 64 * 2**20
+
+
+@dispatch.register(Conv2dFunction)
+class FastConv2d(Conv2dFunction):
+    """:class:`~cnnlab.ops.conv.Conv2dFunction` with the tricks of the module docstring."""
+
+    def forward(self, x, kernel, *bias, strides, dilations, groups, padding, activation=None):
+        self.reference = groups != 1
+        if self.reference:
+            return super().forward(
+                x, kernel, *bias, strides=strides, dilations=dilations, groups=groups,
+                padding=padding, activation=activation,
+            )  # fmt: skip
+        xp = self.xp
+        dtype = np.result_type(x, kernel, *bias)
+        x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
+        if any(before or after for before, after in padding):
+            x = xp.pad(x, ((0, 0), *padding, (0, 0)))
+        self.geometry = strides, dilations, groups, padding
+        self.has_bias, self.activation, self.padded_shape = bool(bias), activation, x.shape
+        self.out_hw = output_hw(x.shape, kernel.shape, strides, dilations)
+        n, f = x.shape[0], kernel.shape[3]
+        needs = self.needs_input_grad or (True,) * (2 + len(bias))
+        out = cols = None
+        if not any(needs) and settings.winograd and winograd.applies(x, kernel, strides, dilations):
+            # inference: 36 smaller products instead of im2col's one (None: x not finite)
+            out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None)
+        if out is None:  # the bias rides in the product: a weight on a column of ones
+            cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw, ones=bool(bias))
+            weights = kernel.reshape(-1, f)
+            if bias:
+                weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
+            out = windows_times_kernel(cols, weights, n).reshape(n, *self.out_hw, f)
+        if activation == "relu":
+            xp.maximum(out, 0, out=out)
+        if any(needs):  # keep cols for dk, unless it is big: then x, to unfold again
+            keep = needs[1] and cols.nbytes <= KEEP_COLS_BYTES
+            self.save_for_backward(
+                None if keep else x, kernel, cols if keep else None, out if activation else None
+            )
+        return out
+
+    def backward(self, g):
+        if self.reference:
+            return super().backward(g)
+        x, kernel, cols, out = self.saved_arrays
+        strides, dilations, _, padding = self.geometry
+        needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
+        g = g.astype(kernel.dtype, copy=False)
+        if self.activation == "relu":
+            g = relu_grad(g, out)
+        dy = g.reshape(-1, kernel.shape[3])  # (M, F)
+        dx = dk = db = None
+        if needs[1]:  # [dk; db] = [cols, 1]^T @ dy: the bias row comes with the kernel's
+            if cols is None:
+                cols = unfold(
+                    x, kernel.shape[:2], strides, dilations, self.out_hw, ones=self.has_bias
+                )
+            dk = kernel_grad(cols, dy, self.padded_shape[0])
+            if self.has_bias:
+                dk, db = dk[:-1], dk[-1]
+            dk = dk.reshape(kernel.shape)
+        if needs[0]:
+            dx = crop(fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw), padding)
+        if not self.has_bias:
+            return dx, dk
+        if db is None and needs[2]:
+            db = column_sums(dy)
+        return dx, dk, db
+
+
+def window_tap(image, a: int, b: int, strides, dilations, out_hw):
+    """The ``(N, OH, OW, C)`` strided view holding offset ``(a, b)`` of every window:
+    ``tap[n, i, j, c] == image[n, i*SH + a*DH, j*SW + b*DW, c]``. No copy."""
+    (sh, sw), (dh, dw), (oh, ow) = strides, dilations, out_hw
+    return image[
+        :, a * dh : a * dh + sh * (oh - 1) + 1 : sh, b * dw : b * dw + sw * (ow - 1) + 1 : sw
+    ]
+
+
+def unfold(x, kernel_hw, strides, dilations, out_hw, ones: bool = False):
+    """im2col of a padded NHWC batch as one copy: the ``(N*OH*OW, KH*KW*C)`` matrix,
+    with one more column of ones if ``ones`` (then ``cols @ [kernel; bias]`` adds the
+    bias: the bias is the weight of an input that is always 1).
+
+    With ``C >= FEW_CHANNELS`` it is the strided window view copied row by row. With
+    fewer channels the rows' runs of ``C`` floats are too short to copy fast, so the
+    matrix is built transposed, ``(KH*KW*C, N*OH*OW)`` (runs of ``OW`` floats), and
+    returned as a transposed view: a matrix product reads either layout without another
+    copy.
+    """
+    n, _, _, c = x.shape
+    kh, kw = kernel_hw
+    xp = get_array_module(x)
+    rows, width = n * out_hw[0] * out_hw[1], kh * kw * c
+    if c >= FEW_CHANNELS:
+        if not ones:
+            return im2col(x, kernel_hw, strides, dilations)
+        cols = xp.empty((rows, width + 1), dtype=x.dtype)
+        cols[:, width] = 1
+        windows = cols[:, :width].reshape(n, *out_hw, kh, kw, c)  # a view into cols
+        windows[...] = window_view(x, kernel_hw, strides, dilations, out_hw)
+        return cols
+    cols_t = xp.empty((width + ones, rows), dtype=x.dtype)
+    taps = cols_t[:width].reshape(kh, kw, c, n, *out_hw)  # a view into cols_t
+    taps[...] = window_view(x, kernel_hw, strides, dilations, out_hw).transpose(3, 4, 5, 0, 1, 2)
+    if ones:
+        cols_t[width] = 1
+    return cols_t.T
+
+
+def fold(dy, kernel, x_shape, strides, dilations, out_hw):
+    """col2im of ``dy @ kernel^T`` without building it: ``dx`` (N, H, W, C) of the padded
+    input, where offset ``(a, b)`` of every window adds ``dy @ kernel[a, b]^T`` to the
+    cells it read (the adjoint of :func:`unfold`). ``dy`` is ``(N*OH*OW, F)``."""
+    if compiled.AVAILABLE and compiled.accepts(dy, kernel):  # the same sums, compiled
+        return compiled.fold(dy, kernel, x_shape, strides, dilations, out_hw)
+    xp = get_array_module(dy)
+    kh, kw, c, _ = kernel.shape
+    n, (oh, ow) = x_shape[0], out_hw
+    dx = xp.zeros(x_shape, dtype=dy.dtype)
+    share = xp.empty((dy.shape[0], c), dtype=dy.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            xp.matmul(dy, kernel[a, b].T, out=share)
+            tap = window_tap(dx, a, b, strides, dilations, out_hw)
+            tap += share.reshape(n, oh, ow, c)
+    return dx
+
+
+def _per_image(cols, images: int):
+    """``cols^T`` as ``(N, K, M/N)`` blocks, one per image, when ``cols`` was built
+    transposed (few channels: ``K`` is 4-10 and ``M`` very long); else ``None``."""
+    cols_t = cols.T  # (K, M)
+    if images == 0 or not cols_t.flags.c_contiguous:
+        return None
+    k, m = cols_t.shape
+    return cols_t.reshape(k, images, m // images).transpose(1, 0, 2)
+
+
+def windows_times_kernel(cols, weights, images: int):
+    """``cols @ weights``: ``(M, K) @ (K, F)``, every window times the kernel.
+
+    For few channels one product per image: a product with such a short ``K`` is a
+    memory-bound pass, faster in per-image pieces that stay in cache (lecture convnet,
+    first layer, 64 images: 0.34 instead of 0.55 ms).
+    """
+    blocks = _per_image(cols, images)
+    if blocks is None:
+        return cols @ weights
+    xp = get_array_module(cols)
+    return xp.matmul(blocks.transpose(0, 2, 1), weights).reshape(cols.shape[0], -1)
+
+
+def kernel_grad(cols, dy, images: int):
+    """``cols^T @ dy``: ``(K, M) @ (M, F)``, the kernel gradient (``[dk; db]`` when ``cols``
+    holds the column of ones), where the ``M`` rows are ``images`` images' windows.
+
+    For few channels it is one product per image, then their sum: 0.4 ms instead of
+    0.8 ms for the lecture convnet's first layer on 64 images, and it keeps that speed
+    beside another shard's thread. Otherwise one product, with ``np.dot``: NumPy's
+    matmul ran the ``(10, M) @ (M, F)`` product 2.5x slower beside another shard
+    (np.dot 1.2x).
+    """
+    xp = get_array_module(cols)
+    blocks = _per_image(cols, images)
+    if blocks is None:
+        return xp.dot(cols.T, dy)
+    return xp.matmul(blocks, dy.reshape(images, blocks.shape[2], -1)).sum(axis=0)
+
+
+def column_sums(matrix):
+    """``1^T @ matrix``: the bias gradient. A matrix-vector product sums the rows of a
+    tall matrix in one pass (``matrix.sum(axis=0)`` is several times slower)."""
+    xp = get_array_module(matrix)
+    return xp.dot(xp.ones(matrix.shape[0], dtype=matrix.dtype), matrix)

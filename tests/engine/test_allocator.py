@@ -1,0 +1,40 @@
+"""The allocator policy: glibc keeps freed memory only when asked (CNNLAB_ALLOCATOR=keep)."""
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+
+def _policy_in_child(value):
+    code = (
+        "from cnnlab.engine import allocator as a; "
+        "print(a.apply_policy(), a.apply_policy(), a._memory_kept)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CNNLAB_ALLOCATOR"}
+    if value is not None:
+        env["CNNLAB_ALLOCATOR"] = value
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return done.stdout.split()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="allocator tuning is glibc-only")
+def test_freed_memory_is_kept_only_when_asked():
+    assert _policy_in_child("keep") == ["True", "True", "True"]
+    assert _policy_in_child(None) == ["False", "False", "None"]  # mallopt never called
+    assert _policy_in_child("system") == ["False", "False", "None"]
+
+
+def test_a_bad_setting_names_the_variable():
+    env = {**os.environ, "CNNLAB_ALLOCATOR": "jemalloc"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import cnnlab"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode != 0
+    assert "CNNLAB_ALLOCATOR must be 'system' or 'keep'. Received: CNNLAB_ALLOCATOR='jemalloc'" in (
+        done.stderr
+    )
