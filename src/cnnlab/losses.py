@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnlab import losses_extra, ops
 from cnnlab.autograd import Tensor, as_tensor
+from cnnlab.utils import custom_objects
 from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
 
 REDUCTIONS = (None, "none", "sum", "sum_over_batch_size", "mean", "mean_with_sample_weight")
@@ -471,17 +472,6 @@ def get(identifier):
     return get_object(identifier, _REGISTRY, "loss", base=Loss)
 
 
-def _custom_name(fn, what):
-    """A registered or custom function is saved by its name (found again when loading
-    through ``register_keras_serializable`` or ``custom_objects``)."""
-    from cnnlab.utils.custom_objects import get_registered_name
-
-    name = get_registered_name(fn)
-    if not isinstance(name, str) or name == "<lambda>":
-        raise ValueError(f"Cannot serialize {what!r}: a lambda has no name to save it by")
-    return name
-
-
 def serialize(loss) -> dict | str:
     """A Loss's config dict, or a function's name."""
     if isinstance(loss, Loss) and type(loss) is not LossFunctionWrapper:
@@ -489,7 +479,7 @@ def serialize(loss) -> dict | str:
     fn = loss.fn if isinstance(loss, LossFunctionWrapper) else loss
     name = getattr(fn, "__name__", None)
     if _FUNCTIONS.get(name) is not fn:
-        return _custom_name(fn, loss)
+        return custom_objects.saved_name(fn, loss)
     return name
 
 

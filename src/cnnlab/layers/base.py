@@ -20,14 +20,17 @@ import numpy as np
 
 from cnnlab.autograd import Tensor, no_grad
 from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
-from cnnlab.layers.call_args import (
+from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
+    _as_shape,
     _batchless_shapes,
     _build_shapes,
     _call_context,
     _is_data,
+    _is_single_shape,
     _positional_tensors,
     _SpreadShapes,
     _training_from_positional,
+    _unique,
 )
 from cnnlab.layers.node import (
     Node,
@@ -487,26 +490,3 @@ class Layer(SymbolicCallMixin):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-# ---- helpers ----------------------------------------------------------------------------
-def _as_shape(shape, what: str) -> tuple:
-    if isinstance(shape, int | np.integer):
-        return (int(shape),)
-    try:
-        return tuple(None if d is None else int(d) for d in shape)
-    except TypeError:
-        raise TypeError(f"{what} must be a tuple of ints. Received: {shape!r}") from None
-
-
-def _unique(items: list) -> list:
-    seen, out = set(), []
-    for item in items:
-        if id(item) not in seen:
-            seen.add(id(item))
-            out.append(item)
-    return out
-
-
-def _is_single_shape(shape) -> bool:
-    return isinstance(shape, tuple | list) and all(d is None or isinstance(d, int) for d in shape)

@@ -87,3 +87,21 @@ def _batchless_shapes(data):
 
 class _SpreadShapes(tuple):
     """Shapes of several positional inputs, given to ``build`` as separate arguments."""
+
+
+def _as_shape(shape, what: str) -> tuple:
+    if isinstance(shape, int | np.integer):
+        return (int(shape),)
+    try:
+        return tuple(None if d is None else int(d) for d in shape)
+    except TypeError:
+        raise TypeError(f"{what} must be a tuple of ints. Received: {shape!r}") from None
+
+
+def _unique(items: list) -> list:
+    seen, out = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out

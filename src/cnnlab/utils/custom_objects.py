@@ -77,6 +77,15 @@ def get_registered_name(obj) -> str:
     return getattr(obj, "__name__", type(obj).__name__)
 
 
+def saved_name(fn, what) -> str:
+    """The name a custom function is saved by (found again when loading through
+    ``register_keras_serializable`` or ``custom_objects``); a lambda has none."""
+    name = get_registered_name(fn)
+    if not isinstance(name, str) or name == "<lambda>":
+        raise ValueError(f"Cannot serialize {what!r}: a lambda has no name to save it by")
+    return name
+
+
 def get_registered_object(name, custom_objects=None, module_objects=None):
     """The object registered under ``name`` (scopes, ``custom_objects``, global table,
     ``module_objects``), or ``None``."""
