@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnlab import losses_extra, ops
 from cnnlab.autograd import Tensor, as_tensor
+from cnnlab.utils import custom_objects
 from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
 
 REDUCTIONS = (None, "none", "sum", "sum_over_batch_size", "mean", "mean_with_sample_weight")
@@ -478,7 +479,7 @@ def serialize(loss) -> dict | str:
     fn = loss.fn if isinstance(loss, LossFunctionWrapper) else loss
     name = getattr(fn, "__name__", None)
     if _FUNCTIONS.get(name) is not fn:
-        raise ValueError(f"Cannot serialize loss {loss!r}: it is not one of cnnlab's losses")
+        return custom_objects.saved_name(fn, loss)
     return name
 
 

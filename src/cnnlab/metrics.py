@@ -123,18 +123,68 @@ binary_crossentropy = _loss_values(losses_module.binary_crossentropy)
 class Metric:
     """Base class of stateful metrics.
 
+    A custom metric, as in Keras 3, makes its state in ``__init__`` with
+    :meth:`add_variable` (or :meth:`add_weight`), updates it in ``update_state`` with
+    ``assign``/``assign_add`` and reads it in ``result``; the inherited
+    ``reset_state`` puts every variable back to its initial value.
+
     Args:
         name: the metric's name (the key in ``fit``'s logs).
         dtype: accepted for Keras compatibility.
+
+    Example:
+        >>> class Count(Metric):
+        ...     def __init__(self, name="count"):
+        ...         super().__init__(name=name)
+        ...         self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+        ...     def update_state(self, y_true, y_pred, sample_weight=None):
+        ...         self.seen.assign_add(len(y_true))
+        ...     def result(self):
+        ...         return self.seen
+        >>> m = Count(); m.update_state([1, 2], [[0.1], [0.2]]); float(m.result())
+        2.0
+        >>> m.reset_state(); float(m.result())
+        0.0
     """
 
     def __init__(self, name=None, dtype=None):
         self.name = name or _snake(type(self).__name__)
         self.dtype = dtype
-        self.reset_state()
+        self._variables = []
+        self._initial_values = []
 
-    def reset_state(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):  # fmt: skip
+        """Create a state :class:`~cnnlab.layers.Variable` (not trainable) that
+        ``reset_state`` restores to its initial value."""
+        from cnnlab.layers.variable import Variable
+
+        if "_variables" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__(name=...) before add_variable"
+            )
+        if name is None:
+            name = f"variable_{len(self._variables)}" if self._variables else "variable"
+        variable = Variable(initializer, name=name, path=f"{self.name}/{name}",
+                            trainable=False, shape=() if shape is None else tuple(shape),
+                            dtype=dtype)  # fmt: skip
+        self._variables.append(variable)
+        self._initial_values.append(variable.data.copy())
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras' other name for :meth:`add_variable` (``initializer`` default zeros)."""
+        return self.add_variable(shape, initializer or "zeros", dtype=dtype, name=name)
+
+    @property
+    def variables(self) -> list:
+        """The state variables made with :meth:`add_variable`."""
+        return list(self.__dict__.get("_variables", []))
+
+    def reset_state(self) -> None:
+        """Put every state variable back to its initial value."""
+        for variable, value in zip(self.variables, self._initial_values, strict=True):
+            variable.assign(value)
 
     def update_state(self, *args, **kwargs) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -157,8 +207,22 @@ class Metric:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
+def result_value(value):
+    """A metric result as a Python float (a custom ``result`` may return a Variable,
+    a Tensor or an array of one element); other values pass through."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray | np.generic) and np.size(value) == 1:
+        return float(np.asarray(value).reshape(()))
+    return value
+
+
 class Sum(Metric):
     """Running (weighted) sum of values."""
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total = 0.0
@@ -182,6 +246,10 @@ class Mean(Metric):
         >>> m.result()
         3.0
     """
+
+    def __init__(self, name=None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.reset_state()
 
     def reset_state(self):
         self.total = 0.0
@@ -390,8 +458,8 @@ def deserialize(config):
 
 
 __all__ = [cls.__name__ for cls in _CLASSES] + list(_FUNCTIONS) + [
-    "Metric", "MeanMetricWrapper", "acc", "deserialize", "get", "mae", "mse", "serialize",
-    "to_metric",
+    "Metric", "MeanMetricWrapper", "acc", "deserialize", "get", "mae", "mse", "result_value",
+    "serialize", "to_metric",
 ]  # fmt: skip
 
 # Keras' further metrics (MAPE, RMSE, Precision, ...) register themselves in _REGISTRY.

@@ -142,6 +142,7 @@ class _Confusion(Metric):
         self.thresholds = thresholds
         self._threshold = float(threshold)
         super().__init__(name=name, dtype=dtype)
+        self.reset_state()  # the counts (Metric.__init__ makes no state, as in Keras 3)
 
     def reset_state(self):
         self.true_positives = self.false_positives = self.false_negatives = 0.0

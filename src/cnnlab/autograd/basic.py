@@ -27,12 +27,23 @@ def unbroadcast(grad, shape):
 
 
 def _pair(a, b):
-    """Make both operands Tensors; a Python number takes the other operand's dtype."""
+    """Make both operands Tensors; a Python number takes the other operand's dtype
+    (an integer tensor meeting a fractional number becomes float32, as in Keras)."""
+    if isinstance(a, Tensor) and a.dtype.kind in "iu" and _is_number(b):
+        return _integer_and_number(a, b)
+    if isinstance(b, Tensor) and b.dtype.kind in "iu" and _is_number(a):
+        return _integer_and_number(b, a)[::-1]
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         b = Tensor(b, dtype=a.dtype) if _is_number(b) else as_tensor(b)
     elif isinstance(b, Tensor) and not isinstance(a, Tensor):
         a = Tensor(a, dtype=b.dtype) if _is_number(a) else as_tensor(a)
     return as_tensor(a), as_tensor(b)
+
+
+def _integer_and_number(t, number):
+    if isinstance(number, float) and not number.is_integer():
+        return Tensor._from_array(t.data.astype(np.float32)), Tensor(number)
+    return t, Tensor._from_array(np.asarray(number, dtype=t.dtype))
 
 
 def _is_number(x):

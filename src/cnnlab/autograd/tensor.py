@@ -119,6 +119,12 @@ class Tensor:
     def item(self):
         return self.data.item()
 
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
     def __len__(self):
         return len(self.data)
 

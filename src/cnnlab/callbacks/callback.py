@@ -121,8 +121,12 @@ class CallbackList(Callback):
             cb.set_model(model)
 
     def _call(self, hook, *args):
+        """Call ``hook`` on every callback; the last argument is ``logs``, given as a dict
+        (``{}`` for ``None``) to every hook, as Keras does."""
+        *head, logs = args
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
-            getattr(cb, hook)(*args)
+            getattr(cb, hook)(*head, logs)
 
     def on_train_begin(self, logs=None):
         self._call("on_train_begin", logs)
@@ -149,11 +153,13 @@ class CallbackList(Callback):
         self._call("on_epoch_end", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_train_batch_begin(batch, logs)
             cb.on_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs
         for cb in self.callbacks:
             cb.on_train_batch_end(batch, logs)
             cb.on_batch_end(batch, logs)

@@ -170,6 +170,8 @@ def values_per_example(model) -> int | None:
         >>> values_per_example(zoo.build_model("dense"))  # 512 + 10
         522
     """
+    from cnnlab.layers.node import flatten
+
     total = 0
     for layer in model.layers:
         if getattr(layer, "layers", None):
@@ -182,7 +184,7 @@ def values_per_example(model) -> int | None:
             outputs = layer.output
         except AttributeError:  # never called on a symbolic input: shapes unknown
             return None
-        for tensor in outputs if isinstance(outputs, list | tuple) else [outputs]:
+        for tensor in flatten(outputs):
             dims = tensor.shape[1:]
             if any(d is None for d in dims):
                 return None

@@ -18,7 +18,6 @@ Example:
 """
 
 from cnnlab import __version__
-from cnnlab import ops as ops
 from cnnlab.keras import (
     activations,
     applications,
@@ -31,7 +30,9 @@ from cnnlab.keras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
@@ -43,5 +44,5 @@ __all__ = [
     "Input", "InputSpec", "KerasTensor", "Layer", "Model", "Sequential", "Variable",
     "__version__", "activations", "applications", "backend", "callbacks", "constraints", "datasets",
     "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-    "regularizers", "saving", "utils",
+    "random", "regularizers", "saving", "utils",
 ]  # fmt: skip

@@ -4,6 +4,26 @@ helpers, plot_model, PyDataset/Sequence, image_dataset_from_directory."""
 from cnnlab.data import PyDataset, Sequence, image_dataset_from_directory
 from cnnlab.utils import *  # noqa: F403
 from cnnlab.utils import __all__ as _utils_all
+from cnnlab.utils.custom_objects import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from cnnlab.viz.model_graph import plot_model
 
-__all__ = [*_utils_all, "PyDataset", "Sequence", "image_dataset_from_directory", "plot_model"]
+__all__ = [
+    *_utils_all,
+    "CustomObjectScope",
+    "PyDataset",
+    "Sequence",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "image_dataset_from_directory",
+    "plot_model",
+    "register_keras_serializable",
+]

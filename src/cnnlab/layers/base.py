@@ -20,9 +20,19 @@ import numpy as np
 
 from cnnlab.autograd import Tensor, no_grad
 from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
+from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
+    _as_shape,
+    _batchless_shapes,
+    _build_shapes,
+    _call_context,
+    _is_data,
+    _is_single_shape,
+    _positional_tensors,
+    _SpreadShapes,
+    _training_from_positional,
+    _unique,
+)
 from cnnlab.layers.node import (
-    KerasHistory,
-    KerasTensor,
     Node,
     flatten,
     is_symbolic,
@@ -39,6 +49,7 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
     to_snake_case,
     unique_name,
 )
+from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 from cnnlab.layers.weight_budget import charge
 
@@ -46,7 +57,7 @@ _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
 
 # ---- the layer --------------------------------------------------------------------------
-class Layer:
+class Layer(SymbolicCallMixin):
     """Base class of every layer (see the module docstring).
 
     Args:
@@ -176,27 +187,56 @@ class Layer:
             probe = zeros(shapes)
         with no_grad():
             out = self._call(probe, training=False)
-        return map_structure(lambda t: (None, *t.shape[1:]), out)
+        batch = _shape_leaves(shapes)[0][0] if _shape_leaves(shapes)[0] else None
+        return map_structure(lambda t: (batch, *t.shape[1:]), out)
 
     # ---- weights -----------------------------------------------------------------------
     def add_weight(
         self,
-        name,
-        shape,
-        initializer="glorot_uniform",
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
         regularizer=None,
         constraint=None,
-        trainable=True,
-        dtype=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
     ) -> Variable:
-        """Create, initialise and track a weight; returns the :class:`Variable`."""
+        """Create, initialise and track a weight; returns the :class:`Variable`.
+
+        Keras 3's signature. ``shape=None`` is a scalar; ``initializer=None`` is
+        ``"glorot_uniform"`` for float weights and ``"zeros"`` otherwise; integer
+        weights (counters) are never trainable. The Keras 2 order ``add_weight(name,
+        shape, ...)`` is also accepted.
+        """
         from cnnlab import initializers
 
-        shape = _as_shape(shape, "shape")
-        dtype = self.dtype if dtype is None else resolve_float_dtype(dtype)
+        if isinstance(shape, str) and name is None:  # Keras 2: add_weight(name, shape)
+            name, shape, initializer = shape, initializer, None
+        shape = () if shape is None else _as_shape(shape, "shape")
+        if any(d is None or d < 0 for d in shape):
+            raise ValueError(
+                f"Layer '{self.name}': add_weight needs a fully known, non-negative shape. "
+                f"Received: shape={shape}"
+            )
+        if name is None:
+            name = f"variable_{len(self._own_weights)}" if self._own_weights else "variable"
+        if dtype is None:
+            dtype = self.dtype
+        else:
+            dtype = np.dtype(dtype)
+            if dtype.kind not in "biuf":
+                raise ValueError(
+                    f"Layer '{self.name}': add_weight dtype must be numeric. Received: {dtype}"
+                )
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)
         charge(self.name, name, shape, np.dtype(dtype).itemsize)
-        value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
+        init_dtype = dtype if dtype.kind == "f" else np.dtype("float64")  # then cast
+        value = np.asarray(init(shape, dtype=init_dtype)).astype(dtype)
         if value.shape != shape:
             raise ValueError(
                 f"Layer '{self.name}': the initializer of weight '{name}' returned shape "
@@ -210,7 +250,7 @@ class Layer:
             regularizer=_get("regularizers", regularizer),
             constraint=_get("constraints", constraint),
         )
-        variable.requires_grad = trainable and self._trainable
+        variable.requires_grad = variable.trainable and self._trainable
         self._own_weights.append(variable)
         return variable
 
@@ -301,21 +341,38 @@ class Layer:
         return out
 
     # ---- calling -----------------------------------------------------------------------
-    def __call__(self, inputs, training=None, **kwargs):
-        if is_symbolic(inputs):
-            # An explicit training= in a functional call is kept by the node and wins over
-            # the model's mode (Keras: base(x, training=False) keeps BatchNormalization in
-            # inference mode even when fit trains the model, and after unfreezing).
-            fixed = kwargs if training is None else {**kwargs, "training": bool(training)}
-            return self._symbolic_call(inputs, fixed)
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        """Run the layer: on data, ``call``; on KerasTensors, record a graph node.
+
+        Extra positional tensors (``layer(a, b)``) go to ``call`` positionally, as in
+        Keras 3. ``training=None`` inherits the value of the enclosing layer call (a
+        Dropout inside a subclassed model trains when ``fit`` calls the model).
+        """
+        if args and not _positional_tensors(args):
+            args, training = _training_from_positional(self, args, training)
+        if is_symbolic((inputs, *args)):
+            if training is not None:  # recorded: the node always runs in this mode
+                kwargs = {**kwargs, "training": bool(training)}
+            return self._symbolic_call(inputs, kwargs, args)
+        if training is None:
+            training = _call_context.training
         inputs = self._convert_inputs(inputs)
+        args = tuple(self._convert_inputs(a) if _is_data(a) else a for a in args)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
         if not self.built:
-            self._maybe_build(map_structure(lambda t: (None, *t.shape[1:]), inputs))
+            rest = [_batchless_shapes(a) for a in args if _is_data(a)]
+            self._maybe_build(_build_shapes(self, _batchless_shapes(inputs), rest))
         self._call_losses = []
+        # the flag inner layers inherit: None stays unset, so each layer's own default
+        # applies (a model called directly lets its augmentation layers augment)
+        outer = _call_context.training
+        _call_context.training = None if training is None else bool(training)
         if training is not None or not self._passes_unset_training:
             training = bool(training)
-        outputs = self._call(inputs, training=training, **kwargs)
+        try:
+            outputs = self._call(inputs, *args, training=training, **kwargs)
+        finally:
+            _call_context.training = outer
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 loss = self.activity_regularizer(out)
@@ -324,14 +381,14 @@ class Layer:
                 self.add_loss(loss)
         return outputs
 
-    def _call(self, inputs, training=False, **kwargs):
+    def _call(self, inputs, *args, training=False, **kwargs):
         cls = type(self)
         if cls not in _CALL_TAKES_TRAINING:
             params = inspect.signature(self.call).parameters
             _CALL_TAKES_TRAINING[cls] = "training" in params
-        if _CALL_TAKES_TRAINING[cls]:
+        if _CALL_TAKES_TRAINING[cls] and "training" not in kwargs:
             kwargs["training"] = training
-        return self.call(inputs, **kwargs)
+        return self.call(inputs, *args, **kwargs)
 
     _takes_list = False  # merge layers and multi-input models take a list of inputs
     # Models hand an unset ``training`` (None) on to their layers, so each layer's own
@@ -346,6 +403,8 @@ class Layer:
             self._takes_list or any(isinstance(x, Tensor | np.ndarray) for x in inputs)
         ):
             return type(inputs)(self._convert_input(x) for x in inputs)
+        if isinstance(inputs, dict):
+            return {key: self._convert_inputs(value) for key, value in inputs.items()}
         return self._convert_input(inputs)
 
     def _convert_input(self, x):
@@ -365,29 +424,6 @@ class Layer:
                 f"Received an array of dtype {array.dtype} and shape {array.shape}"
             )
         return Tensor(array, dtype=self.dtype)
-
-    def _symbolic_call(self, inputs, kwargs):
-        shapes = map_structure(lambda t: t.shape, inputs)
-        self._check_input_spec(shapes)
-        self._maybe_build(shapes)
-        try:
-            out_shapes = self.compute_output_shape(shapes)
-        except ValueError as err:
-            if f'"{self.name}"' in str(err) or f"'{self.name}'" in str(err):
-                raise
-            raise ValueError(
-                f'Layer "{self.name}" cannot process input shape {shapes}: {err}'
-            ) from err
-        node_index = len(self._inbound_nodes)
-        leaves = _shape_leaves(out_shapes)
-        tensors = [
-            KerasTensor(s, self.dtype, f"{self.name}_{i}" if len(leaves) > 1 else self.name,
-                        KerasHistory(self, node_index, i))
-            for i, s in enumerate(leaves)
-        ]  # fmt: skip
-        outputs = tensors[0] if _is_single_shape(out_shapes) else list(tensors)
-        self._inbound_nodes.append(Node(self, inputs, kwargs, outputs))
-        return outputs
 
     def _check_input_spec(self, shapes) -> None:
         if self.input_spec is None:
@@ -412,7 +448,11 @@ class Layer:
     def _maybe_build(self, input_shape) -> None:
         if self.built:
             return
-        self.build(input_shape)
+        if isinstance(input_shape, _SpreadShapes):
+            self.build(*input_shape)
+            input_shape = tuple(input_shape)
+        else:
+            self.build(input_shape)
         self.built = True
         self._build_input_shape = input_shape
 
@@ -450,32 +490,3 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-# ---- helpers ----------------------------------------------------------------------------
-def _as_shape(shape, what: str) -> tuple:
-    if isinstance(shape, int | np.integer):
-        return (int(shape),)
-    try:
-        return tuple(None if d is None else int(d) for d in shape)
-    except TypeError:
-        raise TypeError(f"{what} must be a tuple of ints. Received: {shape!r}") from None
-
-
-def _unique(items: list) -> list:
-    seen, out = set(), []
-    for item in items:
-        if id(item) not in seen:
-            seen.add(id(item))
-            out.append(item)
-    return out
-
-
-def _is_single_shape(shape) -> bool:
-    return isinstance(shape, tuple | list) and all(d is None or isinstance(d, int) for d in shape)
-
-
-def _shape_leaves(shapes) -> list:
-    if _is_single_shape(shapes):
-        return [tuple(shapes)]
-    return [leaf for s in shapes for leaf in _shape_leaves(s)]

@@ -59,8 +59,8 @@ class WeightArgs:
 
     def add(self, layer: Layer, name: str, shape, weight_name=None):
         return layer.add_weight(
-            weight_name or name,
-            shape,
+            shape=shape,
+            name=weight_name or name,
             initializer=self.initializer[name],
             regularizer=self.regularizer[name],
             constraint=self.constraint[name],

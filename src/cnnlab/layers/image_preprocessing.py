@@ -192,10 +192,13 @@ class RandomLayer(ImageLayer):
 
     def __call__(self, inputs, training=None, **kwargs):
         # As Keras 3 (``call(..., training=True)``): a direct call (of the layer or of a
-        # model around it) augments; fit passes training=True, predict/evaluate False.
-        # In a functional model (symbolic inputs) the model's mode decides, unless the
-        # call names one: a call's explicit training= is recorded with it (Layer.__call__).
-        if training is None and not is_symbolic(inputs):
+        # model around it) augments; fit passes training=True, predict/evaluate False,
+        # and a layer inside a call inherits that call's flag. In a graph being built
+        # the flag stays unset (the model's calls decide).
+        from cnnlab.layers.call_args import _call_context
+
+        unset = training is None and _call_context.training is None
+        if unset and not is_symbolic(inputs):
             training = True
         return super().__call__(inputs, training=training, **kwargs)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from cnnlab.autograd import Tensor
+from cnnlab.backend import DEFAULT_FLOAT
 from cnnlab.layers.base import Layer, _as_shape
 from cnnlab.layers.node import KerasHistory, KerasTensor, Node
 
@@ -31,7 +35,8 @@ class InputLayer(Layer):
         **kwargs,
     ):
         kwargs.pop("ragged", None)
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        super().__init__(name=name, **kwargs)
+        self.dtype = _input_dtype(dtype)
         if sparse:
             raise ValueError("InputLayer: sparse inputs are not supported by cnnlab.")
         if input_tensor is not None:
@@ -64,6 +69,11 @@ class InputLayer(Layer):
     def _default_name(cls) -> str:
         return "input_layer"
 
+    def _convert_input(self, x):
+        if self.dtype.kind == "f":
+            return super()._convert_input(x)
+        return as_input_tensor(x, self.dtype)
+
     def compute_output_shape(self, input_shape):
         return self.batch_shape
 
@@ -76,13 +86,46 @@ class InputLayer(Layer):
         }
 
 
+def _input_dtype(dtype):
+    """float32 by default; any float, integer or bool dtype (token ids, labels)."""
+    if dtype is None:
+        return DEFAULT_FLOAT
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Input: dtype must be a dtype name. Received: dtype={dtype!r}") from None
+    if resolved.kind not in "biuf" or resolved == np.float16:
+        raise ValueError(
+            "Input: dtype must be float32, float64, an integer type or bool. "
+            f"Received: dtype={dtype!r}"
+        )
+    return resolved
+
+
+def as_input_tensor(x, dtype) -> Tensor:
+    """Data for an input of ``dtype``: floats become a Tensor of that float type;
+    integers and booleans are kept as such (no gradient)."""
+    if isinstance(x, Tensor):
+        array = x.data
+        if array.dtype == dtype:
+            return x
+    else:
+        array = np.asarray(x)
+    if dtype.kind == "f":
+        return Tensor(array, dtype=dtype)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Input: data must be numbers. Received an array of dtype {array.dtype}")
+    return Tensor._from_array(array.astype(dtype, copy=False))
+
+
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None):
     """A symbolic tensor to start a functional model from.
 
     Args:
         shape: the shape of ONE sample (no batch axis), e.g. ``(28, 28, 1)``.
         batch_size: optional fixed batch size.
-        dtype: ``"float32"`` (default) or ``"float64"``.
+        dtype: ``"float32"`` (default), ``"float64"``, or an integer type such as
+            ``"int32"`` for token ids or labels (kept as integers).
         batch_shape: full shape including the batch axis (instead of ``shape``).
         name: optional name of the input layer.
 

@@ -114,7 +114,7 @@ class BatchNormalization(Layer):
 
     def _add_stat(self, name, shape):
         return self.add_weight(
-            name, shape, initializer=self._args.initializer[name], trainable=False
+            shape=shape, name=name, initializer=self._args.initializer[name], trainable=False
         )
 
     def call(self, inputs, training=False):

@@ -46,11 +46,20 @@ def get_layer_class(class_name: str) -> type:
             f"A layer's class_name must be a string. Received: {type(class_name).__name__} "
             f"{class_name!r}"[:300]
         )
+    from cnnlab.utils.custom_objects import lookup
+
+    custom = lookup(class_name)  # registered or given in custom_objects
+    if isinstance(custom, type):
+        return custom
     if class_name == "Functional":
         class_name = "Model"
     if class_name not in _LAYER_CLASSES:
         known = ", ".join(sorted(k for k, v in _LAYER_CLASSES.items() if not _is_abstract(v)))
-        raise ValueError(f"Unknown layer class {class_name[:100]!r}. Known layers: {known}")
+        raise ValueError(
+            f"Unknown layer class {class_name[:100]!r}: register it with "
+            "@keras.saving.register_keras_serializable() or pass it in custom_objects. "
+            f"Known layers: {known}"
+        )
     cls = _LAYER_CLASSES[class_name]
     if _is_abstract(cls):
         raise ValueError(
@@ -118,12 +127,17 @@ def _own_attributes(cls) -> set[str]:
 
 
 def serialize_layer(layer) -> dict:
-    """``{"module", "class_name", "config", "registered_name"}`` of a layer."""
+    """``{"module", "class_name", "config", "registered_name"}`` of a layer. Objects
+    inside its ``get_config()`` (layers, regularizers, functions) are serialized too."""
+    from cnnlab.models.serialization import serialize_keras_object
+    from cnnlab.utils.custom_objects import get_registered_name
+
+    registered = get_registered_name(type(layer))
     return {
         "module": "cnnlab.layers",
         "class_name": class_label(layer),
-        "config": layer.get_config(),
-        "registered_name": None,
+        "config": serialize_keras_object(layer.get_config()),
+        "registered_name": registered if registered != type(layer).__name__ else None,
     }
 
 
@@ -145,7 +159,12 @@ def deserialize_layer(config: dict):
         raise ValueError(
             f"A layer config must be a dict with a 'class_name'. Received: {config!r}"[:300]
         )
-    cls = get_layer_class(config["class_name"])
+    from cnnlab.utils.custom_objects import lookup
+
+    registered = config.get("registered_name")
+    cls = lookup(registered) if isinstance(registered, str) else None
+    if not isinstance(cls, type):
+        cls = get_layer_class(config["class_name"])
     inner = config.get("config")
     if inner is None:
         inner = {}

@@ -46,6 +46,8 @@ class CompileState:
         count = len(y_pred)
         if self.built_for == count:
             return
+        if not y_true and self.loss is None:  # the loss comes from add_loss/compute_loss
+            y_true = [None] * count
         if len(y_true) != count:
             raise ValueError(
                 f"The model has {count} output(s) but y holds {len(y_true)} array(s). "
@@ -73,9 +75,13 @@ class CompileState:
                         metric = copy.deepcopy(metric)
                         metric.name = f"weighted_{metric.name}"
                     self.metrics.append((i, metric, weighted))
-        self.output_loss_trackers = (
-            [metrics_module.Mean(name=f"{n}_loss") for n in names] if count > 1 else []
-        )
+        # one running mean per output that has a loss (Keras logs no loss for the others)
+        self._tracker_of_output = {
+            i: metrics_module.Mean(name=f"{n}_loss")
+            for i, n in enumerate(names)
+            if count > 1 and self.losses[i] is not None
+        }
+        self.output_loss_trackers = list(self._tracker_of_output.values())
         self.built_for = count
 
     def check_sparse_labels(self, y_true: list, y_pred: list, fn: str) -> None:
@@ -109,6 +115,8 @@ class CompileState:
         if all(loss is None for loss in self.losses) and not extra_losses:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         total, parts = None, []
+        if not y_true:  # no targets: only add_loss / compute_loss losses
+            y_true = [None] * len(y_pred)
         for loss, weight, target, pred in zip(
             self.losses, self.weights, y_true, y_pred, strict=True
         ):
@@ -125,12 +133,14 @@ class CompileState:
 
     def update(self, loss, parts, y_true, y_pred, sample_weight) -> None:
         """Add a batch to the running means (the loss weighted by the batch size)."""
-        batch_size = len(y_true[0])
+        batch_size = len(y_pred[0].data)
         self.loss_tracker.update_state(float(loss.data), sample_weight=batch_size)
-        for tracker, part in zip(self.output_loss_trackers, parts, strict=False):
-            if part is not None:
-                tracker.update_state(float(part.data), sample_weight=batch_size)
+        for i, tracker in getattr(self, "_tracker_of_output", {}).items():
+            if i < len(parts) and parts[i] is not None:
+                tracker.update_state(float(parts[i].data), sample_weight=batch_size)
         for i, metric, weighted in self.metrics:
+            if i >= len(y_true):
+                raise ValueError(f"Metric {metric.name!r} needs targets: pass y to fit/evaluate.")
             weights = sample_weight if weighted else None
             metric.update_state(y_true[i], y_pred[i].data, sample_weight=weights)
 
@@ -144,7 +154,7 @@ class CompileState:
 
     def logs(self) -> dict:
         """Current results, names sorted (as Keras 3's logs)."""
-        results = {m.name: m.result() for m in self.all_metrics()}
+        results = {m.name: metrics_module.result_value(m.result()) for m in self.all_metrics()}
         return {k: results[k] for k in sorted(results)}
 
     # ---- config -----------------------------------------------------------------------
@@ -266,9 +276,11 @@ def _deserialize_structure(spec, deserialize_one):
 def _serialize_metric(metric):
     if isinstance(metric, metrics_module.Metric):
         if type(metric) is metrics_module.MeanMetricWrapper:
-            return metric.fn.__name__
+            return _serialize_metric(metric.fn)
         return metrics_module.serialize(metric)
+    from cnnlab.utils.custom_objects import get_registered_name
+
     name = getattr(metric, "__name__", None)
-    if name is None or metrics_module.get(name) is not metric:
-        raise ValueError(f"Cannot serialize metric {metric!r}: not one of cnnlab's metrics")
-    return name
+    if name is None or name == "<lambda>":
+        raise ValueError(f"Cannot serialize metric {metric!r}: a lambda has no name to save")
+    return get_registered_name(metric)  # found again by name when loading

@@ -81,6 +81,8 @@ class CompileMixin:
             metric.reset_state()
 
     def _output_names(self, count):
+        if getattr(self, "_is_graph", False) and isinstance(self._output_structure, dict):
+            return self.output_names_list()
         names = getattr(self, "output_names", None)
         if names and len(names) == count:
             return list(names)

@@ -127,7 +127,7 @@ def functional_from_config(cls, config: dict):
         key = ready.popleft()
         node, kwargs = by_key[key]
         args = resolve(node["args"], f"layer {key[0]!r} call {key[1]}")
-        out = layers[key[0]](args[0] if len(args) == 1 else args, **kwargs)
+        out = layers[key[0]](*args, **kwargs)  # one entry per positional argument
         produced[key] = flatten(out)
         done += 1
         for reader in readers.get(key, ()):
@@ -139,6 +139,8 @@ def functional_from_config(cls, config: dict):
         _fail(f"these layer calls wait on each other in a cycle: {stuck}")
 
     def structure(refs, what):
+        if isinstance(refs, dict) and refs:  # a model built from dicts of tensors
+            return {key: structure(value, f"{what}[{key!r}]") for key, value in refs.items()}
         if isinstance(refs, list) and refs and isinstance(refs[0], str):
             name, node_index, tensor_index = _ref(refs, what)
             if (name, node_index) not in produced:

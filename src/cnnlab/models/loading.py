@@ -22,7 +22,6 @@ a missing file or a folder.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from pathlib import Path
 
@@ -139,46 +138,25 @@ def _assign_weights(model, npz: NpzReader, where: str) -> None:
         variable.assign(array.astype(variable.dtype, copy=False))
 
 
-@contextlib.contextmanager
-def _custom_layers(custom_objects):
-    """Make the layer classes in ``custom_objects`` loadable under their given names."""
-    from cnnlab.layers import Layer, base
+def _custom_scope(custom_objects):
+    """``custom_objects`` (classes and functions by name) findable while loading."""
+    from cnnlab.utils.custom_objects import custom_object_scope
 
-    if not custom_objects:
-        yield
-        return
-    if not isinstance(custom_objects, dict):
+    if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(
             f"load_model: custom_objects must be a dict. Received: {type(custom_objects)}"
         )
-    added = {}
-    for name, obj in custom_objects.items():
-        if not (isinstance(obj, type) and issubclass(obj, Layer)):
-            raise ValueError(
-                f"load_model: custom_objects values must be Layer subclasses. "
-                f"Received: {name}={obj!r}"
-            )
-        if base._LAYER_CLASSES.get(name) is not obj:
-            added[name] = base._LAYER_CLASSES.get(name)
-            base._LAYER_CLASSES[name] = obj
-    try:
-        yield
-    finally:
-        for name, previous in added.items():
-            if previous is None:
-                base._LAYER_CLASSES.pop(name, None)
-            else:
-                base._LAYER_CLASSES[name] = previous
+    return custom_object_scope(custom_objects)
 
 
-def _rebuild(config: dict, budget: int, path: Path, custom_objects):
+def _rebuild(config: dict, budget: int, path: Path, scope):
     """The model of ``config``, creating at most ``budget`` weight values."""
     from cnnlab.layers import deserialize_layer
 
     try:
-        with weight_budget(budget, str(path)), _custom_layers(custom_objects):
+        with weight_budget(budget, str(path)), scope:
             model = deserialize_layer(
-                {k: config.get(k) for k in ("module", "class_name", "config")}
+                {k: config.get(k) for k in ("module", "class_name", "config", "registered_name")}
             )
             build_config = config.get("build_config")
             if (
@@ -206,7 +184,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
 
     Args:
         filepath: a ``.keras`` file.
-        custom_objects: ``{"ClassName": LayerSubclass}`` for your own layers.
+        custom_objects: ``{"name": class or function}`` for your own layers, losses,
+            metrics and activations (registered ones are found without it).
         compile: restore the compile configuration and the optimizer's state, so that
             ``fit`` continues exactly where it stopped.
 
@@ -219,18 +198,20 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
             justify, an unknown layer class or argument (the message names the file).
     """
     path = Path(filepath)
+    scope = _custom_scope(custom_objects)  # bad custom_objects: a TypeError first
     with _open_archive(path, "load_model") as archive:
         metadata = _read_json(archive, METADATA, path)
         _check_metadata(metadata, archive.names(), path)
         config = _read_json(archive, CONFIG, path)
         weights = _npz_member(archive, WEIGHTS, path)
         optimizer = _npz_member(archive, OPTIMIZER, path) if OPTIMIZER in archive else None
-    model = _rebuild(config, _stored_values(weights), path, custom_objects)
+    model = _rebuild(config, _stored_values(weights), path, scope)
     _assign_weights(model, weights, str(path))
     compile_config = config.get("compile_config")
     if compile and compile_config:
         try:
-            model.compile_from_config(compile_config)
+            with scope:
+                model.compile_from_config(compile_config)
         except _CONFIG_ERRORS as err:
             raise ValueError(
                 f"{path}: the compile configuration cannot be restored ({err}); load with "
@@ -242,6 +223,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
 
 
 def _shape_from_json(shape):
+    if isinstance(shape, dict) and shape:  # a model built from a dict of inputs
+        return {key: _shape_from_json(value) for key, value in shape.items()}
     if not isinstance(shape, list) or not shape:
         raise ValueError(f"build_config input_shape must be a non-empty list. Received: {shape!r}")
     if isinstance(shape[0], list):
@@ -280,8 +263,9 @@ def _restore_optimizer(model, npz: NpzReader, path: Path) -> None:
 
 
 def load_weights(model, filepath) -> None:
-    """Load weights saved by :func:`~cnnlab.models.saving.save_weights` (or a ``.keras``
-    file's weights).
+    """Load weights saved by :func:`~cnnlab.models.saving.save_weights` (``.weights.h5``
+    in Keras 3's layout, also written by Keras, or ``.weights.npz``) or a ``.keras``
+    file's weights.
 
     The arrays are matched to ``model.weights`` by path, or by position when the layer
     names differ (a freshly built copy of the same architecture); shapes must agree.
@@ -290,7 +274,15 @@ def load_weights(model, filepath) -> None:
         ValueError: wrong suffix, corrupted file, or weights that do not fit the model.
         OSError: no such file, or a folder.
     """
+    from cnnlab.models import h5_weights
+
     path = Path(filepath)
+    if path.name.endswith(h5_weights.H5_SUFFIX):
+        check_file(path, "weights file", "load_weights")
+        if not getattr(model, "built", False):
+            raise ValueError("load_weights: build the model first (it has no weights yet).")
+        h5_weights.load_weights_h5(model, path)
+        return
     if path.suffix == ".keras":
         with _open_archive(path, "load_weights") as archive:
             metadata = _read_json(archive, METADATA, path)
@@ -306,7 +298,8 @@ def load_weights(model, filepath) -> None:
         npz = SafetensorsReader(path)
     else:
         raise ValueError(
-            f"load_weights: the file name must end in {WEIGHTS_SUFFIX}, .safetensors or .keras. "
+            f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX}, "
+            ".safetensors or .keras. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):

@@ -16,11 +16,12 @@ import collections
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
-    serialize_layer,
     to_snake_case,
     unique_name,
 )
 from cnnlab.layers.node import KerasTensor, flatten, map_structure, pack_sequence_as
+from cnnlab.models.functional_config import functional_from_config
+from cnnlab.models.graph_config import functional_config
 from cnnlab.models.training import TrainingMixin
 
 
@@ -202,12 +203,58 @@ class Model(TrainingMixin, Layer):
     def _takes_list(self) -> bool:
         return self._is_graph and len(self.inputs) > 1
 
+    def input_names(self) -> list[str]:
+        """The names that dict data uses for the inputs, in the order of ``inputs``: the
+        keys of ``inputs={...}``, else the input layers' names."""
+        if isinstance(self._input_structure, dict):
+            return sorted(self._input_structure)
+        return [t._keras_history[0].name for t in self.inputs]
+
+    def output_names_list(self) -> list[str]:
+        """The names of the outputs for dict targets, losses and metrics: the keys of
+        ``outputs={...}``, else the output layers' names."""
+        if isinstance(self._output_structure, dict):
+            return sorted(self._output_structure)
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def match_inputs(self, data, what: str = "inputs"):
+        """Dict data for a model whose inputs are not a dict (or are): the values in the
+        order of :meth:`input_names`; anything else is returned as it is."""
+        if not isinstance(data, dict) or not self._is_graph:
+            return data
+        return _by_names(data, self.input_names(), what, self.name)
+
+    def match_outputs(self, data, what: str = "y"):
+        """Dict targets in the order of :meth:`output_names_list`."""
+        if not isinstance(data, dict) or not self._is_graph:
+            return data
+        return _by_names(data, self.output_names_list(), what, self.name)
+
+    def _convert_inputs(self, inputs):
+        """Data -> Tensors, each in its input's dtype (integer inputs stay integers)."""
+        inputs = self.match_inputs(inputs) if self._is_graph else inputs
+        if not self._is_graph or all(t.dtype.kind == "f" for t in self.inputs):
+            return super()._convert_inputs(inputs)
+        flat = flatten(inputs)
+        if len(flat) != len(self.inputs):
+            return super()._convert_inputs(inputs)
+        converted = [
+            _input_layer(t)._convert_input(x) for t, x in zip(self.inputs, flat, strict=True)
+        ]
+        return pack_sequence_as(inputs, converted) if len(flat) > 1 else converted[0]
+
+    def input_dtypes(self):
+        """The dtype of each model input (float32 unless ``keras.Input(dtype=...)``)."""
+        if not self._is_graph:
+            return None
+        return [t.dtype for t in self.inputs]
+
     def call(self, inputs, training=False):
         if not self._is_graph:
             raise NotImplementedError(
                 f"Model {self.name!r} has no graph: subclasses of Model must implement call()."
             )
-        flat = flatten(inputs)
+        flat = flatten(self.match_inputs(inputs))
         if len(flat) != len(self.inputs):
             raise ValueError(
                 f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it received '
@@ -215,8 +262,13 @@ class Model(TrainingMixin, Layer):
             )
 
         def step(node, args):
-            kwargs = {"training": training, **node.call_kwargs}  # an explicit training= wins
-            return node.layer(args, **kwargs)
+            extra = dict(node.call_kwargs)
+            # a training value given when the graph was built wins (``base(x, training=False)``
+            # keeps a fine-tuned base's BatchNormalization in inference mode, as in Keras)
+            mode = extra.pop("training", training)
+            if node.spread:
+                return node.layer(*args, training=mode, **extra)
+            return node.layer(args, training=mode, **extra)
 
         return self._pack_outputs(self._run_graph(flat, step))
 
@@ -232,8 +284,12 @@ class Model(TrainingMixin, Layer):
     def compute_output_shape(self, input_shape):
         if not self._is_graph:
             return super().compute_output_shape(input_shape)
+        if isinstance(input_shape, dict):
+            input_shape = self.match_inputs(input_shape)
         shapes = [tuple(input_shape)] if len(self.inputs) == 1 else [tuple(s) for s in input_shape]
-        outs = self._run_graph(shapes, lambda node, args: node.layer.compute_output_shape(args))
+        outs = self._run_graph(shapes, _node_output_shape)
+        if isinstance(self._output_structure, dict):
+            return self._pack_outputs(outs)
         return outs[0] if isinstance(self._output_structure, KerasTensor) else list(outs)
 
     # ---- layers ------------------------------------------------------------------------
@@ -358,63 +414,54 @@ class Model(TrainingMixin, Layer):
             raise NotImplementedError(
                 f"Model {self.name!r} is a subclassed model: override get_config() to save it."
             )
-        model_nodes = {id(n) for n in self._nodes}
-        kept = {id(layer): [n for n in layer._inbound_nodes if id(n) in model_nodes]
-                for layer in self._layers}  # fmt: skip
-
-        def ref(tensor):
-            layer, node_index, tensor_index = tensor._keras_history
-            node = layer._inbound_nodes[node_index]
-            if id(node) not in model_nodes and not node.is_input:
-                raise NotImplementedError(
-                    "get_config: every model input must come from keras.Input(...)."
-                )
-            index = kept[id(layer)].index(node) if id(node) in model_nodes else 0
-            return [layer.name, index, tensor_index]
-
-        def tensor_config(tensor):
-            return {
-                "class_name": "__keras_tensor__",
-                "config": {"shape": list(tensor.shape), "dtype": tensor.dtype.name,
-                           "keras_history": ref(tensor)},
-            }  # fmt: skip
-
-        layer_configs = []
-        for layer in self._layers:
-            entry = serialize_layer(layer)
-            entry["name"] = layer.name
-            entry["inbound_nodes"] = [
-                {"args": [map_structure(tensor_config, n.call_args)], "kwargs": n.call_kwargs}
-                for n in kept[id(layer)]
-                if not n.is_input
-            ]
-            layer_configs.append(entry)
-
-        def refs(structure):
-            if isinstance(structure, KerasTensor):
-                return ref(structure)
-            return [ref(t) for t in structure]
-
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "layers": layer_configs,
-            "input_layers": refs(self._input_structure),
-            "output_layers": refs(self._output_structure),
-        }
+        return functional_config(self)
 
     @classmethod
-    def from_config(cls, config: dict):
-        from cnnlab.models.functional_config import functional_from_config
+    def from_config(cls, config: dict, custom_objects=None):
+        """Rebuild from :meth:`get_config`; ``custom_objects`` names your own classes
+        and functions (see ``keras.saving.custom_object_scope``)."""
+        from cnnlab.utils.custom_objects import custom_object_scope
 
-        if "input_layers" in config:
-            return functional_from_config(cls, config)
-        if cls is Model:
-            raise ValueError(
-                "A Model config must describe a graph (layers, input_layers, output_layers); "
-                f"a plain Model has no layers to load. Received keys: {sorted(config)}"
-            )
-        return cls(**config)
+        with custom_object_scope(custom_objects):
+            if "input_layers" in config:
+                return functional_from_config(cls, config)
+            if cls is Model:
+                raise ValueError(
+                    "A Model config must describe a graph (layers, input_layers, "
+                    f"output_layers); a plain Model has no layers to load. Received keys: "
+                    f"{sorted(config)}"
+                )
+            return cls(**config)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON (``keras.models.model_from_json`` reads it back)."""
+        from cnnlab.models.serialization import model_to_json
+
+        return model_to_json(self, **kwargs)
+
+
+def _node_output_shape(node, shapes):
+    """A node's output shape(s) from its input shape(s)."""
+    if not node.spread:
+        return node.layer.compute_output_shape(shapes)
+    first, *rest = (KerasTensor(s) for s in shapes)
+    kwargs = {k: v for k, v in node.call_kwargs.items() if k != "training"}
+    return node.layer._spread_output_shape(first, tuple(rest), list(shapes[1:]), kwargs)
+
+
+def _by_names(data: dict, names: list, what: str, model_name: str):
+    missing = [name for name in names if name not in data]
+    if missing:
+        raise ValueError(
+            f'Model "{model_name}": {what} is a dict without the key(s) {missing}. '
+            f"Expected the keys {names}. Received keys: {sorted(data)}"
+        )
+    values = [data[name] for name in names]
+    return values if len(values) > 1 else values[0]
+
+
+def _input_layer(tensor):
+    return tensor._keras_history[0]
 
 
 def _producer(tensor):

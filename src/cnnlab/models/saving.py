@@ -120,6 +120,8 @@ def _model_config(model) -> dict:
 
 
 def _jsonable_shape(shape):
+    if isinstance(shape, dict):
+        return {key: _jsonable_shape(value) for key, value in shape.items()}
     if isinstance(shape, list | tuple) and shape and isinstance(shape[0], list | tuple):
         return [_jsonable_shape(s) for s in shape]
     return [None if d is None else int(d) for d in shape]
@@ -182,12 +184,15 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Save only the weights, to a ``.weights.npz`` or ``.safetensors`` file (arrays named
+    """Save only the weights: ``.weights.h5`` in Keras 3's HDF5 layout (see
+    :mod:`cnnlab.models.h5_weights`), ``.weights.npz`` or ``.safetensors`` (arrays named
     by variable path).
 
     Raises:
-        ValueError: the name does not end in ``.weights.npz`` or the model is not built.
+        ValueError: the name ends in neither suffix, or the model is not built.
     """
+    from cnnlab.models import h5_weights
+
     path = Path(filepath)
     if path.suffix == SAFETENSORS_SUFFIX:
         if not getattr(model, "built", False):
@@ -198,15 +203,19 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         with _atomic_path(path, overwrite, "save_weights") as tmp:
             write_safetensors(tmp, named)
         return
-    if not path.name.endswith(WEIGHTS_SUFFIX):
-        hint = " (cnnlab writes NumPy .npz, not HDF5)" if path.suffix == ".h5" else ""
+    if not path.name.endswith((WEIGHTS_SUFFIX, h5_weights.H5_SUFFIX)):
         raise ValueError(
-            f"save_weights: the file name must end in {WEIGHTS_SUFFIX}{hint} or "
-            f"{SAFETENSORS_SUFFIX}. "
+            f"save_weights: the file name must end in {h5_weights.H5_SUFFIX} (Keras 3's HDF5 "
+            f"layout, needs h5py), {WEIGHTS_SUFFIX} (NumPy) or {SAFETENSORS_SUFFIX}. "
             f"Received: filepath={str(filepath)!r}"
         )
     if not getattr(model, "built", False):
         raise ValueError("save_weights: the model is not built yet (it has no weights).")
+    if path.name.endswith(h5_weights.H5_SUFFIX):
+        h5_weights._h5py()  # a clear ImportError before any file is touched
+        with _atomic_path(path, overwrite, "save_weights") as tmp:
+            h5_weights.save_weights_h5(model, tmp)
+        return
     data = _npz_bytes(_named_weights(model))
     with _atomic_path(path, overwrite, "save_weights") as tmp:
         tmp.write_bytes(data)

@@ -29,16 +29,19 @@ from cnnlab.engine import run as engine_run
 from cnnlab.models import training_data as data
 from cnnlab.models import training_stream
 from cnnlab.models.compiling import CompileMixin
+from cnnlab.models.training_hooks import LossHookMixin, StructuredDataMixin
 from cnnlab.utils.random import get_generator
 
 
-class TrainingMixin(CompileMixin):
+class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
 
     # ---- one batch ----------------------------------------------------------------------
     def _forward_layers(self, x, training=False):
         """The outputs (a list of Tensors) of the model's layers for one batch."""
         out = self(x, training=training)
+        if isinstance(out, dict):
+            return [out[key] for key in sorted(out)]
         return list(out) if isinstance(out, list | tuple) else [out]
 
     def _run(self, training: bool):
@@ -57,9 +60,16 @@ class TrainingMixin(CompileMixin):
         ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error raised before
         the weights change."""
         state, weights, y_true = self._compile_state, self.trainable_weights, data.flat(y)
-        run = run or engine_run.single_batch(self, self._forward_layers, True)
+        loss_fn = self._loss
+        if run is None or self._custom_compute_loss():  # an overridden compute_loss sees x
+            run = engine_run.single_batch(self, self._forward_layers, True)
+
+            def loss_fn(y_true, y_pred, sample_weight, penalties):
+                self._build_compiled(y_true, y_pred)
+                return self._batch_loss(x, y, y_pred, sample_weight, training=True)
+
         loss, parts, y_pred, grads = run.gradients(
-            x, y_true, sample_weight, self._loss, weights, state.losses
+            x, y_true, sample_weight, loss_fn, weights, state.losses
         )
         value = float(loss.data)
         if where is not None and not math.isfinite(value):
@@ -77,7 +87,8 @@ class TrainingMixin(CompileMixin):
         y_true = data.flat(y)
         with no_grad():
             y_pred = outputs() if outputs else self._forward_layers(x, training=False)
-            loss, parts = self._loss(y_true, y_pred, sample_weight, self.losses)
+            self._build_compiled(y_true, y_pred)
+            loss, parts = self._batch_loss(x, y, y_pred, sample_weight, training=False)
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
@@ -93,10 +104,13 @@ class TrainingMixin(CompileMixin):
 
     def _prepare(self, x, y, sample_weight, fn, need_y=True):
         dtype = self._float_dtype()
-        x = data.as_inputs(x, dtype, fn)
+        x, y = self._match_data(x, y)
+        x = data.as_inputs(x, self._input_data_dtypes(), fn)
         y = data.as_targets(y, dtype, fn)
-        if need_y and y is None:
-            raise ValueError(f"{fn}: y is required (the targets). Received: y=None")
+        if need_y and y is None and self._needs_targets():
+            raise ValueError(
+                f"{fn}: y is required (the targets of the compiled loss). Received: y=None"
+            )
         if sample_weight is not None:
             sample_weight = data.as_sample_weights(sample_weight, fn)
         n = data.num_samples(fn, x=x, y=y, sample_weight=sample_weight)
@@ -370,7 +384,7 @@ class TrainingMixin(CompileMixin):
             steps_known = steps or getattr(adapters.adapt(x), "num_batches", None)
             callback_list = data.callback_list(callbacks, self, verbose, 1, steps_known)
             return training_stream.predict(self, x, steps, callback_list)
-        x = data.as_inputs(x, self._float_dtype(), fn)
+        x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), fn)
         n = data.num_samples(fn, x=x)
         total = (
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
@@ -387,7 +401,7 @@ class TrainingMixin(CompileMixin):
                 callback_list.on_predict_batch_end(step, {"outputs": chunks[-1]})
         callback_list.on_predict_end()
         result = [np.concatenate(parts, axis=0) for parts in zip(*chunks, strict=True)]
-        return result[0] if len(result) == 1 else result
+        return self._structured_outputs(result)
 
     # ---- single batches -----------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -411,11 +425,11 @@ class TrainingMixin(CompileMixin):
 
     def predict_on_batch(self, x):
         """The outputs for one batch (no graph)."""
-        x = data.as_inputs(x, self._float_dtype(), "predict_on_batch")
+        x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), "predict_on_batch")
         with no_grad():
             outputs = self._forward_layers(x, training=False)
         arrays = [o.data for o in outputs]
-        return arrays[0] if len(arrays) == 1 else arrays
+        return self._structured_outputs(arrays)
 
 
 __all__ = ["TrainingMixin"]

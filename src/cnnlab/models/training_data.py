@@ -52,9 +52,16 @@ def _to_numeric(data, name: str, fn: str) -> np.ndarray:
 
 
 def as_inputs(x, dtype, fn: str):
-    """``x`` as an ndarray (or a list of them) of the float ``dtype``."""
+    """``x`` as an ndarray (or a list of them) of the float ``dtype`` (or, given a
+    list of dtypes, each input in its own dtype)."""
     if x is None:
         raise ValueError(f"{fn}: x is required. Received: x=None")
+    if isinstance(dtype, list):
+        if _is_array_list(x) and len(x) == len(dtype):
+            return [as_inputs(a, d, fn) for a, d in zip(x, dtype, strict=True)]
+        if len(dtype) == 1 and not _is_array_list(x):
+            return as_inputs(x, dtype[0], fn)
+        dtype = next((d for d in dtype if d.kind == "f"), np.dtype("float32"))
     if _is_array_list(x):
         return [as_inputs(a, dtype, fn) for a in x]
     array = _to_numeric(x, "x", fn)

@@ -363,6 +363,10 @@ def get_activation(identifier):
     if identifier is None:
         return linear
     if isinstance(identifier, str):
+        from cnnlab.utils.custom_objects import lookup
+
+        if identifier not in ACTIVATIONS and callable(lookup(identifier)):
+            return lookup(identifier)  # a registered or custom_objects function
         if identifier not in ACTIVATIONS:
             raise ValueError(
                 f"get_activation: unknown activation {identifier!r}; use one of "

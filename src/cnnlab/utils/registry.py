@@ -72,6 +72,11 @@ def get_object(identifier, registry: dict, kind: str, base=None):
 
 
 def _lookup(name: str, registry: dict, kind: str):
+    from cnnlab.utils.custom_objects import lookup
+
+    custom = lookup(name)
+    if custom is not None:
+        return custom
     if name in registry:
         return registry[name]
     lowered = {key.lower(): value for key, value in registry.items()}

@@ -1,0 +1,187 @@
+"""``.weights.h5``: weights in Keras 3's HDF5 layout, so files move both ways.
+
+Keras 3 (``keras/src/saving/saving_lib.py``, ``H5IOStore`` and ``_save_state``)
+stores every object's own variables in a group ``<path>/vars`` as datasets
+``"0"``, ``"1"``, ... (trainable variables first, then the others, each in creation
+order), with the object's name as the group attribute ``name``. ``<path>`` follows
+the model's structure:
+
+* a functional or Sequential model: ``layers/<name>`` for each of its layers, where
+  ``<name>`` is the snake-cased class name made unique in that list (``conv2d``,
+  ``conv2d_1``, ``dense`` ...: not the layers' own names, which vary from run to
+  run); a Sequential model leaves its InputLayer out;
+* any other layer or subclassed model: each attribute holding a layer
+  (``<path>/<attribute>``) or a list of layers (``<path>/<attribute>/<name>``), in
+  the order of the attribute names (public ones first, then ``_private`` ones),
+  plus, for a subclassed model, its ``layers`` list in that order; a layer reached
+  twice is stored once, at the first path.
+
+The model's own variables go in ``vars`` at the root. cnnlab writes no optimizer
+state into this file (Keras then keeps a new optimizer's state, with a warning) and
+ignores the optimizer and metric groups of files written by Keras. Reading checks
+every dataset's shape against the variable before reading it, so a file never
+allocates more than the model holds; HDF5 datasets are plain arrays (nothing in the
+file is executed). Needs ``h5py`` (``pip install "cnnlab[h5]"``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+H5_SUFFIX = ".weights.h5"
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - the test extra installs h5py
+        raise ImportError(
+            "Reading and writing .weights.h5 files needs h5py: pip install 'cnnlab[h5]' "
+            "(or pip install h5py), or save to .weights.npz instead."
+        ) from None
+    return h5py
+
+
+def _snake(cls_name: str) -> str:
+    from cnnlab.layers.registry import to_snake_case
+
+    return to_snake_case(cls_name)
+
+
+def _name_key(name: str) -> str:
+    return f"~{name}" if name.startswith("_") else name
+
+
+def _own_variables(layer) -> list:
+    own = list(layer.__dict__.get("_own_weights", []))
+    return [w for w in own if w.trainable] + [w for w in own if not w.trainable]
+
+
+def variable_groups(model) -> list[tuple[str, object, list]]:
+    """``(path, object, variables)`` for every object that holds variables, in Keras 3's
+    layout (see the module docstring)."""
+    groups: list = []
+    visited: set = set()
+    _walk(model, "", groups, visited)
+    return groups
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}/{name}" if path else name
+
+
+def _walk(obj, path, groups, visited) -> None:
+    from cnnlab.layers import Layer
+
+    if id(obj) in visited:
+        return
+    visited.add(id(obj))
+    groups.append((path, obj, _own_variables(obj)))
+    for attr, child in _children(obj):
+        if isinstance(child, Layer):
+            _walk(child, _join(path, attr), groups, visited)
+        else:
+            _walk_container(child, _join(path, attr), groups, visited)
+
+
+def _walk_container(layers, path, groups, visited) -> None:
+    used: dict = {}
+    for layer in layers:
+        base = _snake(type(layer).__name__)
+        if base in used:
+            used[base] += 1
+            name = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+            name = base
+        _walk(layer, _join(path, name), groups, visited)
+
+
+def _children(obj) -> list:
+    """``(attribute, layer or list of layers)`` in the order Keras visits them."""
+    from cnnlab.layers import Layer
+    from cnnlab.layers.input_layer import InputLayer
+    from cnnlab.models.model import Model
+    from cnnlab.models.sequential import Sequential
+
+    if isinstance(obj, Sequential):
+        return [("layers", [x for x in obj.layers if not isinstance(x, InputLayer)])]
+    if isinstance(obj, Model) and obj._is_graph:
+        return [("layers", obj.layers)]
+    found = {}
+    for attr, value in vars(obj).items():
+        if attr in ("_sublayers", "_layers", "_stack") or attr.startswith("__"):
+            continue
+        if isinstance(value, Layer):
+            found[attr] = value
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, Layer) for v in value):
+            found[attr] = list(value)
+    if isinstance(obj, Model):
+        found["layers"] = obj.layers
+    return [(attr, found[attr]) for attr in sorted(found, key=_name_key)]
+
+
+# ---- writing ----------------------------------------------------------------------------
+def save_weights_h5(model, path: Path) -> None:
+    """Write ``model``'s weights to ``path`` (already checked) in Keras 3's layout."""
+    h5py = _h5py()
+    with h5py.File(path, "w") as f:
+        for group_path, obj, variables in variable_groups(model):
+            group = f.create_group(_join(group_path, "vars"))
+            name = getattr(obj, "name", None)
+            if isinstance(name, str):
+                group.attrs["name"] = name
+            for i, variable in enumerate(variables):
+                group.create_dataset(str(i), data=np.asarray(variable.data))
+
+
+# ---- reading ----------------------------------------------------------------------------
+def load_weights_h5(model, path: Path) -> None:
+    """Read a Keras 3 ``.weights.h5`` into ``model`` (same architecture). Every array is
+    checked before any variable changes."""
+    h5py = _h5py()
+    where = str(path)
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{where}: not a readable HDF5 file ({err})") from None
+    pending = []
+    with handle as f:
+        for group_path, _, variables in variable_groups(model):
+            if not variables:
+                continue
+            key = _join(group_path, "vars")
+            group = f.get(key)
+            if not isinstance(group, h5py.Group):
+                raise ValueError(
+                    f"{where}: no weights at {key!r} (the file's architecture differs from "
+                    f"the model's; it holds: {_listing(f)})"
+                )
+            names = sorted(group.keys(), key=lambda k: (len(k), k))
+            if names != [str(i) for i in range(len(variables))]:
+                raise ValueError(
+                    f"{where}: {key!r} holds {len(names)} arrays {names} but the model has "
+                    f"{len(variables)} variables there ({[v.path for v in variables]})"
+                )
+            for i, variable in enumerate(variables):
+                dataset = group[str(i)]
+                if not isinstance(dataset, h5py.Dataset):
+                    raise ValueError(f"{where}: {key}/{i} is not an array")
+                if tuple(dataset.shape) != tuple(variable.shape):
+                    raise ValueError(
+                        f"{where}: {key}/{i} has shape {tuple(dataset.shape)} but "
+                        f"{variable.path} has shape {tuple(variable.shape)}"
+                    )
+                if dataset.dtype.kind not in "biuf":
+                    raise ValueError(f"{where}: {key}/{i} has dtype {dataset.dtype}, not numbers")
+                pending.append((variable, dataset[()]))
+    for variable, array in pending:
+        variable.assign(np.asarray(array).astype(variable.dtype, copy=False))
+
+
+def _listing(f) -> str:
+    paths = []
+    f.visit(lambda name: paths.append(name) if name.endswith("/vars") or name == "vars" else None)
+    return ", ".join(paths[:20]) + (" ..." if len(paths) > 20 else "")
