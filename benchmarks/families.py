@@ -4,8 +4,10 @@ cnnlab, PyTorch and (when importable) Keras, and timed on synthetic data of the 
     python benchmarks/families.py FRAMEWORK FAMILY [--steps 20] [--images 10000]
 
 FRAMEWORK is cnnlab, torch or keras; FAMILY one of FAMILIES. Prints one ``RESULT`` JSON line
-(median training step in seconds after three warm-up steps, inference images/s over
-``--images`` images, peak RSS of this process). ``run.py --models`` runs every pair, each in
+(training seconds per step: cnnlab and Keras run ``fit`` for one epoch of ``--steps``
+batches after a warm-up epoch, as a user trains, PyTorch the same batches in its usual loop;
+the median of ``train_on_batch`` steps too; inference images/s over ``--images`` images;
+peak RSS of this process). ``run.py --models`` runs every pair, each in
 its own child process, and prints the table.
 """
 
@@ -194,6 +196,14 @@ def measure(framework: str, family: str, steps: int, images: int) -> dict:
             loss_fn(model(xt), yt).backward()
             opt.step()
 
+        def epoch(xs, ys):
+            model.train()
+            xs, ys = torch_layout(xs), torch.from_numpy(ys)
+            for i in range(0, len(xs), batch):
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(xs[i : i + batch]), ys[i : i + batch]).backward()
+                opt.step()
+
         def predict(a):
             model.eval()
             with torch.no_grad():
@@ -216,6 +226,9 @@ def measure(framework: str, family: str, steps: int, images: int) -> dict:
         model = build_keras_style(keras, family)
         step = keras_step(model, x, y)
 
+        def epoch(xs, ys):
+            model.fit(xs, ys, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+
         def predict(a):
             return model.predict(a, batch_size=128, verbose=0)
 
@@ -226,11 +239,18 @@ def measure(framework: str, family: str, steps: int, images: int) -> dict:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
+    many_x = rng.random((steps * batch, *shape), dtype=np.float32)
+    many_y = rng.integers(0, 10, steps * batch)
+    epoch(many_x[: 3 * batch], many_y[: 3 * batch])  # warm-up
+    start = time.perf_counter()
+    epoch(many_x, many_y)
+    fit_step = (time.perf_counter() - start) / steps
     _, images_per_s = timed_inference(predict, x_test)
     return {
         "framework": version,
         "family": family,
-        "step_seconds": statistics.median(times),
+        "step_seconds": fit_step,
+        "train_on_batch_seconds": statistics.median(times),
         "inference_images_per_s": images_per_s,
         "peak_rss_gb": peak_rss_gb(),
     }
