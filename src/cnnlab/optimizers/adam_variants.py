@@ -41,7 +41,22 @@ class AdamW(Adam):
                          **kwargs)  # fmt: skip
 
 
-class Adamax(Optimizer):
+class _BetasAndEpsilon(Optimizer):
+    """The shared arguments of Adamax and Nadam: ``beta_1``, ``beta_2`` in [0, 1) and
+    ``epsilon >= 0``, checked and serialized the same way."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = check_range(beta_1, "beta_1", type(self).__name__, 0, 1)
+        self.beta_2 = check_range(beta_2, "beta_2", type(self).__name__, 0, 1)
+        self.epsilon = check_range(epsilon, "epsilon", type(self).__name__, low=0)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}  # fmt: skip
+
+
+class Adamax(_BetasAndEpsilon):
     """Adam with the infinity norm: ``u`` tracks the largest recent ``|g|``::
 
         m <- m + (g - m) * (1 - beta_1)
@@ -59,12 +74,6 @@ class Adamax(Optimizer):
 
     default_name = "adamax"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = check_range(beta_1, "beta_1", "Adamax", 0, 1)
-        self.beta_2 = check_range(beta_2, "beta_2", "Adamax", 0, 1)
-        self.epsilon = check_range(epsilon, "epsilon", "Adamax", low=0)
-
     def _slot_names(self):
         return ["momentum", "norm"]
 
@@ -75,12 +84,8 @@ class Adamax(Optimizer):
         np.maximum(self.beta_2 * u, np.abs(grad), out=u)
         var -= lr * m / ((1 - self.beta_1**t) * (u + self.epsilon))
 
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}  # fmt: skip
 
-
-class Nadam(Optimizer):
+class Nadam(_BetasAndEpsilon):
     """Adam with Nesterov momentum (Dozat, 2016), Keras' momentum schedule
     ``u_t = beta_1 * (1 - 0.5 * 0.96**t)``::
 
@@ -101,12 +106,6 @@ class Nadam(Optimizer):
 
     default_name = "nadam"
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = check_range(beta_1, "beta_1", "Nadam", 0, 1)
-        self.beta_2 = check_range(beta_2, "beta_2", "Nadam", 0, 1)
-        self.epsilon = check_range(epsilon, "epsilon", "Nadam", low=0)
-
     def _slot_names(self):
         return ["momentum", "velocity"]
 
@@ -123,7 +122,3 @@ class Nadam(Optimizer):
         m_hat = u_next * m / (1 - product * u_next) + (1 - u_t) * grad / (1 - product)
         v_hat = v / (1 - self.beta_2**t)
         var -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}  # fmt: skip
