@@ -13,6 +13,12 @@ from cnnlab.engine import folding
 from cnnlab.models import Model, Sequential
 
 
+@pytest.fixture(autouse=True)
+def _fast_path(monkeypatch):
+    """Folding belongs to the fast path: on here even in a CNNLAB_FAST=0 run."""
+    monkeypatch.setattr(settings, "fast", True)
+
+
 def _randomize_batch_norms(model, seed=0):
     rng = np.random.default_rng(seed)
     for layer in model.layers:

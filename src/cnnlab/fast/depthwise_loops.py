@@ -3,10 +3,10 @@
 A depthwise convolution multiplies each input cell by one weight per kernel offset and
 channel: a memory-bound sweep, where the reference's ``KH*KW`` whole-batch NumPy passes
 (each reading the input and reading and writing the output) cost more than the
-arithmetic. These loops run over the output one row at a time: the row (``OW*C``
-values) stays in cache while the ``KH*KW`` taps are added to it, the innermost loop runs
-over the channels (contiguous in NHWC, so it vectorizes), and the padded border is
-skipped by the loop bounds instead of being filled with zeros. With the notation of
+arithmetic. These loops run over the output one cell at a time: its ``C`` values stay in
+L1 while the ``KH*KW`` taps are added to it (the ``KH`` input rows they read stay in L2),
+the innermost loop runs over the channels (contiguous in NHWC, so it vectorizes), and
+taps on the padded border are skipped instead of reading zeros. With the notation of
 :class:`cnnlab.ops.depthwise.DepthwiseConv2dFunction` (depth multiplier 1)::
 
     X_ab[n, i, j, c] = x[n, i*SH + a*DH - top, j*SW + b*DW - left, c]
@@ -58,25 +58,23 @@ def _forward(x, k, bias, top, left, sh, sw, dh, dw, out):
     for r in numba.prange(n_ * oh):
         n, i = r // oh, r % oh
         row = out[n, i]
-        for j in range(ow):
+        for j in range(ow):  # every tap into one output cell while it is in L1
             cell = row[j]
             for c in range(c_):
                 cell[c] = 0
-        for a in range(kh):
-            u = i * sh + a * dh - top
-            if u < 0 or u >= h:
-                continue
-            x_row = x[n, u]
-            for b in range(kw):
-                first, last = _first_last_jit(b * dw - left, sw, w, ow)
-                weights = k[a, b]
-                for j in range(first, last):
-                    cell, x_cell = row[j], x_row[j * sw + b * dw - left]
+            for a in range(kh):
+                u = i * sh + a * dh - top
+                if u < 0 or u >= h:
+                    continue
+                x_row = x[n, u]
+                for b in range(kw):
+                    v = j * sw + b * dw - left
+                    if v < 0 or v >= w:
+                        continue
+                    x_cell, weights = x_row[v], k[a, b]
                     for c in range(c_):
                         cell[c] += x_cell[c] * weights[c]
-        if bias.shape[0]:
-            for j in range(ow):
-                cell = row[j]
+            if bias.shape[0]:
                 for c in range(c_):
                     cell[c] += bias[c]
 
@@ -88,20 +86,20 @@ def _input_grad(g, k, top, left, sh, sw, dh, dw, dx):
     for r in numba.prange(n_ * h):  # one input row each: no two rows write one cell
         n, u = r // h, r % h
         row = dx[n, u]
-        for v in range(w):
+        for v in range(w):  # every tap that read input cell v, while it is in L1
             cell = row[v]
             for c in range(c_):
                 cell[c] = 0
-        for a in range(kh):
-            shifted = u + top - a * dh  # = i * sh for the output rows i that read row u
-            if shifted < 0 or shifted % sh != 0 or shifted // sh >= oh:
-                continue
-            g_row = g[n, shifted // sh]
-            for b in range(kw):
-                first, last = _first_last_jit(b * dw - left, sw, w, ow)
-                weights = k[a, b]
-                for j in range(first, last):
-                    cell, g_cell = row[j * sw + b * dw - left], g_row[j]
+            for a in range(kh):
+                rows_down = u + top - a * dh  # = i * sh for the output row i reading row u
+                if rows_down < 0 or rows_down % sh != 0 or rows_down // sh >= oh:
+                    continue
+                g_row = g[n, rows_down // sh]
+                for b in range(kw):
+                    across = v + left - b * dw  # = j * sw for the output column j
+                    if across < 0 or across % sw != 0 or across // sw >= ow:
+                        continue
+                    g_cell, weights = g_row[across // sw], k[a, b]
                     for c in range(c_):
                         cell[c] += g_cell[c] * weights[c]
 
