@@ -171,3 +171,23 @@ def test_the_fast_switch_turns_folding_off(monkeypatch):
     monkeypatch.setattr(settings, "fast", False)
     model.predict(np.ones((2, 8, 8, 2), np.float32), verbose=0)
     assert calls == []
+
+
+def test_input_gradients_through_a_frozen_folded_model(monkeypatch):
+    """Frozen weights fold even while gradients are recorded (for the input here); the
+    ReLU after a fold then runs as its own op, so the input's gradient is exact."""
+    from cnnlab import Tensor
+
+    model = _functional("float64")
+    _randomize_batch_norms(model)
+    model.trainable = False
+    x = np.random.default_rng(6).standard_normal((2, 9, 10, 3))
+    grads = []
+    for fold in (True, False):
+        monkeypatch.setattr(settings, "fold", fold)
+        calls = _count_folds(monkeypatch)
+        t = Tensor(x, requires_grad=True)
+        model(t).sum().backward()
+        assert len(calls) == (4 if fold else 0)
+        grads.append(t.grad)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=1e-10)

@@ -27,10 +27,14 @@ A pair folds only where that is exact (up to float rounding):
 * the fast path and ``settings.fold`` are on (``CNNLAB_FOLD=0`` or ``CNNLAB_FAST=0``
   turns folding off).
 
+A ReLU layer (plain or capped, as ReLU6) that alone reads the folded BatchNormalization's
+output is applied in place on the convolution's fresh result when no gradient is
+recorded: the same values as the layer's op, without another array.
+
 ``Model.call`` and ``Sequential.call`` ask :func:`functional_folds` and
 :func:`sequential_folds` for a :class:`Folds` per call: :meth:`Folds.run` returns the
 folded convolution's output for the convolution's node (or None: run the layer), and
-:meth:`Folds.skips` says whether a BatchNormalization node was folded away.
+:meth:`Folds.skips` says whether a BatchNormalization (or ReLU) node was folded away.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import numpy as np
 from cnnlab import ops
 from cnnlab.autograd import is_grad_enabled
 from cnnlab.config import settings
+from cnnlab.layers.activations import ReLU
 from cnnlab.layers.conv import Conv2D
 from cnnlab.layers.core import activation_name
 from cnnlab.layers.depthwise import DepthwiseConv2D
@@ -50,18 +55,21 @@ FOLDABLE_CONVS = (Conv2D, DepthwiseConv2D)
 
 class Folds:
     """The foldable pairs of one model call: ``pairs[conv_key] = (bn_key, bn_layer,
-    bn_mode)``, the keys naming graph nodes (functional) or positions (Sequential)."""
+    bn_mode, relu)``, the keys naming graph nodes (functional) or positions (Sequential);
+    ``relu`` is ``(key, layer)`` of a ReLU that alone reads the BatchNormalization's
+    output, or None."""
 
     def __init__(self, pairs: dict):
         self.pairs, self.folded = pairs, set()
 
     def run(self, key, conv, x):
         """The output of convolution ``conv`` (at ``key``) folded with its
-        BatchNormalization, or None when the pair does not fold on this call."""
+        BatchNormalization (and its ReLU), or None when the pair does not fold on this
+        call."""
         pair = self.pairs.get(key)
         if pair is None:
             return None
-        bn_key, bn, bn_mode = pair
+        bn_key, bn, bn_mode, relu = pair
         if not _folds_now(conv, bn, x, bn_mode):
             return None
         kernel, bias = folded_weights(conv, bn)
@@ -71,11 +79,26 @@ class Folds:
         else:
             y = ops.conv2d(x, kernel, bias, groups=conv.groups, **conv._common_op_args())
         self.folded.add(bn_key)
+        if relu is not None and not y.requires_grad and y.dtype == relu[1].dtype:
+            _relu_in_place(y.data, relu[1].max_value)
+            self.folded.add(relu[0])
         return y
 
     def skips(self, key) -> bool:
-        """Was the BatchNormalization at ``key`` folded into its convolution?"""
+        """Was the layer at ``key`` (a BatchNormalization or its ReLU) folded into the
+        convolution before it?"""
         return key in self.folded
+
+
+def _relu_in_place(values, max_value) -> None:
+    """The ReLU layer's op on a result nobody else holds, in place: ``ops.relu``'s
+    ``maximum(x, 0)`` or ``ops.clipped_relu``'s ``clip(x, 0, max_value)``, the same
+    values bit for bit, without a second array."""
+    zero = values.dtype.type(0)
+    if max_value is None:
+        np.maximum(values, zero, out=values)
+    else:
+        np.clip(values, zero, values.dtype.type(max_value), out=values)
 
 
 NO_FOLDS = Folds({})
@@ -105,7 +128,7 @@ def _folds_now(conv, bn, x, bn_mode) -> bool:
     if (bn_mode and bn.trainable) or not (settings.fast and settings.fold):
         return False
     dtype = _kernel(conv).data.dtype
-    if np.result_type(x.dtype, dtype) != dtype:  # the convolution computes in its dtype
+    if np.result_type(x.dtype, dtype) != dtype or bn.dtype != dtype:  # (layers cast inputs)
         return False
     if is_grad_enabled():
         weights = (_kernel(conv), conv.bias, bn.gamma, bn.beta)
@@ -132,7 +155,7 @@ def functional_folds(model, training) -> Folds:
     pairs = model._cached("_fold_pairs_cache", key, lambda: _pairs(model))
     if not pairs:
         return NO_FOLDS
-    return Folds({conv: (bn_key, bn, recorded) for conv, (bn_key, bn, recorded) in pairs.items()})
+    return Folds(pairs)
 
 
 def _pairs(model) -> dict:
@@ -156,17 +179,33 @@ def _pairs(model) -> dict:
         # the mode the node was recorded with (None: the model call's, which is False
         # whenever folds are asked for)
         recorded = bool(bn_node.call_kwargs.get("training", False))
-        pairs[id(conv_node)] = (id(bn_node), bn_node.layer, recorded)
+        relu = None
+        (out,) = bn_node.output_tensors
+        after = readers.get(id(out), [])
+        if len(after) == 1 and id(out) not in outputs and _plain_relu(after[0].layer):
+            relu = (id(after[0]), after[0].layer)
+        pairs[id(conv_node)] = (id(bn_node), bn_node.layer, recorded, relu)
     return pairs
+
+
+def _plain_relu(layer) -> bool:
+    """A ReLU layer computing ``max(x, 0)`` or ``min(max(x, 0), max_value)``."""
+    return (
+        type(layer) is ReLU
+        and layer.negative_slope == 0
+        and layer.threshold == 0
+        and layer.activity_regularizer is None
+    )
 
 
 def sequential_folds(layers, training) -> Folds:
     """The :class:`Folds` of a Sequential model's call (keys: positions in ``layers``)."""
     if training or not (settings.fast and settings.fold):
         return NO_FOLDS
-    pairs = {
-        i: (i + 1, layers[i + 1], training)
-        for i in range(len(layers) - 1)
-        if _pairable(layers[i], layers[i + 1])
-    }
+    pairs = {}
+    for i in range(len(layers) - 1):
+        if _pairable(layers[i], layers[i + 1]):
+            after = layers[i + 2] if i + 2 < len(layers) else None
+            relu = (i + 2, after) if _plain_relu(after) else None
+            pairs[i] = (i + 1, layers[i + 1], training, relu)
     return Folds(pairs) if pairs else NO_FOLDS
