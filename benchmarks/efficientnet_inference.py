@@ -44,8 +44,11 @@ def main() -> None:
     from cnnlab.applications import EfficientNetLite0
     from cnnlab.config import settings
 
-    if args.threads:
+    if args.threads:  # the same number of threads everywhere: torch, BLAS, numba, shards
+        from threadpoolctl import threadpool_limits
+
         torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads, user_api="blas")
     settings.fold = not args.no_fold
     settings.allocator = args.allocator
 
