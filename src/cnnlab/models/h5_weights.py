@@ -232,13 +232,20 @@ def read_weight_groups(f, model, where: str) -> None:
 
 
 def stored_values(f) -> int:
-    """How many numbers the datasets of the open file ``f`` declare (headers only)."""
+    """How many numbers the datasets of the open file ``f`` really hold: each dataset's
+    declared size, but no more than the bytes it occupies in the file allow (times
+    ``LIMITS.max_inflation_ratio`` for compressed chunks), so a dataset that claims a
+    huge shape and stores nothing adds nothing. Reads headers only."""
+    from cnnlab.io.limits import LIMITS
+
     h5py = _h5py()
     total = [0]
 
     def count(_, obj):
-        if isinstance(obj, h5py.Dataset) and obj.shape is not None:
-            total[0] += int(np.prod(obj.shape, dtype=np.int64))
+        if isinstance(obj, h5py.Dataset) and obj.shape is not None and obj.dtype.itemsize:
+            declared = int(np.prod(obj.shape, dtype=np.int64))
+            stored = obj.id.get_storage_size() // obj.dtype.itemsize
+            total[0] += min(declared, stored * LIMITS.max_inflation_ratio)
 
     f.visititems(count)
     return total[0]

@@ -271,8 +271,10 @@ def _restore_optimizer(model, npz: NpzReader, path: Path) -> None:
 
 def load_weights(model, filepath) -> None:
     """Load weights saved by :func:`~cnnlab.models.saving.save_weights` (``.weights.h5``
-    in Keras 3's layout, also written by Keras, or ``.weights.npz``) or a ``.keras``
-    file's weights.
+    in Keras 3's layout, also written by Keras, or ``.weights.npz``), a ``.keras``
+    file's weights (either layout), or a Keras 2-style ``.h5`` weights file such as
+    those of ``keras.applications``, matched by layer name
+    (:mod:`cnnlab.models.h5_legacy`).
 
     The arrays are matched to ``model.weights`` by path, or by position when the layer
     names differ (a freshly built copy of the same architecture); shapes must agree.
@@ -289,6 +291,13 @@ def load_weights(model, filepath) -> None:
         if not getattr(model, "built", False):
             raise ValueError("load_weights: build the model first (it has no weights yet).")
         h5_weights.load_weights_h5(model, path)
+        return
+    if path.suffix == ".h5":
+        from cnnlab.models.h5_legacy import load_legacy_h5
+
+        check_file(path, "weights file", "load_weights")
+        _require_built(model)
+        load_legacy_h5(model, path)
         return
     if path.suffix == ".keras":
         with _open_archive(path, "load_weights") as archive:
@@ -310,7 +319,7 @@ def load_weights(model, filepath) -> None:
     else:
         raise ValueError(
             f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX}, "
-            ".safetensors or .keras. "
+            ".safetensors, .keras or .h5 (Keras 2's weight files). "
             f"Received: filepath={str(filepath)!r}"
         )
     _require_built(model)
