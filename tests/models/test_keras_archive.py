@@ -113,8 +113,8 @@ POLICY = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "fl
 
 
 def _tensor(layer, shape):
-    return {"class_name": "__keras_tensor__",
-            "config": {"shape": shape, "dtype": "float32", "keras_history": [layer, 0, 0]}}  # fmt: skip
+    config = {"shape": shape, "dtype": "float32", "keras_history": [layer, 0, 0]}
+    return {"class_name": "__keras_tensor__", "config": config}
 
 
 def _keras_config(dense_extra=None, bn_class="BatchNormalization"):

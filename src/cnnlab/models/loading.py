@@ -205,9 +205,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
         metadata = _read_json(archive, METADATA, path)
         if keras_archive.is_keras_layout(archive):
             config = _read_json(archive, CONFIG, path)
-            return keras_archive.load_keras_archive(
-                archive, config, path, _rebuild, compile, scope
-            )
+            return keras_archive.load_keras_archive(archive, config, path, _rebuild, compile, scope)
         _check_metadata(metadata, archive.names(), path)
         config = _read_json(archive, CONFIG, path)
         weights = _npz_member(archive, WEIGHTS, path)
