@@ -231,24 +231,56 @@ def read_weight_groups(f, model, where: str) -> None:
         variable.assign(array.astype(variable.dtype, copy=False))
 
 
-def stored_values(f) -> int:
-    """How many numbers the datasets of the open file ``f`` really hold: each dataset's
-    declared size, but no more than the bytes it occupies in the file allow (times
-    ``LIMITS.max_inflation_ratio`` for compressed chunks), so a dataset that claims a
-    huge shape and stores nothing adds nothing. Reads headers only."""
+def _held_values(dataset) -> int:
+    """The numbers a dataset declares, but no more than the bytes it occupies in the file
+    allow (times ``LIMITS.max_inflation_ratio`` for compressed chunks)."""
     from cnnlab.io.limits import LIMITS
 
+    if dataset.shape is None or not dataset.dtype.itemsize:
+        return 0
+    declared = int(np.prod(dataset.shape, dtype=np.int64))
+    stored = dataset.id.get_storage_size() // dataset.dtype.itemsize
+    return min(declared, stored * LIMITS.max_inflation_ratio)
+
+
+def stored_values(f) -> int:
+    """How many numbers the datasets of the open file ``f`` really hold
+    (:func:`_held_values`: a dataset that claims a huge shape and stores nothing adds
+    nothing). Reads headers only."""
     h5py = _h5py()
     total = [0]
 
     def count(_, obj):
-        if isinstance(obj, h5py.Dataset) and obj.shape is not None and obj.dtype.itemsize:
-            declared = int(np.prod(obj.shape, dtype=np.int64))
-            stored = obj.id.get_storage_size() // obj.dtype.itemsize
-            total[0] += min(declared, stored * LIMITS.max_inflation_ratio)
+        if isinstance(obj, h5py.Dataset):
+            total[0] += _held_values(obj)
 
     f.visititems(count)
     return total[0]
+
+
+def read_all_arrays(path) -> dict[str, np.ndarray]:
+    """Every dataset of a weights file, named by its HDF5 path (``"layers/conv2d/vars/0"``),
+    each checked as in :func:`plain_array` and refused when it claims more numbers than
+    it stores."""
+    h5py = _h5py()
+    where = str(path)
+    arrays = {}
+    with open_h5(path, where) as f:
+        found = []
+
+        def collect(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                found.append(name)
+
+        f.visititems(collect)
+        for name in found:
+            parent, _, key = name.rpartition("/")
+            group = f[parent] if parent else f
+            dataset = group[key]
+            if dataset.shape is None or _held_values(dataset) < dataset.size:
+                raise ValueError(f"{where}: {name} claims more values than the file holds")
+            arrays[name] = plain_array(group, key, where, tuple(dataset.shape))
+    return arrays
 
 
 def _listing(f) -> str:
