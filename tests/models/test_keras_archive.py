@@ -349,3 +349,34 @@ def test_datasets_stored_outside_the_file_are_refused(tmp_path):
     path = _write_archive(tmp_path / "link.keras", weights=buffer.getvalue())
     with pytest.raises(ValueError, match=r"is a link to somewhere else; refused"):
         load_model(path)
+
+
+def test_fuzzed_hdf5_members_give_clean_errors(tmp_path):
+    """Random bytes changed in model.weights.h5: each load succeeds or raises a
+    ValueError naming the file (h5py's RuntimeError/KeyError/OverflowError are wrapped)."""
+    import random
+
+    x, y = _data()
+    model = _convnet()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.train_on_batch(x, y)
+    model.save(tmp_path / "m.keras")
+    members = _members(tmp_path / "m.keras")
+    original = members["model.weights.h5"]
+    rng = random.Random(7)
+    refused = 0
+    for i in range(150):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / f"f{i}.keras"
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, value in {**members, "model.weights.h5": bytes(data)}.items():
+                archive.writestr(name, value)
+        try:
+            load_model(path)
+        except ValueError as err:
+            assert str(path) in str(err)
+            refused += 1
+        path.unlink()
+    assert refused > 30

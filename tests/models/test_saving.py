@@ -154,7 +154,7 @@ def test_weight_file_suffixes_are_checked(tmp_path):
     with pytest.raises(
         ValueError, match=r"must end in \.weights\.h5, \.weights\.npz, \.safetensors"
     ):
-        load_weights(model, tmp_path / "w.h5")
+        load_weights(model, tmp_path / "w.npy")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_weights(model, tmp_path / "missing.weights.h5")
     with pytest.raises(ValueError, match=r"must end in \.keras"):

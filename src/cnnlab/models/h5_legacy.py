@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnlab.models.h5_weights import _h5py, open_h5, plain_array
+from cnnlab.models.h5_weights import _h5py, h5_errors, open_h5, plain_array
 
 LEGACY_SUFFIX = ".h5"
 
@@ -67,7 +67,7 @@ def load_legacy_h5(model, path) -> None:
     h5py = _h5py()
     where = str(path)
     pending = []
-    with open_h5(Path(path), where) as f:
+    with h5_errors(where), open_h5(Path(path), where) as f:
         root = _weights_root(f, where)
         in_file = set(_names(root.attrs["layer_names"], where, "layer_names"))
         for layer in model.layers:

@@ -27,6 +27,7 @@ file is executed). Needs ``h5py`` (``pip install "cnnlab[h5]"``).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -153,8 +154,23 @@ def open_h5(source, where: str):
     h5py = _h5py()
     try:
         return h5py.File(source, "r")
-    except (OSError, ValueError) as err:
+    except (*_H5_FAILURES, ValueError) as err:
         raise ValueError(f"{where}: not a readable HDF5 file ({err})") from None
+
+
+# What libhdf5 (through h5py) raises on corrupted bytes, found by fuzzing.
+_H5_FAILURES = (RuntimeError, KeyError, OSError, IndexError, AttributeError, TypeError,
+                OverflowError)  # fmt: skip
+
+
+@contextlib.contextmanager
+def h5_errors(where: str):
+    """Turn what h5py raises on a corrupted file (RuntimeError, KeyError, OSError ...
+    from libhdf5) into one ``ValueError`` naming the file."""
+    try:
+        yield
+    except _H5_FAILURES as err:
+        raise ValueError(f"{where}: the HDF5 data is corrupted ({err})"[:800]) from None
 
 
 def load_weights_h5(model, path: Path) -> None:
@@ -163,7 +179,7 @@ def load_weights_h5(model, path: Path) -> None:
     optimizer state too, when it has one for the same optimizer (as in Keras)."""
     from cnnlab.models.h5_optimizer import read_optimizer_group
 
-    with open_h5(path, str(path)) as f:
+    with h5_errors(str(path)), open_h5(path, str(path)) as f:
         read_weight_groups(f, model, str(path))
         read_optimizer_group(f, model, str(path))
 
@@ -265,7 +281,7 @@ def read_all_arrays(path) -> dict[str, np.ndarray]:
     h5py = _h5py()
     where = str(path)
     arrays = {}
-    with open_h5(path, where) as f:
+    with h5_errors(where), open_h5(path, where) as f:
         found = []
 
         def collect(name, obj):

@@ -93,21 +93,27 @@ def load_keras_archive(archive: SafeZip, config: dict, path: Path, rebuild, comp
     config = keras_model_config(config, path)
     where = f"{path}: member {WEIGHTS_H5!r}"
     with open_weights(archive, path) as f:
-        model = rebuild(config, h5_weights.stored_values(f), path, scope)
-        h5_weights.read_weight_groups(f, model, where)
+        with h5_weights.h5_errors(where):
+            budget = h5_weights.stored_values(f)
+        model = rebuild(config, budget, path, scope)
+        with h5_weights.h5_errors(where):
+            h5_weights.read_weight_groups(f, model, where)
         compile_config = config.get("compile_config")
         if compile and compile_config:
             _compile(model, compile_config, path, scope)
             exact_lr = model.optimizer.get_config().get("learning_rate")
-            if h5_optimizer.read_optimizer_group(f, model, where):
+            with h5_weights.h5_errors(where):
+                restored = h5_optimizer.read_optimizer_group(f, model, where)
+            if restored:
                 _keep_exact_learning_rate(model.optimizer, exact_lr)
     return model
 
 
 def load_archive_weights(model, archive: SafeZip, path: Path) -> None:
     """Only the weights of a Keras-layout archive, into a built ``model``."""
-    with open_weights(archive, path) as f:
-        h5_weights.read_weight_groups(f, model, f"{path}: member {WEIGHTS_H5!r}")
+    where = f"{path}: member {WEIGHTS_H5!r}"
+    with open_weights(archive, path) as f, h5_weights.h5_errors(where):
+        h5_weights.read_weight_groups(f, model, where)
 
 
 def _compile(model, compile_config, path, scope) -> None:
