@@ -380,3 +380,16 @@ def test_fuzzed_hdf5_members_give_clean_errors(tmp_path):
             refused += 1
         path.unlink()
     assert refused > 30
+
+
+def test_model_checkpoint_writes_keras_weight_files(tmp_path):
+    x, y = _data()
+    model = _convnet()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "w.{epoch}.weights.h5"), save_weights_only=True
+    )
+    model.fit(x, y, epochs=2, batch_size=4, callbacks=[checkpoint], verbose=0)
+    twin = _convnet("twin")
+    twin.load_weights(tmp_path / "w.2.weights.h5")
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
