@@ -82,13 +82,22 @@ class Layer(SymbolicCallMixin):
       (BatchNormalization's moving statistics). Either of these two keeps the batch
       whole, and unreplayed, in training;
     * ``replayable`` (False): ``call`` computes only through cnnlab ops on its inputs
-      and weights, with no other side effect, so its recorded ops may be replayed.
+      and weights, with no other side effect, so its recorded ops may be replayed;
+    * ``draws_per_shard`` (False): its random draws come from
+      ``cnnlab.utils.batch_shards.shard_stream``, so a training batch may still run as
+      shards (each shard drawing from its own seeded stream);
+    * ``syncs_batch_state`` (False): its batch statistics are added over every shard of
+      the batch (``batch_shards.sum_over_shards``) and its state changes once per batch
+      (``batch_shards.first_shard``), so a training batch may still run as shards with
+      the whole batch's statistics.
     """
 
     per_example = False
     uses_randomness = False
     keeps_batch_state = False
     replayable = False
+    draws_per_shard = False
+    syncs_batch_state = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -99,6 +108,17 @@ class Layer(SymbolicCallMixin):
         batch and concatenating the results (see ``per_example``)."""
         mixes = training and (self.uses_randomness or self.keeps_batch_state)
         return self.per_example and not mixes and self.activity_regularizer is None
+
+    def may_run_as_shards(self, training: bool) -> bool:
+        """True when a batch may be cut into shards run on threads of their own: the
+        layer treats examples apart, or in training its random draws and batch state
+        follow the shards (``draws_per_shard``, ``syncs_batch_state``)."""
+        if training and (
+            (self.uses_randomness and not self.draws_per_shard)
+            or (self.keeps_batch_state and not self.syncs_batch_state)
+        ):
+            return False
+        return self.treats_examples_apart(training=False)
 
     def __init__(
         self,
