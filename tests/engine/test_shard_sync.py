@@ -226,6 +226,6 @@ def test_a_failing_shard_releases_the_others_and_its_error_is_raised():
 def test_bad_group_arguments():
     with pytest.raises(ValueError, match="ShardGroup: count must be a positive int"):
         batch_shards.ShardGroup(0)
+    member = batch_shards.ShardGroup(2).member(2)
     with pytest.raises(ValueError, match=r"index must be in \[0, 2\)"):
-        with batch_shards.ShardGroup(2).member(2):
-            pass
+        member.__enter__()

@@ -32,12 +32,7 @@ from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _training_from_positional,
     _unique,
 )
-from cnnlab.layers.node import (
-    Node,
-    flatten,
-    is_symbolic,
-    map_structure,
-)
+from cnnlab.layers.node import Node, flatten, is_symbolic, map_structure
 from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer modules
     _LAYER_CLASSES,
     _get,
@@ -83,13 +78,9 @@ class Layer(SymbolicCallMixin):
       whole, and unreplayed, in training;
     * ``replayable`` (False): ``call`` computes only through cnnlab ops on its inputs
       and weights, with no other side effect, so its recorded ops may be replayed;
-    * ``draws_per_shard`` (False): its random draws come from
-      ``cnnlab.utils.batch_shards.shard_stream``, so a training batch may still run as
-      shards (each shard drawing from its own seeded stream);
-    * ``syncs_batch_state`` (False): its batch statistics are added over every shard of
-      the batch (``batch_shards.sum_over_shards``) and its state changes once per batch
-      (``batch_shards.first_shard``), so a training batch may still run as shards with
-      the whole batch's statistics.
+    * ``draws_per_shard`` / ``syncs_batch_state`` (False): in training its draws come from
+      ``cnnlab.utils.batch_shards.shard_stream`` / its batch sums are added over the shards
+      (``sum_over_shards``), so a training batch may still run as shards.
     """
 
     per_example = False
@@ -110,15 +101,11 @@ class Layer(SymbolicCallMixin):
         return self.per_example and not mixes and self.activity_regularizer is None
 
     def may_run_as_shards(self, training: bool) -> bool:
-        """True when a batch may be cut into shards run on threads of their own: the
-        layer treats examples apart, or in training its random draws and batch state
-        follow the shards (``draws_per_shard``, ``syncs_batch_state``)."""
-        if training and (
-            (self.uses_randomness and not self.draws_per_shard)
-            or (self.keeps_batch_state and not self.syncs_batch_state)
-        ):
-            return False
-        return self.treats_examples_apart(training=False)
+        """True when a batch may run as shards, one thread each: the layer treats examples
+        apart and, in training, its draws and batch state follow the shards."""
+        draws = self.uses_randomness and not self.draws_per_shard
+        keeps = self.keeps_batch_state and not self.syncs_batch_state
+        return not (training and (draws or keeps)) and self.treats_examples_apart(False)
 
     def __init__(
         self,
