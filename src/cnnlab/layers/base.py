@@ -32,6 +32,7 @@ from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _training_from_positional,
     _unique,
 )
+from cnnlab.layers.mask_support import MaskingMixin
 from cnnlab.layers.node import Node, flatten, is_symbolic, map_structure
 from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer modules
     _LAYER_CLASSES,
@@ -52,7 +53,7 @@ _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
 
 # ---- the layer --------------------------------------------------------------------------
-class Layer(SymbolicCallMixin):
+class Layer(SymbolicCallMixin, MaskingMixin):
     """Base class of every layer (see the module docstring).
 
     Args:
@@ -78,9 +79,8 @@ class Layer(SymbolicCallMixin):
       whole, and unreplayed, in training;
     * ``replayable`` (False): ``call`` computes only through cnnlab ops on its inputs
       and weights, with no other side effect, so its recorded ops may be replayed;
-    * ``draws_per_shard`` / ``syncs_batch_state`` (False): in training its draws come from
-      ``cnnlab.utils.batch_shards.shard_stream`` / its batch sums are added over the shards
-      (``sum_over_shards``), so a training batch may still run as shards.
+    * ``draws_per_shard`` / ``syncs_batch_state`` (False): its draws come from / batch sums
+      go through ``cnnlab.utils.batch_shards``, so a training batch may still be sharded.
     """
 
     per_example = False
@@ -101,11 +101,10 @@ class Layer(SymbolicCallMixin):
         return self.per_example and not mixes and self.activity_regularizer is None
 
     def may_run_as_shards(self, training: bool) -> bool:
-        """True when a batch may run as shards, one thread each: the layer treats examples
-        apart and, in training, its draws and batch state follow the shards."""
-        draws = self.uses_randomness and not self.draws_per_shard
-        keeps = self.keeps_batch_state and not self.syncs_batch_state
-        return not (training and (draws or keeps)) and self.treats_examples_apart(False)
+        """True when a batch may run as shards: examples apart, draws/state that follow."""
+        mixes = (self.uses_randomness and not self.draws_per_shard) or (
+            self.keeps_batch_state and not self.syncs_batch_state)  # fmt: skip
+        return not (training and mixes) and self.treats_examples_apart(False)
 
     def __init__(
         self,
@@ -363,6 +362,7 @@ class Layer(SymbolicCallMixin):
             return self._symbolic_call(inputs, kwargs, args)
         if training is None:
             training = _call_context.training
+        mask = self._input_mask(inputs, kwargs)  # see cnnlab.layers.mask_support
         inputs = self._convert_inputs(inputs)
         args = tuple(self._convert_inputs(a) if _is_data(a) else a for a in args)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
@@ -380,6 +380,7 @@ class Layer(SymbolicCallMixin):
             outputs = self._call(inputs, *args, training=training, **kwargs)
         finally:
             _call_context.training = outer
+        self._attach_output_mask(inputs, outputs, kwargs.get("mask", mask))
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 loss = self.activity_regularizer(out)

@@ -48,6 +48,7 @@ class BatchNormalization(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
     keeps_batch_state = syncs_batch_state = True  # batch statistics, summed over shards
 
     def __init__(
@@ -214,6 +215,7 @@ class LayerNormalization(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
 
     def __init__(
         self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
@@ -295,6 +297,7 @@ class RMSNormalization(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)
