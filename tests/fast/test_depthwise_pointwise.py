@@ -145,3 +145,27 @@ def test_pointwise_gradcheck(strides, activation):
     assert gradcheck(
         lambda a, k, b: conv2d(a, k, b, strides=strides, activation=activation), x, kernel, bias
     )
+
+
+@needs_numba
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_runs_the_loops():
+    """The loops' threads are Python threads: a forked child starts its own (numba's
+    OpenMP layer would kill it)."""
+    import os
+
+    x, kernel = np.ones((1, 6, 6, 4)), np.ones((3, 3, 4, 1))
+    depthwise_conv2d(x, kernel, padding="same")  # the parent may start OpenMP threads
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave at once, whatever happens
+        try:
+            y = depthwise_conv2d(x, kernel, padding="same").numpy()
+            os.write(write, b"1" if y[0, 2, 2, 0] == 9.0 else b"0")
+        except BaseException as err:
+            os.write(write, repr(err).encode()[:200])
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 200) == b"1"
