@@ -60,8 +60,8 @@ def preprocess_input(x, data_format=None):
         TypeError: an array that does not hold numbers.
 
     Example:
-        >>> preprocess_input(np.array([[255.0, 0.0, 10.0]])).round(3).tolist()
-        [[-93.939, -116.779, 131.32]]
+        >>> [round(v, 3) for v in preprocess_input(np.array([255.0, 0.0, 10.0])).tolist()]
+        [-93.939, -116.779, 131.32]
     """
     if data_format not in (None, "channels_last"):
         raise ValueError(
