@@ -78,15 +78,19 @@ def test_multi_input_multi_output_with_lists_and_dicts(rng):
     model.compile(optimizer="rmsprop", loss=["mean_squared_error", "categorical_crossentropy"],
                   metrics=[["mean_absolute_error"], ["accuracy"]])  # fmt: skip
     history = model.fit(x_list, y_list, epochs=1, verbose=0)
-    assert set(history.history) == {"loss", "priority_loss", "department_loss",
-                                    "priority_mean_absolute_error", "department_accuracy"}  # fmt: skip
+    assert set(history.history) == {
+        "loss", "priority_loss", "department_loss", "priority_mean_absolute_error",
+        "department_accuracy",
+    }  # fmt: skip
     assert len(model.evaluate(x_list, y_list, verbose=0)) == 5
     priority_preds, department_preds = model.predict(x_list, verbose=0)
     assert priority_preds.shape == (64, 1) and department_preds.shape == (64, 4)
 
-    model.compile(optimizer="rmsprop",
-                  loss={"priority": "mean_squared_error", "department": "categorical_crossentropy"},
-                  metrics={"priority": ["mean_absolute_error"], "department": ["accuracy"]})  # fmt: skip
+    model.compile(
+        optimizer="rmsprop",
+        loss={"priority": "mean_squared_error", "department": "categorical_crossentropy"},
+        metrics={"priority": ["mean_absolute_error"], "department": ["accuracy"]},
+    )
     model.fit(data, targets, epochs=1, verbose=0)
     logs = model.evaluate(data, targets, verbose=0, return_dict=True)
     assert logs["department_accuracy"] == pytest.approx(
@@ -203,7 +207,7 @@ def test_fit_evaluate_predict(mnist):
                   metrics=["accuracy"])  # fmt: skip
     history = model.fit(train_images, train_labels, epochs=2, validation_data=val, verbose=0)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    test_loss, test_acc = model.evaluate(test_images, test_labels, verbose=0)
+    _, test_acc = model.evaluate(test_images, test_labels, verbose=0)
     predictions = model.predict(test_images, verbose=0)
     assert predictions.shape == (200, 10)
     assert test_acc == pytest.approx(np.mean(predictions.argmax(1) == test_labels), abs=1e-6)
@@ -363,13 +367,13 @@ def test_hand_written_training_and_evaluation_loop(mnist):
     for _ in range(2):
         reset_metrics()
         for start in range(0, len(train_images), 32):
-            logs = train_step(train_images[start:start + 32], train_labels[start:start + 32])
+            logs = train_step(train_images[start : start + 32], train_labels[start : start + 32])
         losses.append(float(logs["loss"]))
         assert f"{logs['sparse_categorical_accuracy']:.4f}"
     assert losses[1] < losses[0]
     reset_metrics()
     for start in range(0, len(val_images), 32):
-        logs = test_step(val_images[start:start + 32], val_labels[start:start + 32])
+        logs = test_step(val_images[start : start + 32], val_labels[start : start + 32])
     assert set(logs) == {"val_sparse_categorical_accuracy", "val_loss"}
     assert float(logs["val_sparse_categorical_accuracy"]) > 0.5
 
