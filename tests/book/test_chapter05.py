@@ -2,7 +2,7 @@
 with cnnlab's imports: noise and zero channels, random labels, learning rates, model
 capacity, and on IMDB-shaped data (multi-hot vectors of 10,000 words, synthetic here:
 the book downloads IMDB) smaller and larger models, L2/L1 weight regularization and
-dropout. A thousand MNIST images and one or two epochs keep it fast (the book trains
+dropout. 800 MNIST images and one or two epochs keep it fast (the book trains
 for 10 to 100 epochs)."""
 
 import numpy as np
@@ -15,8 +15,8 @@ from cnnlab.keras import layers, regularizers
 @pytest.fixture(scope="module")
 def mnist_train():
     (train_images, train_labels), _ = keras.datasets.mnist.load_data()
-    train_images = train_images[:1000].reshape((1000, 28 * 28)).astype("float32") / 255
-    return train_images, train_labels[:1000]
+    train_images = train_images[:800].reshape((800, 28 * 28)).astype("float32") / 255
+    return train_images, train_labels[:800]
 
 
 def get_model():
