@@ -32,6 +32,7 @@ from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _training_from_positional,
     _unique,
 )
+from cnnlab.layers.mask_support import MaskingMixin
 from cnnlab.layers.node import (
     Node,
     flatten,
@@ -57,7 +58,7 @@ _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
 
 # ---- the layer --------------------------------------------------------------------------
-class Layer(SymbolicCallMixin):
+class Layer(SymbolicCallMixin, MaskingMixin):
     """Base class of every layer (see the module docstring).
 
     Args:
@@ -356,6 +357,7 @@ class Layer(SymbolicCallMixin):
             return self._symbolic_call(inputs, kwargs, args)
         if training is None:
             training = _call_context.training
+        mask = self._input_mask(inputs, kwargs)  # see cnnlab.layers.mask_support
         inputs = self._convert_inputs(inputs)
         args = tuple(self._convert_inputs(a) if _is_data(a) else a for a in args)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
@@ -373,6 +375,7 @@ class Layer(SymbolicCallMixin):
             outputs = self._call(inputs, *args, training=training, **kwargs)
         finally:
             _call_context.training = outer
+        self._attach_output_mask(inputs, outputs, kwargs.get("mask", mask))
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 loss = self.activity_regularizer(out)
