@@ -128,3 +128,10 @@ def test_imagenet_error_says_how_to_pass_a_path():
         VGG16(weights="imagenet", include_top=False, input_shape=(180, 180, 3))
     message = str(info.value)
     assert "weights=None" in message and "path" in message and "weights='imagenet'" in message
+
+
+def test_built_on_an_input_tensor():
+    image = keras.Input(shape=(64, 48, 3), name="image")
+    model = VGG16(weights=None, include_top=False, input_tensor=image, pooling="max")
+    assert model.inputs[0] is image and model.output_shape == (None, 512)
+    assert model.layers[1].name == "block1_conv1"
