@@ -326,5 +326,5 @@ def test_one_element_tensors_format_as_numbers():
     loss = Tensor(np.array([[0.123456]], "float32"))
     assert f"loss: {loss:.2f}" == "loss: 0.12" and f"{Tensor(3.0):>5.1f}" == "  3.0"
     assert f"{Tensor([1.0, 2.0])}" == repr(Tensor([1.0, 2.0]))
-    with pytest.raises(TypeError, match=r"shape \(2,\)"):
+    with pytest.raises(TypeError, match="format"):
         f"{Tensor([1.0, 2.0]):.2f}"

@@ -131,14 +131,8 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         """``f"{loss:.2f}"`` formats a one-element tensor as its number (as TensorFlow
         and PyTorch do); without a spec, any tensor formats as its ``repr``."""
-        if not spec:
-            return repr(self)
-        if self.data.size != 1:
-            raise TypeError(
-                f"unsupported format string {spec!r} for a Tensor of shape {self.shape}: "
-                "only one-element tensors format as numbers"
-            )
-        return format(self.data.reshape(()).item(), spec)
+        value = self.data.item() if self.data.size == 1 else self.data
+        return format(value, spec) if spec else repr(self)
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
