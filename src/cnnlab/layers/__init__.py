@@ -31,6 +31,7 @@ from cnnlab.layers.conv_transpose import (
 )
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
+from cnnlab.layers.depthwise1d import DepthwiseConv1D, SeparableConv1D
 from cnnlab.layers.image_preprocessing import CenterCrop, RandomCrop, Resizing
 from cnnlab.layers.input_layer import Input, InputLayer
 from cnnlab.layers.locally_connected import LocallyConnected2D
@@ -130,3 +131,4 @@ __all__ = [
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D",
 ]  # fmt: skip
+__all__ += ["DepthwiseConv1D", "SeparableConv1D"]
