@@ -18,6 +18,7 @@ Example:
 
 from cnnlab.tensor_ops import core, manipulation, nn, numpy, random  # noqa: F401
 from cnnlab.tensor_ops.core import *  # noqa: F403
+from cnnlab.tensor_ops.einsum_op import einsum  # noqa: F401 (in __all__)
 from cnnlab.tensor_ops.manipulation import *  # noqa: F403
 from cnnlab.tensor_ops.nn import *  # noqa: F403
 from cnnlab.tensor_ops.numpy import *  # noqa: F403
@@ -31,5 +32,5 @@ def _public(module) -> list:
 
 __all__ = sorted(
     {*_public(core), *_public(manipulation), *_public(nn), *_public(numpy)}
-    | {"OperationLayer", "core", "manipulation", "nn", "numpy", "random"}
+    | {"OperationLayer", "core", "einsum", "manipulation", "nn", "numpy", "random"}
 )
