@@ -41,11 +41,11 @@ class ModelCheckpoint(Callback):
                 "when save_weights_only=False. "
                 f"Received: filepath={self.filepath!r}"
             )
-        if save_weights_only and not self.filepath.endswith(".weights.npz"):
+        if save_weights_only and not self.filepath.endswith((".weights.h5", ".weights.npz")):
             raise ValueError(
-                "ModelCheckpoint: the filepath must end in '.weights.npz' when "
-                "save_weights_only=True (cnnlab stores weights as NumPy arrays where Keras "
-                f"uses '.weights.h5'). Received: filepath={self.filepath!r}"
+                "ModelCheckpoint: the filepath must end in '.weights.h5' (Keras 3's HDF5 "
+                "layout) or '.weights.npz' (NumPy arrays) when save_weights_only=True. "
+                f"Received: filepath={self.filepath!r}"
             )
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(

@@ -49,7 +49,7 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
     to_snake_case,
     unique_name,
 )
-from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves
+from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves, merge_probe_shapes
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 from cnnlab.layers.weight_budget import charge
 
@@ -173,22 +173,30 @@ class Layer(SymbolicCallMixin):
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (batch axis included), without data.
 
-        The default runs ``call`` once on zeros (batch size 1); layers override it with
-        their formula.
+        The default runs ``call`` on zeros, unknown sizes set to 1 (and again set to 2
+        when a non-batch size is unknown: output sizes that change are ``None``, as in
+        Keras). Layers override it with their formula.
         """
         shapes = map_structure(lambda s: s, input_shape)
 
-        def zeros(shape):
-            return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), self.dtype))
+        def run(fill):
+            def zeros(shape):
+                return Tensor(np.zeros(tuple(fill if d is None else d for d in shape), self.dtype))
 
-        if isinstance(shapes, list) and shapes and isinstance(shapes[0], tuple | list):
-            probe = [zeros(s) for s in shapes]
-        else:
-            probe = zeros(shapes)
-        with no_grad():
-            out = self._call(probe, training=False)
+            several = isinstance(shapes, list) and shapes and isinstance(shapes[0], tuple | list)
+            probe = [zeros(s) for s in shapes] if several else zeros(shapes)
+            with no_grad():
+                return self._call(probe, training=False)
+
+        out = run(1)
         batch = _shape_leaves(shapes)[0][0] if _shape_leaves(shapes)[0] else None
-        return map_structure(lambda t: (batch, *t.shape[1:]), out)
+        if not any(None in s[1:] for s in _shape_leaves(shapes)):
+            return map_structure(lambda t: (batch, *t.shape[1:]), out)
+        try:
+            other = run(2)
+        except (ValueError, TypeError):  # the layer needs the sizes it got: keep them
+            other = out
+        return merge_probe_shapes(out, other, batch)
 
     # ---- weights -----------------------------------------------------------------------
     def add_weight(

@@ -85,3 +85,15 @@ class SymbolicCallMixin:
                              training=False, **kwargs)  # fmt: skip
         batch = _shape_leaves(map_structure(lambda t: t.shape, inputs))[0][0]
         return map_structure(lambda t: (batch, *t.shape[1:]), out)
+
+
+def merge_probe_shapes(a, b, batch):
+    """Output shapes of two probe runs: sizes that differ become ``None``."""
+    if isinstance(a, dict):
+        return {k: merge_probe_shapes(a[k], b[k], batch) for k in a}
+    if isinstance(a, list | tuple):
+        return type(a)(merge_probe_shapes(x, y, batch) for x, y in zip(a, b, strict=True))
+    first, second = tuple(a.shape[1:]), tuple(b.shape[1:])
+    if len(first) != len(second):
+        return (batch, *first)
+    return (batch, *(x if x == y else None for x, y in zip(first, second, strict=True)))
