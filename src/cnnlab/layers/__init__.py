@@ -32,6 +32,7 @@ from cnnlab.layers.conv_transpose import (
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
 from cnnlab.layers.depthwise1d import DepthwiseConv1D, SeparableConv1D
+from cnnlab.layers.embedding import Embedding, Masking
 from cnnlab.layers.image_preprocessing import CenterCrop, RandomCrop, Resizing
 from cnnlab.layers.input_layer import Input, InputLayer
 from cnnlab.layers.locally_connected import LocallyConnected2D
@@ -96,6 +97,7 @@ from cnnlab.layers.pooling3d import (
     MaxPool3D,
     MaxPooling3D,
 )
+from cnnlab.layers.recurrent import GRU, LSTM, BaseRNN, SimpleRNN
 from cnnlab.layers.reshaping import Flatten, Reshape, ZeroPadding1D, ZeroPadding2D
 from cnnlab.layers.resizing import (
     Cropping1D,
@@ -130,5 +132,6 @@ __all__ = [
     "RMSNormalization",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D",
+    "BaseRNN", "Embedding", "GRU", "LSTM", "Masking", "SimpleRNN",
 ]  # fmt: skip
 __all__ += ["DepthwiseConv1D", "SeparableConv1D"]

@@ -13,6 +13,7 @@ from cnnlab.layers.core import activation_name
 class _Elementwise(Layer):
     abstract_base = True  # a shared base: a saved config may not name it
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

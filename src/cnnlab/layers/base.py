@@ -18,7 +18,7 @@ import inspect
 
 import numpy as np
 
-from cnnlab.autograd import Tensor, no_grad
+from cnnlab.autograd import Tensor
 from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
 from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _as_shape,
@@ -32,6 +32,7 @@ from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _training_from_positional,
     _unique,
 )
+from cnnlab.layers.mask_support import MaskingMixin
 from cnnlab.layers.node import (
     Node,
     flatten,
@@ -49,7 +50,7 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
     to_snake_case,
     unique_name,
 )
-from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves, merge_probe_shapes
+from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves, probe_output_shape
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 from cnnlab.layers.weight_budget import charge
 
@@ -57,7 +58,7 @@ _CALL_TAKES_TRAINING: dict[type, bool] = {}
 
 
 # ---- the layer --------------------------------------------------------------------------
-class Layer(SymbolicCallMixin):
+class Layer(SymbolicCallMixin, MaskingMixin):
     """Base class of every layer (see the module docstring).
 
     Args:
@@ -177,26 +178,7 @@ class Layer(SymbolicCallMixin):
         when a non-batch size is unknown: output sizes that change are ``None``, as in
         Keras). Layers override it with their formula.
         """
-        shapes = map_structure(lambda s: s, input_shape)
-
-        def run(fill):
-            def zeros(shape):
-                return Tensor(np.zeros(tuple(fill if d is None else d for d in shape), self.dtype))
-
-            several = isinstance(shapes, list) and shapes and isinstance(shapes[0], tuple | list)
-            probe = [zeros(s) for s in shapes] if several else zeros(shapes)
-            with no_grad():
-                return self._call(probe, training=False)
-
-        out = run(1)
-        batch = _shape_leaves(shapes)[0][0] if _shape_leaves(shapes)[0] else None
-        if not any(None in s[1:] for s in _shape_leaves(shapes)):
-            return map_structure(lambda t: (batch, *t.shape[1:]), out)
-        try:
-            other = run(2)
-        except (ValueError, TypeError):  # the layer needs the sizes it got: keep them
-            other = out
-        return merge_probe_shapes(out, other, batch)
+        return probe_output_shape(self, input_shape)
 
     # ---- weights -----------------------------------------------------------------------
     def add_weight(
@@ -364,6 +346,7 @@ class Layer(SymbolicCallMixin):
             return self._symbolic_call(inputs, kwargs, args)
         if training is None:
             training = _call_context.training
+        mask = self._input_mask(inputs, kwargs)  # see cnnlab.layers.mask_support
         inputs = self._convert_inputs(inputs)
         args = tuple(self._convert_inputs(a) if _is_data(a) else a for a in args)
         self._check_input_spec(map_structure(lambda t: t.shape, inputs))
@@ -381,6 +364,7 @@ class Layer(SymbolicCallMixin):
             outputs = self._call(inputs, *args, training=training, **kwargs)
         finally:
             _call_context.training = outer
+        self._attach_output_mask(inputs, outputs, kwargs.get("mask", mask))
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 loss = self.activity_regularizer(out)

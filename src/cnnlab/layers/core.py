@@ -106,6 +106,7 @@ class Dense(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True  # a sequence's mask passes through (cnnlab.layers.mask_support)
 
     def __init__(
         self,
@@ -180,6 +181,7 @@ class Dropout(Layer):
 
     per_example = replayable = True  # see Layer's capabilities
     uses_randomness = True  # random masks
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -29,8 +29,14 @@ class _Merge(Layer):
     abstract_base = True  # a shared base: a saved config may not name it
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
 
     _takes_list = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: a step is real where it is real in every input that has a mask."""
+        masks = [m for m in (mask or []) if m is not None]
+        return np.logical_and.reduce(masks) if masks else None
 
     def _check_list(self, input_shape):
         if (
@@ -190,6 +196,20 @@ class Concatenate(_Merge):
 
     def _merge(self, inputs):
         return basic.concatenate(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: each input's mask spread over its features (all True where it has
+        none), joined along ``axis``; a position is real where any of its values is."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask, strict=True):
+            if m is None:
+                m = np.ones(x.shape, bool)
+            elif m.ndim < x.ndim:
+                m = np.broadcast_to(m[..., None], x.shape)
+            full.append(m)
+        return np.concatenate(full, axis=self.axis).any(axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

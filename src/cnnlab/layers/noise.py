@@ -25,6 +25,7 @@ def _seed(seed, layer):
 
 class _Noise(Layer):
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
     uses_randomness = True  # random draws
 
     def _generator(self):

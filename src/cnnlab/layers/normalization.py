@@ -45,6 +45,7 @@ class BatchNormalization(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
     keeps_batch_state = True  # batch statistics
 
     def __init__(
@@ -210,6 +211,7 @@ class LayerNormalization(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
 
     def __init__(
         self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
@@ -291,6 +293,7 @@ class RMSNormalization(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
         super().__init__(**kwargs)
