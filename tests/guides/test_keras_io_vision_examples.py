@@ -76,8 +76,8 @@ def test_image_classification_from_scratch(tmp_path, monkeypatch):
     full = make_model(input_shape=(180, 180, 3), num_classes=2)
     assert full.count_params() == _xception_like_params((256, 512, 728), 128, 1024)
     assert full.output_shape == (None, 1)
-    keras.utils.plot_model(full, to_file=str(tmp_path / "model.png"), show_shapes=True)
-    assert (tmp_path / "model.png").stat().st_size > 0
+    # (the example's plot_model call is left out: drawing 40 layers takes seconds, and
+    # tests/viz covers plot_model)
 
     data_augmentation_layers = [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)]
 
