@@ -189,3 +189,31 @@ def test_resize_errors_name_the_argument():
         ops.image.resize(np.ones((4, 4)), (2, 2))
     with pytest.raises(ValueError, match="data_format"):
         ops.image.resize(IMAGES, (4, 4), data_format="nhwc")
+
+
+SCIPY_MODES = {"constant": "grid-constant", "nearest": "nearest", "wrap": "grid-wrap",
+               "mirror": "mirror", "reflect": "reflect"}  # fmt: skip
+
+
+@pytest.mark.parametrize("fill_mode", sorted(SCIPY_MODES))
+@pytest.mark.parametrize("order", [0, 1])
+def test_map_coordinates_matches_scipy(fill_mode, order):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    volume = RNG.standard_normal((4, 5, 6))
+    coords = RNG.uniform(-4, 9, (3, 7, 5))  # inside and outside, on a (7, 5) grid
+    mine = ops.image.map_coordinates(volume, coords, order, fill_mode=fill_mode, fill_value=0.5)
+    theirs = ndimage.map_coordinates(volume, coords, order=order, mode=SCIPY_MODES[fill_mode],
+                                     cval=0.5)  # fmt: skip
+    np.testing.assert_allclose(mine.numpy(), theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_map_coordinates_gradient_and_errors():
+    coords = RNG.uniform(-1, 5, (2, 6))
+    assert gradcheck(lambda x: ops.image.map_coordinates(x, coords, 1, fill_mode="reflect"),
+                     RNG.standard_normal((4, 5)))  # fmt: skip
+    with pytest.raises(ValueError, match="`order` must be 0 or 1"):
+        ops.image.map_coordinates(np.ones((3, 3)), coords, order=3)
+    with pytest.raises(ValueError, match="`fill_mode` must be one of"):
+        ops.image.map_coordinates(np.ones((3, 3)), coords, order=1, fill_mode="edge")
+    with pytest.raises(ValueError, match="rank of inputs"):
+        ops.image.map_coordinates(np.ones((3, 3, 3)), coords, order=1)

@@ -321,7 +321,9 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     return restore(patches)
 
 
+from cnnlab.tensor_ops.map_coordinates import map_coordinates  # noqa: E402 (re-exported)
+
 __all__ = [
-    "affine_transform", "crop_images", "extract_patches", "hsv_to_rgb", "pad_images",
-    "resize", "rgb_to_grayscale", "rgb_to_hsv",
+    "affine_transform", "crop_images", "extract_patches", "hsv_to_rgb", "map_coordinates",
+    "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
 ]  # fmt: skip
