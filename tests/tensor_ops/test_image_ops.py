@@ -217,3 +217,24 @@ def test_map_coordinates_gradient_and_errors():
         ops.image.map_coordinates(np.ones((3, 3)), coords, order=1, fill_mode="edge")
     with pytest.raises(ValueError, match="rank of inputs"):
         ops.image.map_coordinates(np.ones((3, 3, 3)), coords, order=1)
+
+
+def test_resizing_layer_uses_the_keras_kernels():
+    layer = keras.layers.Resizing(5, 4, interpolation="bicubic", antialias=True)
+    np.testing.assert_allclose(layer(IMAGES).numpy(),
+                               _torch_resize(IMAGES, (5, 4), "bicubic", antialias=True),
+                               rtol=1e-5, atol=1e-6)  # the layer computes in float32  # fmt: skip
+    clone = keras.layers.Resizing.from_config(layer.get_config())
+    np.testing.assert_array_equal(clone(IMAGES).numpy(), layer(IMAGES).numpy())
+    padded = keras.layers.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=-1.0)
+    np.testing.assert_allclose(
+        padded(IMAGES).numpy(),
+        ops.image.resize(IMAGES, (4, 4), pad_to_aspect_ratio=True, fill_value=-1.0).numpy(),
+        rtol=1e-5,
+    )
+    model = keras.Sequential([keras.Input((13, 10, 3)),
+                              keras.layers.Resizing(6, 6, interpolation="lanczos3")])  # fmt: skip
+    assert model.output_shape == (None, 6, 6, 3)
+    np.testing.assert_allclose(model.predict(IMAGES, verbose=0),
+                               ops.image.resize(IMAGES, (6, 6), "lanczos3").numpy(),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
