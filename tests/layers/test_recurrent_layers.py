@@ -230,8 +230,9 @@ def test_bidirectional_lstm_matches_torch_bidirectional():
     layer(x)
     weights = []
     for suffix in ("_l0", "_l0_reverse"):
-        get = lambda name: getattr(module, name + suffix).detach().numpy()  # noqa: E731
-        weights += [get("weight_ih").T, get("weight_hh").T, get("bias_ih") + get("bias_hh")]
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        w_ih, w_hh, b_ih, b_hh = (getattr(module, n + suffix).detach().numpy() for n in names)
+        weights += [w_ih.T, w_hh.T, b_ih + b_hh]
     layer.set_weights(weights)
     xs = Tensor(x, requires_grad=True)
     out = layer(xs)
