@@ -282,3 +282,25 @@ def test_global_average_pooling_1d_averages_real_steps_only():
     swapped = Tensor(vectors.numpy().transpose(0, 2, 1))
     out = first(swapped, mask=mask)
     np.testing.assert_allclose(out.numpy()[:, :, 0], pooled.numpy(), rtol=1e-6)
+
+
+def test_weights_h5_uses_keras_paths_for_cells(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    inputs = keras.Input((None,), dtype="int32")
+    x = layers.Embedding(20, 4)(inputs)
+    x = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(x)
+    model = keras.Model(inputs, layers.GRU(2)(x))
+    gru = model.layers[3]
+    assert gru.weights[0].path == f"{gru.name}/gru_cell/kernel"  # as Keras: lstm/lstm_cell/...
+    path = tmp_path / "text.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path) as f:
+        for group in ("layers/embedding/vars", "layers/gru/cell/vars",
+                      "layers/bidirectional/forward_layer/cell/vars",
+                      "layers/bidirectional/backward_layer/cell/vars"):  # fmt: skip
+            assert group in f
+        assert f["layers/gru/cell/vars/2"].shape == (2, 6)  # reset_after: (2, 3 * units)
+    clone = keras.Model.from_config(model.get_config())
+    clone.load_weights(path)
+    ids = np.array([[1, 5, 7, 2]])
+    np.testing.assert_array_equal(clone(ids).numpy(), model(ids).numpy())
