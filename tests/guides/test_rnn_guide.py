@@ -42,7 +42,7 @@ def test_outputs_states_and_an_encoder_feeding_a_decoder():
     encoder_vocab, decoder_vocab = 1000, 2000
     encoder_input = keras.Input(shape=(None,))
     encoder_embedded = layers.Embedding(encoder_vocab, 64)(encoder_input)
-    output, state_h, state_c = layers.LSTM(64, return_state=True)(encoder_embedded)
+    _, state_h, state_c = layers.LSTM(64, return_state=True)(encoder_embedded)
     decoder_input = keras.Input(shape=(None,))
     decoder_embedded = layers.Embedding(decoder_vocab, 64)(decoder_input)
     decoder_output = layers.LSTM(64)(decoder_embedded, initial_state=[state_h, state_c])
