@@ -34,6 +34,7 @@ class Bidirectional(Layer):
         Parameters: twice the layer's.
 
     Example:
+        >>> import numpy as np
         >>> from cnnlab.keras import layers
         >>> layer = layers.Bidirectional(layers.LSTM(10, return_sequences=True))
         >>> layer(np.zeros((2, 5, 3), "float32")).shape
