@@ -177,14 +177,16 @@ def test_predict_and_evaluate_match(monkeypatch):
 # ---- what must run whole ------------------------------------------------------------------
 @pytest.mark.parametrize(
     "extra",
-    [[layers.Dropout(0.5, seed=1)], [layers.BatchNormalization()]],
-    ids=["dropout", "batchnorm"],
+    [[layers.SpatialDropout2D(0.5, seed=1)], [layers.Dropout(0.5, noise_shape=(48, 1, 1, 4))]],
+    ids=["spatial-dropout", "dropout-fixed-batch-mask"],
 )
-def test_layers_that_mix_or_draw_run_whole_in_training(monkeypatch, extra):
+def test_layers_that_draw_for_the_whole_batch_run_whole_in_training(monkeypatch, extra):
+    """Dropout and BatchNormalization follow the shards (tests/engine/test_shard_sync.py);
+    masks whose shape fixes the batch axis cannot be cut."""
     calls = _count_sharded_steps(monkeypatch)
     model, _ = _fit(monkeypatch, 2, _convnet("float32", extra=extra))
     assert calls == []
-    assert not model.treats_examples_apart(training=True)
+    assert not model.may_run_as_shards(training=True)
     assert model.treats_examples_apart(training=False)  # inference: per example again
 
 

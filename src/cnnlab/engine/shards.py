@@ -13,10 +13,20 @@ the compiled kernels release Python's GIL while they work: the memory-bound pass
 on every core, and each matrix product runs on its own core with OpenBLAS pinned to one
 thread (``threadpoolctl``) instead of two threads sharing every product.
 
-It applies only where the shards give the same results as the whole batch: models whose
-layers all treat examples apart (the capabilities ``per_example``, ``uses_randomness`` and
-``keeps_batch_state`` of ``Layer``: not Dropout or BatchNormalization in training) and
-losses that declare ``per_example`` and average over examples. Anything else runs whole.
+It applies only where the shards give the results of the whole batch: models whose
+layers all treat examples apart (the capability ``per_example`` of ``Layer``) or, in
+training, follow the shards (``Layer.may_run_as_shards``), and losses that declare
+``per_example`` and average over examples. Anything else runs whole. In training the
+shards of a batch form one ``cnnlab.utils.batch_shards.ShardGroup``:
+
+* BatchNormalization (``syncs_batch_state``) uses the whole batch's statistics: the
+  shards add up their sums and centred sums of squares in the forward pass and the two
+  sums of its backward (``sum(g)``, ``sum(g * xhat)``), as synchronised batch
+  normalisation does across devices; shard 0 updates the moving statistics once. The
+  results equal the whole batch's up to the order of floating-point additions.
+* Dropout (``draws_per_shard``) draws each shard's masks from a stream of its own,
+  seeded by one draw per batch of the generator it would use whole: a seeded run repeats
+  exactly on the same number of shards, but its masks differ from a one-shard run.
 
 ``cnnlab.config.settings.threads`` (``CNNLAB_THREADS``) sets the number of shards (``1``
 turns sharding off); by default it is the number of cores the process may use. Without
@@ -30,6 +40,7 @@ import contextlib
 import itertools
 import math
 import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from cnnlab.autograd import is_grad_enabled, no_grad
@@ -131,11 +142,21 @@ class ShardPool:
         return shard_slices(batch_size, self.shards, self.min_shard_size)
 
     def map(self, fn, pieces) -> list:
-        """``[fn(piece) for piece in pieces]``, the pieces run at once."""
+        """``[fn(piece) for piece in pieces]``, the pieces run at once. Every piece is
+        waited for; when some fail, the first error that is not another's broken barrier
+        (a shard released because one of its group failed) is raised."""
         run = _in_grad_mode(fn)
         futures = [self._executor.submit(run, piece) for piece in pieces[1:]]
-        first = run(pieces[0])
-        return [first, *(future.result() for future in futures)]
+        results, errors = [], []
+        for outcome in [lambda: run(pieces[0]), *(future.result for future in futures)]:
+            try:
+                results.append(outcome())
+            except Exception as error:  # re-raised below, once every piece is done
+                errors.append(error)
+        if errors:
+            causes = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+            raise (causes or errors)[0]
+        return results
 
     def submit(self, fn, pieces) -> list[Future]:
         """Start ``fn(piece)`` for every piece on the workers; one Future per piece.
@@ -205,7 +226,7 @@ def shard_pool(model, training: bool, batch_size: int):
         or shards < 2
         or ThreadpoolController is None
         or not values
-        or not model.treats_examples_apart(training)
+        or not model.may_run_as_shards(training)
     ):
         yield None
         return

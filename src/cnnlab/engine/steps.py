@@ -8,7 +8,9 @@ A training step on shards ``s`` of ``N_s`` of the batch's ``N`` examples::
     then:                    g = g_0 + g_1 + ...                 # in shard order
                              + grad(sum(penalties), weights)     # weight penalties, once
 
-which is the whole batch's loss and gradient. The outputs are stacked again for the
+which is the whole batch's loss and gradient (the shards of one step form one
+``ShardGroup``: BatchNormalization adds its sums over them, Dropout draws from each
+shard's stream, see :mod:`cnnlab.engine.shards`). The outputs are stacked again for the
 metrics. Inference steps only run the forward passes on the shards.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd import Tensor, grad
+from cnnlab.utils.batch_shards import ShardGroup
 
 # Reductions that divide a shard's weighted sum by its number of values: the shard means
 # then add up to the batch mean with the weights N_s / N.
@@ -46,17 +49,20 @@ def train(pool, pieces, forward, loss_fn, penalties, weights, x, y_true, sample_
     grads)``: the batch's loss and per-output losses (Tensors of the values), its
     outputs (Tensors) and one gradient array (or None) per weight."""
     total = sum(piece.stop - piece.start for piece in pieces)
+    group = ShardGroup(len(pieces))  # where BatchNormalization adds up its sums
 
-    def run_shard(piece):
+    def run_shard(indexed_piece):
+        index, piece = indexed_piece
         share = (piece.stop - piece.start) / total
-        y_pred = forward(take(x, piece), True)
-        targets = [y[piece] for y in y_true]
-        loss, parts = loss_fn(targets, y_pred, take(sample_weight, piece))
-        grads = grad(loss * share, weights) if loss.requires_grad else [None] * len(weights)
+        with group.member(index):
+            y_pred = forward(take(x, piece), True)
+            targets = [y[piece] for y in y_true]
+            loss, parts = loss_fn(targets, y_pred, take(sample_weight, piece))
+            grads = grad(loss * share, weights) if loss.requires_grad else [None] * len(weights)
         part_values = [None if p is None else float(p.data) * share for p in parts]
         return [o.data for o in y_pred], float(loss.data) * share, part_values, grads
 
-    results = pool.map(run_shard, pieces)
+    results = pool.map(run_shard, list(enumerate(pieces)))
     loss_value = sum(r[1] for r in results)
     grads = [_add_in_order([r[3][i] for r in results]) for i in range(len(weights))]
     extra = penalties()  # weight regularizers: once per batch, not per shard

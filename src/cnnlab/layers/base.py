@@ -33,12 +33,7 @@ from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _unique,
 )
 from cnnlab.layers.mask_support import MaskingMixin
-from cnnlab.layers.node import (
-    Node,
-    flatten,
-    is_symbolic,
-    map_structure,
-)
+from cnnlab.layers.node import Node, flatten, is_symbolic, map_structure
 from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer modules
     _LAYER_CLASSES,
     _get,
@@ -83,13 +78,17 @@ class Layer(SymbolicCallMixin, MaskingMixin):
       (BatchNormalization's moving statistics). Either of these two keeps the batch
       whole, and unreplayed, in training;
     * ``replayable`` (False): ``call`` computes only through cnnlab ops on its inputs
-      and weights, with no other side effect, so its recorded ops may be replayed.
+      and weights, with no other side effect, so its recorded ops may be replayed;
+    * ``draws_per_shard`` / ``syncs_batch_state`` (False): its draws come from / batch sums
+      go through ``cnnlab.utils.batch_shards``, so a training batch may still be sharded.
     """
 
     per_example = False
     uses_randomness = False
     keeps_batch_state = False
     replayable = False
+    draws_per_shard = False
+    syncs_batch_state = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -100,6 +99,12 @@ class Layer(SymbolicCallMixin, MaskingMixin):
         batch and concatenating the results (see ``per_example``)."""
         mixes = training and (self.uses_randomness or self.keeps_batch_state)
         return self.per_example and not mixes and self.activity_regularizer is None
+
+    def may_run_as_shards(self, training: bool) -> bool:
+        """True when a batch may run as shards: examples apart, draws/state that follow."""
+        mixes = (self.uses_randomness and not self.draws_per_shard) or (
+            self.keeps_batch_state and not self.syncs_batch_state)  # fmt: skip
+        return not (training and mixes) and self.treats_examples_apart(False)
 
     def __init__(
         self,

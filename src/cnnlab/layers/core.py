@@ -180,8 +180,13 @@ class Dropout(Layer):
     """
 
     per_example = replayable = True  # see Layer's capabilities
-    uses_randomness = True  # random masks
+    uses_randomness = True  # random masks, drawn from batch_shards.shard_stream
     supports_masking = True
+
+    @property
+    def draws_per_shard(self) -> bool:
+        """Masks follow the shards unless ``noise_shape`` fixes the batch axis."""
+        return self.noise_shape is None or self.noise_shape[0] in (None, 1)
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -200,9 +205,11 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
+        from cnnlab.utils.batch_shards import shard_stream
         from cnnlab.utils.random import get_generator
 
         generator = self._generator if self._generator is not None else get_generator()
+        generator = shard_stream(generator)  # itself unless the batch runs as shards
         return ops.dropout(inputs, self.rate, training=True, seed=generator,
                            noise_shape=self.noise_shape)  # fmt: skip
 

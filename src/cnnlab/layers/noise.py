@@ -26,16 +26,17 @@ def _seed(seed, layer):
 class _Noise(Layer):
     per_example = replayable = True  # see Layer's capabilities
     supports_masking = True
-    uses_randomness = True  # random draws
+    uses_randomness = draws_per_shard = True  # random draws, from shard_stream
 
     def _generator(self):
+        from cnnlab.utils.batch_shards import shard_stream
         from cnnlab.utils.random import get_generator
 
         if self.seed is None:
-            return get_generator()
+            return shard_stream(get_generator())
         if self.__dict__.get("_own_generator") is None:
             self._own_generator = np.random.default_rng(self.seed)
-        return self._own_generator
+        return shard_stream(self._own_generator)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -108,6 +109,7 @@ class _SpatialDropout(Dropout):
     """Dropout of whole channels: one keep/drop decision per (example, channel)."""
 
     rank = 2
+    draws_per_shard = False  # call sets noise_shape on the layer: one thread at a time
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)

@@ -7,6 +7,7 @@ import numbers
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import WeightArgs
 from cnnlab.ops import normalization
+from cnnlab.utils.batch_shards import first_shard
 
 
 class BatchNormalization(Layer):
@@ -22,7 +23,9 @@ class BatchNormalization(Layer):
     are non-trainable weights: updated in place during training calls, never by
     gradients. A layer with ``trainable = False`` always runs in inference mode (as
     Keras 3, for fine-tuning). ``var_batch`` is the biased (divide by ``n``) variance,
-    as in Keras.
+    as in Keras. When ``fit`` runs a batch as shards on several cores, the shards add
+    up their sums (synchronised batch normalisation): the statistics, the gradients and
+    the moving statistics are those of the whole batch.
 
     Args:
         axis: the channel axis (default -1, channels_last).
@@ -46,7 +49,7 @@ class BatchNormalization(Layer):
 
     per_example = replayable = True  # see Layer's capabilities
     supports_masking = True
-    keeps_batch_state = True  # batch statistics
+    keeps_batch_state = syncs_batch_state = True  # batch statistics, summed over shards
 
     def __init__(
         self,
@@ -123,9 +126,10 @@ class BatchNormalization(Layer):
             y, mean, variance = normalization.batch_norm_training(
                 inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon
             )
-            m = self.momentum
-            self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean
-            self.moving_variance.data[...] = m * self.moving_variance.data + (1 - m) * variance
+            if first_shard():  # the whole batch's statistics: one update per batch
+                m = self.momentum
+                self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean
+                self.moving_variance.data[...] = m * self.moving_variance.data + (1 - m) * variance
             return y
         return normalization.batch_norm(
             inputs,

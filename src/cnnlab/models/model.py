@@ -316,6 +316,14 @@ class Model(TrainingMixin, Layer):
             and all(layer.treats_examples_apart(training) for layer in self.layers)
         )
 
+    def may_run_as_shards(self, training: bool) -> bool:
+        """A model that runs its layers may run as shards when each of them may."""
+        return (
+            self.per_example
+            and self.activity_regularizer is None
+            and all(layer.may_run_as_shards(training) for layer in self.layers)
+        )
+
     def get_layer(self, name=None, index=None) -> Layer:
         """The layer called ``name`` (or at position ``index`` of ``layers``)."""
         if index is not None and name is not None:

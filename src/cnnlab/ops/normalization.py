@@ -14,6 +14,11 @@ The backward pass of the whole formula fits in three terms (``g`` the upstream g
     dgamma = sum(g * xhat)
     dx     = gamma * inv_std / M * (M * g - sum(g) - xhat * sum(g * xhat))
 
+When the batch runs as shards on several threads (``cnnlab.utils.batch_shards``), the
+sums over the batch (``sum(x)``, ``sum((x - mean)^2)``, ``sum(g)``, ``sum(g * xhat)``)
+are added over the shards, so every shard uses the whole batch's statistics; ``dgamma``
+and ``dbeta`` stay each shard's part (the engine adds the shards' gradients).
+
 Composing the same formula from elementwise autograd ops gives the same numbers, but
 each of its ten or so nodes makes a pass over the batch; here forward makes three and
 backward four. At inference the moving statistics replace the batch ones and the op
@@ -27,6 +32,7 @@ import numbers
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor, as_tensor
+from cnnlab.utils.batch_shards import sum_over_shards
 
 
 def _as_rows(x, axis):
@@ -56,16 +62,17 @@ class BatchNormFunction(Function):
     def forward(self, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None):
         xp = self.xp
         rows = _as_rows(x, axis)
-        m = rows.shape[0]
-        mean = rows.sum(axis=0) / m
+        sums, m = sum_over_shards(rows.sum(axis=0), rows.shape[0])  # the whole batch's
+        mean = sums / m
         centered = rows - mean
-        var = xp.einsum("ij,ij->j", centered, centered) / m
+        (squares,) = sum_over_shards(xp.einsum("ij,ij->j", centered, centered))
+        var = squares / m
         inv_std = 1.0 / xp.sqrt(var + centered.dtype.type(epsilon))
         inv_std = inv_std.astype(x.dtype, copy=False)
         if stats is not None:
             stats["mean"], stats["var"] = mean, var
         self.save_for_backward(rows, mean, inv_std, gamma)
-        self.shape, self.axis = x.shape, axis
+        self.shape, self.axis, self.count = x.shape, axis, m
         centered *= gamma * inv_std  # y = xhat * gamma + beta, in place
         centered += beta
         return _from_rows(centered, x.shape, axis)
@@ -73,21 +80,22 @@ class BatchNormFunction(Function):
     def backward(self, g):
         xp = self.xp
         rows, mean, inv_std, gamma = self.saved_arrays
-        m = rows.shape[0]
+        m = self.count
         g_rows = _as_rows(g, self.axis)
         centered = rows - mean
         sum_g = g_rows.sum(axis=0)
         sum_g_centered = xp.einsum("ij,ij->j", g_rows, centered)
-        dgamma = sum_g_centered * inv_std  # sum(g * xhat)
+        dgamma, dbeta = sum_g_centered * inv_std, sum_g  # sum(g * xhat), this shard's
         dx = None
         if not self.needs_input_grad or self.needs_input_grad[0]:
+            sum_g, sum_g_centered = sum_over_shards(sum_g, sum_g_centered)  # whole batch's
             # dx = gamma*inv/M * (M g - sum g - xhat * sum(g xhat)), with xhat = centered*inv
             centered *= -(inv_std * inv_std * sum_g_centered / m)
             centered += g_rows
             centered -= sum_g / m
             centered *= gamma * inv_std
             dx = _from_rows(centered, self.shape, self.axis)
-        return dx, dgamma, sum_g
+        return dx, dgamma, dbeta
 
 
 class AffineChannelFunction(Function):
