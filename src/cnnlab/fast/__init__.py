@@ -6,7 +6,9 @@ replaces and tested equal to it (``tests/fast/``):
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes;
 * ``activation``: ``ops.activation.ReLUFunction`` with a compiled backward mask;
-* ``optimizers``: ``RMSprop.update_step`` in one compiled pass;
+* ``conv`` also writes zero padding into the windows in training (``padded_windows``);
+* ``optimizers``: ``RMSprop``, ``Adam`` and ``SGD`` (momentum) ``update_step`` in one
+  compiled pass each;
 * ``compiled`` holds the numba loops they call, ``winograd`` the F(4x4, 3x3) algorithm.
 
 Importing this package (``import cnnlab`` does) registers them; they run while
