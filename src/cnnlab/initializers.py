@@ -55,6 +55,15 @@ def _dtype(dtype):
     return DEFAULT_FLOAT if dtype is None else resolve_float_dtype(dtype)
 
 
+def _constant_dtype(dtype):
+    """As in Keras, constants may also fill integer and boolean variables (counters)."""
+    try:
+        exact = dtype is not None and np.dtype(dtype).kind in "biu"
+    except TypeError:
+        exact = False
+    return np.dtype(dtype) if exact else _dtype(dtype)
+
+
 def _shape(shape):
     if isinstance(shape, int | np.integer):
         return (int(shape),)
@@ -99,7 +108,7 @@ class Constant(Initializer):
         self.value = float(value)
 
     def __call__(self, shape, dtype=None):
-        return np.full(_shape(shape), self.value, dtype=_dtype(dtype))
+        return np.full(_shape(shape), self.value, dtype=_constant_dtype(dtype))
 
     def get_config(self):
         return {"value": self.value}

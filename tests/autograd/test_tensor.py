@@ -320,3 +320,11 @@ def test_gradcheck_on_a_composite_graph(rng):
         return (hidden.max(axis=0) + hidden.mean(axis=1).reshape(1, -1).T.sum()).sqrt()
 
     assert gradcheck(composite, rng.uniform(0.1, 1, (3, 4)), rng.uniform(-1, 1, (4, 2)))
+
+
+def test_one_element_tensors_format_as_numbers():
+    loss = Tensor(np.array([[0.123456]], "float32"))
+    assert f"loss: {loss:.2f}" == "loss: 0.12" and f"{Tensor(3.0):>5.1f}" == "  3.0"
+    assert f"{Tensor([1.0, 2.0])}" == repr(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="format"):
+        f"{Tensor([1.0, 2.0]):.2f}"

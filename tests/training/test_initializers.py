@@ -144,3 +144,13 @@ def test_constraints():
     np.testing.assert_allclose(np.sqrt((out**2).sum(axis=(0, 1, 2))), 1.0, rtol=1e-5)
     clone = constraints.deserialize(constraints.serialize(constraints.MaxNorm(3, axis=1)))
     assert clone.get_config() == {"max_value": 3, "axis": 1}
+
+
+def test_constants_fill_integer_and_boolean_variables_as_in_keras():
+    from cnnlab import initializers as inits
+
+    assert inits.Zeros()((2,), dtype="int32").dtype == np.int32
+    np.testing.assert_array_equal(inits.Constant(3)((2,), dtype="int64"), [3, 3])
+    assert inits.Ones()((1,), dtype="bool").tolist() == [True]
+    with pytest.raises(TypeError, match="dtype"):
+        inits.Zeros()((2,), dtype="not-a-dtype")

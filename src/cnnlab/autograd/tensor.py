@@ -128,6 +128,12 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.2f}"`` formats a one-element tensor as its number (as TensorFlow
+        and PyTorch do); without a spec, any tensor formats as its ``repr``."""
+        value = self.data.item() if self.data.size == 1 else self.data
+        return format(value, spec) if spec else repr(self)
+
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         values = np.array2string(self.data, separator=", ", prefix="Tensor(")

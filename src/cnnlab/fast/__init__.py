@@ -6,6 +6,10 @@ replaces and tested equal to it (``tests/fast/``):
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes;
 * ``activation``: ``ops.activation.ReLUFunction`` with a compiled backward mask;
+* ``depthwise``: ``ops.depthwise.DepthwiseConv2dFunction`` as compiled row loops
+  without a padded copy (``depthwise_loops``);
+* ``pointwise``: 1x1 convolutions (``Conv2dFunction``) as one plain matrix product,
+  every other convolution handed on to ``conv``'s;
 * ``conv`` also writes zero padding into the windows in training (``padded_windows``);
 * ``optimizers``: ``RMSprop``, ``Adam`` and ``SGD`` (momentum) ``update_step`` in one
   compiled pass each;
@@ -16,6 +20,7 @@ Importing this package (``import cnnlab`` does) registers them; they run while
 the rest still runs.
 """
 
-from cnnlab.fast import activation, conv, optimizers, pooling
+# pointwise after conv: its Function extends conv's and takes its registration
+from cnnlab.fast import activation, conv, depthwise, optimizers, pointwise, pooling
 
-__all__ = ["activation", "conv", "optimizers", "pooling"]
+__all__ = ["activation", "conv", "depthwise", "optimizers", "pointwise", "pooling"]

@@ -2,6 +2,7 @@
 helpers, plot_model, PyDataset/Sequence, image_dataset_from_directory."""
 
 from cnnlab.data import PyDataset, Sequence, image_dataset_from_directory
+from cnnlab.models.custom_steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from cnnlab.utils import *  # noqa: F403
 from cnnlab.utils import __all__ as _utils_all
 from cnnlab.utils.custom_objects import (
@@ -26,4 +27,6 @@ __all__ = [
     "image_dataset_from_directory",
     "plot_model",
     "register_keras_serializable",
+    "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight",
 ]

@@ -29,11 +29,12 @@ from cnnlab.engine import run as engine_run
 from cnnlab.models import training_data as data
 from cnnlab.models import training_stream
 from cnnlab.models.compiling import CompileMixin
+from cnnlab.models.custom_steps import CustomStepMixin
 from cnnlab.models.training_hooks import LossHookMixin, StructuredDataMixin
 from cnnlab.utils.random import get_generator
 
 
-class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
+class TrainingMixin(CustomStepMixin, StructuredDataMixin, LossHookMixin, CompileMixin):
     """compile/fit/evaluate/predict for :class:`cnnlab.models.Model` (see module docstring)."""
 
     # ---- one batch ----------------------------------------------------------------------
@@ -54,7 +55,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
         self._build_compiled(y_true, y_pred)
         return self._compile_state.compute_loss(y_true, y_pred, sample_weight, penalties)
 
-    def _train_step(self, x, y, sample_weight, where=None, run=None):
+    def _builtin_train_step(self, x, y, sample_weight, where=None, run=None):
         """One update: the step of the module docstring, its forward pass, loss and
         gradients computed by the engine's ``run`` (on shards, replayed, when it may).
         ``where=(epoch, step, steps)`` turns a NaN/inf loss into an error raised before
@@ -79,7 +80,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
         state.update(loss, parts, y_true, y_pred, sample_weight)
         return state.logs()
 
-    def _test_step(self, x, y, sample_weight, outputs=None):
+    def _builtin_test_step(self, x, y, sample_weight, outputs=None):
         """One evaluation batch: the loss and metrics updated; ``outputs`` is a function
         giving the batch's inference outputs (from the engine's run), else the layers
         run on ``x``."""
@@ -215,7 +216,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
                     callback_list.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
-                epoch_logs = self._compile_state.logs()
+                epoch_logs = self._epoch_logs("train")
                 if validation_data is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._run_evaluation(
                         *validation_data, validation_batch_size or batch_size, validation_steps,
@@ -318,7 +319,7 @@ class TrainingMixin(StructuredDataMixin, LossHookMixin, CompileMixin):
                     outputs=batch_outputs,
                 )  # fmt: skip
                 callback_list.on_test_batch_end(step, logs)
-        logs = self._compile_state.logs()
+        logs = self._epoch_logs("test")
         callback_list.on_test_end(logs)
         return logs
 

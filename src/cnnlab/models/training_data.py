@@ -56,6 +56,12 @@ def as_inputs(x, dtype, fn: str):
     list of dtypes, each input in its own dtype)."""
     if x is None:
         raise ValueError(f"{fn}: x is required. Received: x=None")
+    if isinstance(x, dict):  # a subclassed model's call takes the dict as it is
+        float_dtype = (
+            next((d for d in dtype if d.kind == "f"), None) if isinstance(dtype, list) else dtype
+        )
+        return {key: as_inputs(value, float_dtype or np.dtype("float32"), f"{fn} (x[{key!r}])")
+                for key, value in x.items()}  # fmt: skip
     if isinstance(dtype, list):
         if _is_array_list(x) and len(x) == len(dtype):
             return [as_inputs(a, d, fn) for a, d in zip(x, dtype, strict=True)]
@@ -109,6 +115,8 @@ def as_sample_weights(sample_weight, fn: str) -> np.ndarray:
 def flat(data) -> list:
     if data is None:
         return []
+    if isinstance(data, dict):
+        return list(data.values())
     return list(data) if isinstance(data, list) else [data]
 
 
@@ -138,6 +146,8 @@ def take(data, index):
         return None
     if isinstance(data, list):
         return [a[index] for a in data]
+    if isinstance(data, dict):
+        return {key: a[index] for key, a in data.items()}
     return data[index]
 
 

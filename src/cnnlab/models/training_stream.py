@@ -93,7 +93,7 @@ def fit(model, source, *, epochs, initial_epoch, steps_per_epoch, shuffle, class
             if epochs_of.ran_out:
                 model.stop_training = True
                 break
-            epoch_logs = model._compile_state.logs()
+            epoch_logs = model._epoch_logs("train")
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = _evaluate(model, validation, validation_steps, callback_list, fn)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -121,7 +121,7 @@ def _evaluate(model, source, steps, callback_list, fn):
             callback_list.on_test_batch_end(step, logs)
     if reader.num_classes is None:
         raise ValueError(f"{fn}: the {source.kind} gave no batches to evaluate on")
-    logs = model._compile_state.logs()
+    logs = model._epoch_logs("test")
     callback_list.on_test_end(logs)
     return logs
 
