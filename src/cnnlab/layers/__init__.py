@@ -22,6 +22,7 @@ from cnnlab.layers.base import (
     get_layer_class,
     serialize_layer,
 )
+from cnnlab.layers.bidirectional import Bidirectional
 from cnnlab.layers.conv import BaseConv, Conv1D, Conv2D, Conv3D
 from cnnlab.layers.conv_transpose import (
     BaseConvTranspose,
@@ -31,6 +32,7 @@ from cnnlab.layers.conv_transpose import (
 )
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
+from cnnlab.layers.depthwise1d import DepthwiseConv1D, SeparableConv1D
 from cnnlab.layers.embedding import Embedding, Masking
 from cnnlab.layers.image_preprocessing import CenterCrop, RandomCrop, Resizing
 from cnnlab.layers.input_layer import Input, InputLayer
@@ -131,5 +133,6 @@ __all__ = [
     "RMSNormalization",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D",
-    "BaseRNN", "Embedding", "GRU", "LSTM", "Masking", "SimpleRNN",
+    "BaseRNN", "Bidirectional", "Embedding", "GRU", "LSTM", "Masking", "SimpleRNN",
 ]  # fmt: skip
+__all__ += ["DepthwiseConv1D", "SeparableConv1D"]
