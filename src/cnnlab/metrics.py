@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from cnnlab import losses as losses_module
@@ -383,7 +385,10 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
 
 def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    """Keras' ``to_snake_case``: ``"MeanIoU"`` -> ``"mean_io_u"``, ``"AUC"`` -> ``"auc"``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 _CLASSES = (
@@ -462,5 +467,10 @@ __all__ = [cls.__name__ for cls in _CLASSES] + list(_FUNCTIONS) + [
     "serialize", "to_metric",
 ]  # fmt: skip
 
-# Keras' further metrics (MAPE, RMSE, Precision, ...) register themselves in _REGISTRY.
-import cnnlab.metrics_extra  # noqa: E402, F401
+# Keras' further metrics (MAPE, RMSE, Precision, AUC, F1Score, IoU, ...) register themselves
+# in _REGISTRY.
+import cnnlab.metrics_auc  # noqa: E402
+import cnnlab.metrics_confusion  # noqa: E402
+import cnnlab.metrics_extra  # noqa: E402
+import cnnlab.metrics_iou  # noqa: E402
+import cnnlab.metrics_scores  # noqa: E402, F401

@@ -2,8 +2,10 @@
 
 Each mean metric is the running mean of a per-sample function of
 :mod:`cnnlab.losses_extra` (evaluated on arrays, no graph); ``RootMeanSquaredError``
-is ``sqrt`` of the running mean of squared errors; ``Precision`` and ``Recall`` count
-true/false positives/negatives over every batch at one threshold (default 0.5).
+is ``sqrt`` of the running mean of squared errors. The thresholded metrics (``Precision``,
+``Recall``, ``AUC``, ...), the F-scores, ``R2Score`` and the IoU family live in
+:mod:`cnnlab.metrics_confusion`, :mod:`cnnlab.metrics_auc`, :mod:`cnnlab.metrics_scores`
+and :mod:`cnnlab.metrics_iou`; importing :mod:`cnnlab.metrics` registers them all.
 Importing :mod:`cnnlab.metrics` registers these names (``compile(metrics=["mape"])``).
 
 Example:
@@ -18,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import losses_extra
-from cnnlab.metrics import _REGISTRY, Mean, MeanMetricWrapper, Metric, _np
+from cnnlab.metrics import _REGISTRY, Mean, MeanMetricWrapper, _np
 
 
 def _values(fn):
@@ -124,72 +126,9 @@ class RootMeanSquaredError(Mean):
         return float(np.sqrt(super().result()))
 
 
-class _Confusion(Metric):
-    """Counts of true/false positives/negatives at ``thresholds`` (one number)."""
-
-    def __init__(self, thresholds=None, name=None, dtype=None):
-        threshold = 0.5 if thresholds is None else thresholds
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise TypeError(
-                f"{type(self).__name__}: thresholds must be one number in [0, 1] "
-                f"(several thresholds are not supported). Received: thresholds={thresholds!r}"
-            )
-        if not 0 <= threshold <= 1:
-            raise ValueError(
-                f"{type(self).__name__}: thresholds must be in [0, 1]. "
-                f"Received: thresholds={thresholds!r}"
-            )
-        self.thresholds = thresholds
-        self._threshold = float(threshold)
-        super().__init__(name=name, dtype=dtype)
-        self.reset_state()  # the counts (Metric.__init__ makes no state, as in Keras 3)
-
-    def reset_state(self):
-        self.true_positives = self.false_positives = self.false_negatives = 0.0
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        truth = np.asarray(_np(y_true)).astype(bool)
-        predicted = np.asarray(_np(y_pred)) > self._threshold
-        if truth.shape != predicted.shape and truth.size == predicted.size:
-            truth = truth.reshape(predicted.shape)
-        weight = 1.0 if sample_weight is None else np.asarray(_np(sample_weight), np.float64)
-        if np.ndim(weight) and np.ndim(weight) < predicted.ndim:
-            weight = weight.reshape(weight.shape + (1,) * (predicted.ndim - np.ndim(weight)))
-        weight = np.broadcast_to(weight, predicted.shape)
-        self.true_positives += float((weight * (truth & predicted)).sum())
-        self.false_positives += float((weight * (~truth & predicted)).sum())
-        self.false_negatives += float((weight * (truth & ~predicted)).sum())
-
-    def get_config(self):
-        return {**super().get_config(), "thresholds": self.thresholds}
-
-
-class Precision(_Confusion):
-    """``TP / (TP + FP)`` of ``y_pred > thresholds`` against boolean ``y_true``."""
-
-    def __init__(self, thresholds=None, name="precision", dtype=None):
-        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
-
-    def result(self):
-        total = self.true_positives + self.false_positives
-        return self.true_positives / total if total else 0.0
-
-
-class Recall(_Confusion):
-    """``TP / (TP + FN)`` of ``y_pred > thresholds`` against boolean ``y_true``."""
-
-    def __init__(self, thresholds=None, name="recall", dtype=None):
-        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
-
-    def result(self):
-        total = self.true_positives + self.false_negatives
-        return self.true_positives / total if total else 0.0
-
-
 EXTRA_CLASSES = (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, KLDivergence,
     Poisson, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, RootMeanSquaredError,
-    Precision, Recall,
 )  # fmt: skip
 EXTRA_FUNCTIONS = {
     fn.__name__: fn

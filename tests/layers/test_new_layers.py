@@ -136,8 +136,10 @@ def test_errors_name_the_argument():
         layers.Conv2DTranspose(2, 3, strides=2, output_padding=2)
     with pytest.raises(ValueError, match="strictly positive"):
         layers.Conv3DTranspose(0, 3)
-    with pytest.raises(ValueError, match="groups=1"):
-        layers.Conv3D(4, 3, groups=2)
+    with pytest.raises(ValueError, match="padding_mode='zeros' only"):
+        layers.Conv3D(4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="filters must be evenly divisible"):
+        layers.Conv3D(5, 3, groups=2)
     with pytest.raises(ValueError, match="interpolation must be one of"):
         layers.UpSampling2D(interpolation="area")
     with pytest.raises(ValueError, match="cropping must be"):

@@ -140,8 +140,9 @@ def test_metrics():
     assert precision.result() == pytest.approx(1 / 2)  # predicted 1 at 0.9 and 0.6
     assert recall.result() == pytest.approx(2 / 3)  # 0.9 and 0.4 found of three positives
     assert M.get("Precision").get_config()["thresholds"] is None
-    with pytest.raises(TypeError, match="thresholds must be one number"):
-        keras.metrics.Precision(thresholds=[0.2, 0.5])
+    several = keras.metrics.Precision(thresholds=[0.2, 0.5])  # one result per threshold
+    several.update_state(y, s)
+    np.testing.assert_allclose(several.result(), [2 / 3, 1 / 2])
 
 
 def test_dice_and_tversky():

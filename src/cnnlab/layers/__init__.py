@@ -32,6 +32,7 @@ from cnnlab.layers.conv_transpose import (
 )
 from cnnlab.layers.core import Dense, Dropout, Rescaling
 from cnnlab.layers.depthwise import DepthwiseConv2D, SeparableConv2D
+from cnnlab.layers.depthwise1d import DepthwiseConv1D, SeparableConv1D
 from cnnlab.layers.embedding import Embedding, Masking
 from cnnlab.layers.image_preprocessing import CenterCrop, RandomCrop, Resizing
 from cnnlab.layers.input_layer import Input, InputLayer
@@ -134,3 +135,4 @@ __all__ = [
     "UpSampling3D",
     "BaseRNN", "Bidirectional", "Embedding", "GRU", "LSTM", "Masking", "SimpleRNN",
 ]  # fmt: skip
+__all__ += ["DepthwiseConv1D", "SeparableConv1D"]

@@ -18,7 +18,7 @@ import inspect
 
 import numpy as np
 
-from cnnlab.autograd import Tensor, no_grad
+from cnnlab.autograd import Tensor
 from cnnlab.backend import DEFAULT_FLOAT, resolve_float_dtype
 from cnnlab.layers.call_args import (  # noqa: F401 - _as_shape is re-exported
     _as_shape,
@@ -45,7 +45,7 @@ from cnnlab.layers.registry import (  # noqa: F401 - re-exported for the layer m
     to_snake_case,
     unique_name,
 )
-from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves
+from cnnlab.layers.symbolic_call import SymbolicCallMixin, _shape_leaves, probe_output_shape
 from cnnlab.layers.variable import InputSpec, Variable  # noqa: F401
 from cnnlab.layers.weight_budget import charge
 
@@ -179,22 +179,11 @@ class Layer(SymbolicCallMixin, MaskingMixin):
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (batch axis included), without data.
 
-        The default runs ``call`` once on zeros (batch size 1); layers override it with
-        their formula.
+        The default runs ``call`` on zeros, unknown sizes set to 1 (and again set to 2
+        when a non-batch size is unknown: output sizes that change are ``None``, as in
+        Keras). Layers override it with their formula.
         """
-        shapes = map_structure(lambda s: s, input_shape)
-
-        def zeros(shape):
-            return Tensor(np.zeros(tuple(1 if d is None else d for d in shape), self.dtype))
-
-        if isinstance(shapes, list) and shapes and isinstance(shapes[0], tuple | list):
-            probe = [zeros(s) for s in shapes]
-        else:
-            probe = zeros(shapes)
-        with no_grad():
-            out = self._call(probe, training=False)
-        batch = _shape_leaves(shapes)[0][0] if _shape_leaves(shapes)[0] else None
-        return map_structure(lambda t: (batch, *t.shape[1:]), out)
+        return probe_output_shape(self, input_shape)
 
     # ---- weights -----------------------------------------------------------------------
     def add_weight(

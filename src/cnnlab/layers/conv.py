@@ -315,12 +315,13 @@ class Conv2D(BaseConv):
 class Conv3D(BaseConv):
     """3-D convolution over volumes ``(batch, D, H, W, C)`` (CT scans, video clips).
 
-    Same arguments as :class:`Conv2D` with 3 values per tuple, except that ``groups``
-    must be 1 and ``padding_mode`` ``"zeros"`` (what :func:`cnnlab.ops.conv3d` computes).
+    Same arguments as :class:`Conv2D` with 3 values per tuple (``groups`` included),
+    except that ``padding_mode`` must be ``"zeros"`` (what :func:`cnnlab.ops.conv3d`
+    computes).
 
     Output shape:
         ``(batch, OD, OH, OW, filters)``, ``O = floor((I + P - D*(K-1) - 1)/S) + 1``.
-        Parameters: ``KD * KH * KW * C * filters + filters``.
+        Parameters: ``KD * KH * KW * C/groups * filters + filters``.
 
     Example:
         >>> from cnnlab.keras import layers
@@ -333,14 +334,14 @@ class Conv3D(BaseConv):
 
     def __init__(self, filters, kernel_size, *args, **kwargs):
         super().__init__(filters, kernel_size, *args, **kwargs)
-        if self.groups != 1 or self.padding_mode != "zeros":
+        if self.padding_mode != "zeros":
             raise ValueError(
-                "Conv3D supports groups=1 and padding_mode='zeros' only. "
-                f"Received: groups={self.groups}, padding_mode={self.padding_mode!r}"
+                "Conv3D supports padding_mode='zeros' only. "
+                f"Received: padding_mode={self.padding_mode!r}"
             )
 
     def _convolve(self, x, activation):
         return ops.conv3d(
             x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
-            dilation_rate=self.dilation_rate, data_format=self.data_format,
+            dilation_rate=self.dilation_rate, data_format=self.data_format, groups=self.groups,
         )  # fmt: skip

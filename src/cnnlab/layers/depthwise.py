@@ -47,7 +47,7 @@ class DepthwiseConv2D(BaseConv):
         **kwargs,
     ):
         self.depth_multiplier = positive_int(
-            depth_multiplier, "depth_multiplier", "DepthwiseConv2D"
+            depth_multiplier, "depth_multiplier", type(self).__name__
         )
         self._triples = {
             "depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint),
@@ -118,7 +118,7 @@ class SeparableConv2D(BaseConv):
         **kwargs,
     ):
         self.depth_multiplier = positive_int(
-            depth_multiplier, "depth_multiplier", "SeparableConv2D"
+            depth_multiplier, "depth_multiplier", type(self).__name__
         )
         self._triples = {
             "depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint),

@@ -18,6 +18,9 @@ from cnnlab.layers.base import Layer
 from cnnlab.layers.node import is_symbolic
 from cnnlab.ops import image as image_ops
 
+# Keras' resize interpolations (the warp computes the first two, keras.ops.image the others)
+RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5")
+
 
 def crop_and_resize_transform(box, size):
     """The output -> input transform reading the window ``box = (top, left, height,
@@ -82,10 +85,13 @@ class Resizing(ImageLayer):
 
     Args:
         height, width: the output size.
-        interpolation: ``"bilinear"`` or ``"nearest"`` (half-pixel centres, no
-            antialiasing, as Keras' default ``antialias=False``).
+        interpolation: ``"bilinear"``, ``"nearest"``, ``"bicubic"``, ``"lanczos3"`` or
+            ``"lanczos5"`` (half-pixel centres, as Keras).
         crop_to_aspect_ratio: first cut the largest centred window with the output's
             aspect ratio, so nothing is stretched.
+        pad_to_aspect_ratio: instead pad the short side with ``fill_value``.
+        antialias: widen the kernel when shrinking (see
+            :func:`cnnlab.tensor_ops.image.resize`, which computes the other kernels).
 
     Input shape: ``(B, H, W, C)`` or ``(H, W, C)``. Output shape: ``(B, height, width, C)``.
 
@@ -105,18 +111,28 @@ class Resizing(ImageLayer):
             check_size(height, "height", name),
             check_size(width, "width", name),
         )
-        self.interpolation = check_choice(interpolation, image_ops.INTERPOLATIONS,
+        self.interpolation = check_choice(interpolation, RESIZE_INTERPOLATIONS,
                                           "interpolation", name)  # fmt: skip
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
-        for option, value in (("pad_to_aspect_ratio", pad_to_aspect_ratio),
-                              ("antialias", antialias)):  # fmt: skip
-            if value:
-                raise ValueError(f"{name}: {option}=True is not supported. Received: {value!r}")
+        self.pad_to_aspect_ratio, self.antialias = bool(pad_to_aspect_ratio), bool(antialias)
+        if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
+            raise ValueError(f"{name}: only one of crop_to_aspect_ratio and pad_to_aspect_ratio.")
         if data_format not in (None, "channels_last"):
             raise ValueError(f'{name}: only data_format="channels_last". Received: {data_format!r}')
         self.fill_mode, self.fill_value = fill_mode, fill_value
 
     def transform(self, images, training):
+        if (
+            self.pad_to_aspect_ratio
+            or self.antialias
+            or self.interpolation not in (image_ops.INTERPOLATIONS)
+        ):
+            from cnnlab.tensor_ops import image as keras_image
+
+            return keras_image.resize(
+                images, (self.height, self.width), self.interpolation, self.antialias,
+                self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, "constant", self.fill_value,
+            )  # fmt: skip
         height, width = images.shape[1:3]
         box = (0, 0, height, width)
         if self.crop_to_aspect_ratio:
@@ -130,7 +146,9 @@ class Resizing(ImageLayer):
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
                 "interpolation": self.interpolation,
-                "crop_to_aspect_ratio": self.crop_to_aspect_ratio}  # fmt: skip
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "antialias": self.antialias,
+                "fill_value": self.fill_value}  # fmt: skip
 
 
 class CenterCrop(ImageLayer):

@@ -85,3 +85,41 @@ class SymbolicCallMixin:
                              training=False, **kwargs)  # fmt: skip
         batch = _shape_leaves(map_structure(lambda t: t.shape, inputs))[0][0]
         return map_structure(lambda t: (batch, *t.shape[1:]), out)
+
+
+def merge_probe_shapes(a, b, batch):
+    """Output shapes of two probe runs: sizes that differ become ``None``."""
+    if isinstance(a, dict):
+        return {k: merge_probe_shapes(a[k], b[k], batch) for k in a}
+    if isinstance(a, list | tuple):
+        return type(a)(merge_probe_shapes(x, y, batch) for x, y in zip(a, b, strict=True))
+    first, second = tuple(a.shape[1:]), tuple(b.shape[1:])
+    if len(first) != len(second):
+        return (batch, *first)
+    return (batch, *(x if x == y else None for x, y in zip(first, second, strict=True)))
+
+
+def probe_output_shape(layer, input_shape):
+    """``layer``'s output shape found by calling it on zeros, unknown sizes set to 1, and
+    again set to 2 when a size other than the batch is unknown (sizes that change are
+    ``None``)."""
+    shapes = map_structure(lambda s: s, input_shape)
+
+    def run(fill):
+        def zeros(shape):
+            return Tensor(np.zeros(tuple(fill if d is None else d for d in shape), layer.dtype))
+
+        several = isinstance(shapes, list) and shapes and isinstance(shapes[0], tuple | list)
+        probe = [zeros(s) for s in shapes] if several else zeros(shapes)
+        with no_grad():
+            return layer._call(probe, training=False)
+
+    out = run(1)
+    batch = _shape_leaves(shapes)[0][0] if _shape_leaves(shapes)[0] else None
+    if not any(None in s[1:] for s in _shape_leaves(shapes)):
+        return map_structure(lambda t: (batch, *t.shape[1:]), out)
+    try:
+        other = run(2)
+    except (ValueError, TypeError):  # the layer needs the sizes it got: keep them
+        other = out
+    return merge_probe_shapes(out, other, batch)

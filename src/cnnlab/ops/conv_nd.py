@@ -57,16 +57,38 @@ def _offsets(kernel_shape, rank):
     return itertools.product(*(range(k) for k in kernel_shape[:rank]))
 
 
-def _sum_over_positions(a, b):
-    """``sum_{n, o} a[n, o, :]^T b[n, o, :]``: ``(A, B)`` from two ``(N, *O, .)`` arrays."""
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+def _sum_over_positions(a, b, groups=1):
+    """``sum_{n, o} a[n, o, :]^T b[n, o, :]``: ``(A, B)`` from two ``(N, *O, .)`` arrays;
+    with groups, only each group's block ``(A/G, B/G)``, the blocks side by side."""
+    if groups == 1:
+        return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    a = a.reshape(-1, groups, a.shape[-1] // groups).transpose(1, 2, 0)  # (G, A/G, M)
+    b = b.reshape(-1, groups, b.shape[-1] // groups).transpose(1, 0, 2)  # (G, M, B/G)
+    return (a @ b).transpose(1, 0, 2).reshape(a.shape[1], -1)
+
+
+def _grouped_matmul(a, w, groups):
+    """``a @ w`` per channel group: ``a`` ``(..., G*A)``, ``w`` ``(A, G*B)`` -> ``(..., G*B)``;
+    group ``g`` multiplies ``a``'s ``g``-th block of ``A`` columns by ``w``'s ``g``-th block
+    of ``B`` columns (a block-diagonal product; ``a @ w`` when ``groups == 1``)."""
+    if groups == 1:
+        return a @ w
+    a_groups = a.reshape(-1, groups, a.shape[-1] // groups).transpose(1, 0, 2)  # (G, M, A)
+    w_groups = w.reshape(w.shape[0], groups, -1).transpose(1, 0, 2)  # (G, A, B)
+    return (a_groups @ w_groups).transpose(1, 0, 2).reshape(*a.shape[:-1], -1)
+
+
+def _block_transpose(w, groups):
+    """``(A, G*B)`` -> ``(B, G*A)``: each group's block transposed (``w.T`` for one group)."""
+    return w.reshape(w.shape[0], groups, -1).transpose(2, 1, 0).reshape(-1, groups * w.shape[0])
 
 
 class ConvNdFunction(Function):
-    """Cross-correlation of a zero-padded channels_last batch with a ``(*K, C, F)`` kernel
-    (see the module docstring)."""
+    """Cross-correlation of a zero-padded channels_last batch with a ``(*K, C/G, F)`` kernel
+    in ``G`` channel groups (see the module docstring; group ``g`` maps input channels
+    ``g*C/G ...`` to output channels ``g*F/G ...``)."""
 
-    def forward(self, x, kernel, *bias, strides, dilations, padding):
+    def forward(self, x, kernel, *bias, strides, dilations, padding, groups=1):
         xp, rank = self.xp, x.ndim - 2
         dtype = np.result_type(x, kernel, *bias)
         x = xp.pad(x.astype(dtype, copy=False), ((0, 0), *padding, (0, 0)))
@@ -79,22 +101,22 @@ class ConvNdFunction(Function):
         )
         y = xp.zeros((x.shape[0], *out_sizes, kernel.shape[-1]), dtype=dtype)
         for k in _offsets(kernel.shape, rank):
-            y += x[_slice(k, strides, dilations, out_sizes)] @ kernel[k]
+            y += _grouped_matmul(x[_slice(k, strides, dilations, out_sizes)], kernel[k], groups)
         if bias:
             y += bias[0].astype(dtype, copy=False)
         self.save_for_backward(x, kernel)
-        self.geometry = strides, dilations, padding, out_sizes, bool(bias)
+        self.geometry = strides, dilations, padding, out_sizes, bool(bias), groups
         return y
 
     def backward(self, g):
         x, kernel = self.saved_arrays
-        strides, dilations, padding, out_sizes, has_bias = self.geometry
+        strides, dilations, padding, out_sizes, has_bias, groups = self.geometry
         g = g.astype(kernel.dtype, copy=False)
         dx, dk = self.xp.zeros_like(x), self.xp.zeros_like(kernel)
         for k in _offsets(kernel.shape, x.ndim - 2):
             window = _slice(k, strides, dilations, out_sizes)
-            dk[k] = _sum_over_positions(x[window], g)
-            dx[window] += g @ kernel[k].T
+            dk[k] = _sum_over_positions(x[window], g, groups)
+            dx[window] += _grouped_matmul(g, _block_transpose(kernel[k], groups), groups)
         crop = (
             slice(None),
             *(slice(b, size - a) for (b, a), size in zip(padding, x.shape[1:-1], strict=True)),
@@ -166,8 +188,8 @@ def _inputs(x, kernel, bias, rank, kernel_layout, data_format, fn):
     return x, kernel, bias
 
 
-def _check_channels(x, kernel, channel_axis, fn, layout):
-    if kernel.shape[channel_axis] != x.shape[-1]:
+def _check_channels(x, kernel, channel_axis, fn, layout, groups=1):
+    if kernel.shape[channel_axis] * groups != x.shape[-1]:
         raise ValueError(
             f"{fn}: the kernel {layout} expects {kernel.shape[channel_axis]} input channels but "
             f"x has {x.shape[-1]}. Received kernel shape {kernel.shape}, x shape {x.shape}"
@@ -224,7 +246,7 @@ def check_output_padding(output_padding, rank, strides, dilations, fn):
 # ---- public functions ---------------------------------------------------------------------
 def conv3d(
     x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
-    data_format="channels_last",
+    data_format="channels_last", groups=1,
 ) -> Tensor:  # fmt: skip
     """3-D convolution (cross-correlation) of a batch of volumes (CT scans, video).
 
@@ -233,8 +255,10 @@ def conv3d(
 
     Args:
         x: ``(N, D, H, W, C)`` (or ``(N, C, D, H, W)`` with ``channels_first``).
-        kernel: ``(KD, KH, KW, C, F)``.
+        kernel: ``(KD, KH, KW, C/groups, F)``.
         bias: optional ``(F,)``.
+        groups: split the channels into ``groups`` independent convolutions (``C`` and
+            ``F`` divisible by it).
         strides, dilation_rate: an int or 3 ints.
         padding: ``"valid"``, ``"same"`` (output ``ceil(I / S)``), ``"full"``, an int, 3
             ints or 3 ``(before, after)`` pairs.
@@ -253,15 +277,22 @@ def conv3d(
         (1, 2, 2, 2, 2)
     """
     fn = "conv3d"
-    return conv_nd(x, kernel, bias, 3, strides, padding, dilation_rate, data_format, fn)
+    return conv_nd(x, kernel, bias, 3, strides, padding, dilation_rate, data_format, fn, groups)
 
 
-def conv_nd(x, kernel, bias, rank, strides, padding, dilation_rate, data_format, fn) -> Tensor:
+def conv_nd(x, kernel, bias, rank, strides, padding, dilation_rate, data_format, fn,
+            groups=1) -> Tensor:  # fmt: skip
     """Checked :class:`ConvNdFunction` call for ``rank`` spatial axes (see :func:`conv3d`)."""
     x, kernel, bias = _inputs(x, kernel, bias, rank, "(*kernel_size, C, F)", data_format, fn)
     strides = normalize_tuple(strides, rank, "strides", fn)
     dilations = normalize_tuple(dilation_rate, rank, "dilation_rate", fn)
-    _check_channels(x, kernel, rank, fn, "(*kernel_size, C, F)")
+    (groups,) = normalize_tuple(groups, 1, "groups", fn)
+    if x.shape[-1] % groups or kernel.shape[-1] % groups:
+        raise ValueError(
+            f"{fn}: the input channels and filters must be divisible by groups. Received: "
+            f"groups={groups}, x channels={x.shape[-1]}, filters={kernel.shape[-1]}"
+        )
+    _check_channels(x, kernel, rank, fn, "(*kernel_size, C/groups, F)", groups)
     _check_bias(bias, kernel.shape[-1], fn)
     pads = _resolve_padding(
         padding.lower() if isinstance(padding, str) else padding,
@@ -275,7 +306,8 @@ def conv_nd(x, kernel, bias, rank, strides, padding, dilation_rate, data_format,
                 f"the input {x.shape[1:-1]} with padding {padding!r}"
             )
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
-    y = ConvNdFunction.apply(*inputs, strides=strides, dilations=dilations, padding=pads)
+    y = ConvNdFunction.apply(*inputs, strides=strides, dilations=dilations, padding=pads,
+                             groups=groups)  # fmt: skip
     return _restore(y, data_format, rank)
 
 

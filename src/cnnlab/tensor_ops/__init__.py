@@ -16,11 +16,13 @@ Example:
            [1., 0.]], dtype=float32)
 """
 
-from cnnlab.tensor_ops import core, manipulation, nn, numpy, random  # noqa: F401
+from cnnlab.tensor_ops import core, image, manipulation, nn, numpy, random  # noqa: F401
 from cnnlab.tensor_ops.core import *  # noqa: F403
+from cnnlab.tensor_ops.einsum_op import einsum  # noqa: F401 (in __all__)
 from cnnlab.tensor_ops.manipulation import *  # noqa: F403
 from cnnlab.tensor_ops.nn import *  # noqa: F403
 from cnnlab.tensor_ops.numpy import *  # noqa: F403
+from cnnlab.tensor_ops.pixel_shuffle import depth_to_space, space_to_depth  # noqa: F401
 from cnnlab.tensor_ops.symbolic import OperationLayer  # noqa: F401
 
 
@@ -31,5 +33,6 @@ def _public(module) -> list:
 
 __all__ = sorted(
     {*_public(core), *_public(manipulation), *_public(nn), *_public(numpy)}
-    | {"OperationLayer", "core", "manipulation", "nn", "numpy", "random"}
+    | {"OperationLayer", "core", "einsum", "image", "manipulation", "nn", "numpy", "random"}
+    | {"depth_to_space", "space_to_depth"}
 )
