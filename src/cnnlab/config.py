@@ -12,6 +12,9 @@ setting        environment                 default       what it does
 ``replay``     ``CNNLAB_REPLAY=0``         on            ``fit``/``predict``/``evaluate``
                                                          replay a model's recorded ops (with
                                                          fast)
+``fold``       ``CNNLAB_FOLD=0``           on            at inference, BatchNormalization
+                                                         folded into the convolution before
+                                                         it (with fast; ``engine.folding``)
 ``threads``    ``CNNLAB_THREADS=N``        one per core  shards a batch is cut into, one
                                                          thread each; 1 runs batches whole
 ``allocator``  ``CNNLAB_ALLOCATOR=keep``   ``"system"``  ``"keep"``: glibc keeps freed memory
@@ -44,6 +47,7 @@ class Settings:
     fast: bool = True
     winograd: bool = True
     replay: bool = True
+    fold: bool = True
     threads: int | None = None
     allocator: str = "system"
 
@@ -82,6 +86,7 @@ _CHECKS = {
     "fast": _flag("fast"),
     "winograd": _flag("winograd"),
     "replay": _flag("replay"),
+    "fold": _flag("fold"),
     "threads": _threads,
     "allocator": _allocator,
 }
@@ -96,6 +101,7 @@ def from_environment(environ=None) -> Settings:
     )
     settings.winograd = env.get("CNNLAB_WINOGRAD", "1") != "0"
     settings.replay = env.get("CNNLAB_REPLAY", "1") != "0"
+    settings.fold = env.get("CNNLAB_FOLD", "1") != "0"
     threads = env.get("CNNLAB_THREADS", "").strip()
     if threads:
         if not threads.isdigit() or int(threads) < 1:

@@ -90,3 +90,49 @@ def test_convert_refusals(tmp_path):
     (tmp_path / "b.safetensors").write_bytes(b"x")
     result = run("convert", tmp_path / "a.safetensors", tmp_path / "b.safetensors")
     assert result.exit_code == 2 and "--overwrite" in result.output
+
+
+def test_convert_keras_archive_to_weights_h5_and_its_arrays(tmp_path):
+    pytest.importorskip("h5py")
+    model = zoo.build_model("convnet")
+    model.save(tmp_path / "convnet.keras")
+    result = run("convert", tmp_path / "convnet.keras", tmp_path / "c.weights.h5")
+    assert result.exit_code == 0, result.output
+    again = zoo.build_model("convnet")
+    again.load_weights(tmp_path / "c.weights.h5")
+    for a, b in zip(again.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    result = run("convert", tmp_path / "c.weights.h5", tmp_path / "c.safetensors")
+    assert result.exit_code == 0, result.output
+    from cnnlab.interop.safetensors_io import read_safetensors
+
+    arrays = read_safetensors(tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(arrays["layers/conv2d/vars/0"], model.get_weights()[0])
+
+
+def test_convert_keras_legacy_mobilenet_weights_to_a_keras_archive(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from cnnlab.applications import MobileNetV2
+    from cnnlab.models.saving import load_model
+
+    source = MobileNetV2(include_top=False)
+    with h5py.File(tmp_path / "mobilenet_v2_no_top.h5", "w") as f:  # Keras 2's layout
+        f.attrs["layer_names"] = [layer.name.encode() for layer in source.layers]
+        for layer in source.layers:
+            group = f.create_group(layer.name)
+            names = [f"{layer.name}/{w.name}:0" for w in layer.weights]
+            group.attrs["weight_names"] = [n.encode() for n in names]
+            for name, w in zip(names, layer.weights, strict=True):
+                group[name] = w.numpy() + 0.25
+    out = tmp_path / "mnv2.keras"
+    result = run("convert", tmp_path / "mobilenet_v2_no_top.h5", out,
+                 "--model", "mobilenet-v2", "--no-top")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    converted = load_model(out)
+    for a, b in zip(converted.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b + 0.25)
+    result = run("convert", tmp_path / "mobilenet_v2_no_top.h5", tmp_path / "x.keras",
+                 "--model", "mobilenet-v2")  # fmt: skip
+    assert result.exit_code == 2 and "'predictions'" in result.output
+    result = run("convert", tmp_path / "mobilenet_v2_no_top.h5", tmp_path / "y.keras", "--no-top")
+    assert result.exit_code == 2 and "--no-top needs --model" in result.output

@@ -53,7 +53,7 @@ def _valid_model_members() -> dict:
 def _members_of(model) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.keras"
-        model.save(path)
+        model.save(path, weights_format="npz")  # the NumPy layout's members
         with zipfile.ZipFile(path) as archive:
             return {name: archive.read(name) for name in archive.namelist()}
 

@@ -154,8 +154,8 @@ def test_model_checkpoint_filenames_and_best_only(tmp_path):
     with pytest.raises(ValueError, match=r"must end in '\.keras'"):
         keras.callbacks.ModelCheckpoint(str(tmp_path / "model.h5"))
     # refused when created, not after the first epoch has been trained
-    with pytest.raises(ValueError, match=r"must end in '\.weights\.npz' when save_weights_only"):
-        keras.callbacks.ModelCheckpoint(str(tmp_path / "ckpt.weights.h5"), save_weights_only=True)
+    with pytest.raises(ValueError, match=r"must end in '\.weights\.h5' \(Keras 3's format"):
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "ckpt.h5"), save_weights_only=True)
     with pytest.raises(KeyError, match="failed to format"):
         _model().fit(
             x,

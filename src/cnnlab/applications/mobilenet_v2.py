@@ -7,7 +7,11 @@ pads explicitly (``ZeroPadding2D``: one row/column after for even sizes, one on 
 side for odd) and convolves with ``"valid"``; BatchNormalization has ``epsilon=1e-3,
 momentum=0.999``; activations are ReLU6. With ``alpha=1`` and the top: 3,538,984 weights.
 
-No ImageNet weights ship for it here: ``weights=None`` or a cnnlab weights file.
+No ImageNet weights ship for it here: ``weights=None`` or a path to a weights file, e.g.
+Keras' own ``mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5`` (or the
+``_no_top`` file for ``include_top=False``), matched by Keras' layer names; a ``.keras``
+archive or ``.weights.h5`` saved by Keras 3 (or cnnlab) from the same architecture; or a
+cnnlab ``.weights.npz``/``.safetensors``.
 """
 
 from __future__ import annotations
@@ -101,14 +105,16 @@ def MobileNetV2(
     classifier_activation="softmax",
     name=None,
 ):
-    """MobileNetV2 with Keras' arguments (``weights=None`` or a cnnlab weights file).
+    """MobileNetV2 with Keras' arguments (``weights=None`` or a path to a weights file).
 
     Args:
         input_shape: ``(H, W, 3)``; default ``(224, 224, 3)`` with the top.
         alpha: width multiplier (filters scaled and rounded to multiples of 8).
         include_top, input_tensor, pooling, classes, classifier_activation: as
             :func:`cnnlab.applications.EfficientNetLite0`.
-        weights: ``None`` or a ``.weights.npz`` / ``.safetensors`` / ``.keras`` path.
+        weights: ``None`` or the path of a Keras 2-style ``.h5`` (Keras' published
+            MobileNetV2 weights, by layer name), a Keras 3 ``.keras`` or
+            ``.weights.h5``, or a ``.weights.npz`` / ``.safetensors`` file.
 
     Raises:
         ValueError: inconsistent arguments (each named); ``weights="imagenet"``.
@@ -119,8 +125,10 @@ def MobileNetV2(
     """
     if weights == "imagenet":
         raise ValueError(
-            "MobileNetV2: no ImageNet weights are available offline; use weights=None or a "
-            "cnnlab weights file (EfficientNetLite0 has packaged ImageNet weights)"
+            "MobileNetV2: no ImageNet weights are available offline; use weights=None or the "
+            "path of a weights file, e.g. Keras' "
+            "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5 (EfficientNetLite0 "
+            "has packaged ImageNet weights)"
         )
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or alpha <= 0:
         raise ValueError(f"MobileNetV2: alpha must be a positive number. Received: alpha={alpha!r}")
@@ -143,7 +151,8 @@ def MobileNetV2(
         if str(weights).endswith((".pth", ".pt", ".bin")):
             raise ValueError(
                 "MobileNetV2: PyTorch weights are not mapped (torchvision pads stride-2 "
-                "depthwise convolutions symmetrically, Keras after); use a cnnlab weights file"
+                "depthwise convolutions symmetrically, Keras after); use a Keras or cnnlab "
+                "weights file"
             )
         model.load_weights(weights)
     return model

@@ -15,8 +15,8 @@ class ModelCheckpoint(Callback):
     ``filepath`` may hold ``str.format`` fields filled from the epoch number (1-based)
     and the logs, e.g. ``"model.{epoch:02d}-{val_loss:.2f}.keras"``. Whole models are
     written with ``model.save`` (the path must end in ``.keras``), weights with
-    ``model.save_weights`` (the path must end in ``.weights.npz``). Missing parent
-    directories are created.
+    ``model.save_weights`` (the path must end in ``.weights.h5`` or ``.weights.npz``).
+    Missing parent directories are created.
 
     Args:
         filepath: path template.
@@ -41,11 +41,11 @@ class ModelCheckpoint(Callback):
                 "when save_weights_only=False. "
                 f"Received: filepath={self.filepath!r}"
             )
-        if save_weights_only and not self.filepath.endswith(".weights.npz"):
+        if save_weights_only and not self.filepath.endswith((".weights.h5", ".weights.npz")):
             raise ValueError(
-                "ModelCheckpoint: the filepath must end in '.weights.npz' when "
-                "save_weights_only=True (cnnlab stores weights as NumPy arrays where Keras "
-                f"uses '.weights.h5'). Received: filepath={self.filepath!r}"
+                "ModelCheckpoint: the filepath must end in '.weights.h5' (Keras 3's format, "
+                "needs h5py) or '.weights.npz' (cnnlab's NumPy format) when "
+                f"save_weights_only=True. Received: filepath={self.filepath!r}"
             )
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(

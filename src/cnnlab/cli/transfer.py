@@ -11,14 +11,17 @@ import numpy as np
 # in cnnlab.cli.errors.CnnlabGroup; UserError is the same for what is found here.
 from cnnlab.cli.errors import UserError
 
-ARCHITECTURES = ("efficientnet-lite0",)
+ARCHITECTURES = ("efficientnet-lite0", "mobilenet-v2")
 ARRAY_SUFFIXES = (".safetensors", ".weights.npz")
+H5_SUFFIX = ".weights.h5"  # Keras 3's layout: arrays at paths such as layers/conv2d/vars/0
+LEGACY_H5 = ".h5"  # Keras 2's weight files (keras.applications), by layer name
 TORCH_SUFFIXES = (".pth", ".pt", ".bin")
+MODEL_OUTPUTS = (".onnx", ".keras", H5_SUFFIX, *ARRAY_SUFFIXES)
 
 
 def _kind(path: Path) -> str:
     name = path.name.lower()
-    for suffix in (*ARRAY_SUFFIXES, *TORCH_SUFFIXES, ".keras", ".onnx"):
+    for suffix in (*ARRAY_SUFFIXES, H5_SUFFIX, LEGACY_H5, *TORCH_SUFFIXES, ".keras", ".onnx"):
         if name.endswith(suffix):
             return suffix
     return path.suffix
@@ -70,7 +73,7 @@ def _load_photo(name: str) -> np.ndarray:
 
 
 @click.command(short_help="Convert weights/models between .pth, .safetensors, .weights.npz, "
-                          ".keras and .onnx.")  # fmt: skip
+                          ".keras, .weights.h5, .h5 and .onnx.")  # fmt: skip
 @click.argument("source", metavar="IN", type=click.Path(path_type=Path))
 @click.argument("target", metavar="OUT", type=click.Path(path_type=Path))
 @click.option(
@@ -80,28 +83,35 @@ def _load_photo(name: str) -> np.ndarray:
     default=None,
     help="Build this architecture and load IN into it (needed for .pth -> .onnx).",
 )
+@click.option("--no-top", is_flag=True,
+              help="With --model: leave out the classifier (include_top=False).")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")  # fmt: skip
-def convert(source, target, architecture, overwrite):
+def convert(source, target, architecture, no_top, overwrite):
     """Convert IN to OUT, chosen by their file names.
 
     \b
     Without --model:
-      .pth/.pt/.bin/.safetensors/.weights.npz -> .safetensors or .weights.npz
-          (the named arrays as they are; PyTorch tensors are read without PyTorch)
-      .keras -> .onnx, .safetensors, .weights.npz, .keras
-    With --model efficientnet-lite0, IN is any weights file for that architecture
-    (e.g. the PyTorch state dict) and OUT may be .onnx, .keras, .safetensors or
-    .weights.npz in cnnlab's layout.
+      .pth/.pt/.bin/.safetensors/.weights.npz/.weights.h5 -> .safetensors or .weights.npz
+          (the named arrays as they are; PyTorch tensors are read without PyTorch;
+          a .weights.h5 gives arrays named by their HDF5 paths, "layers/conv2d/vars/0")
+      .keras (cnnlab's or Keras 3's) -> .onnx, .safetensors, .weights.npz, .weights.h5,
+          .keras
+    With --model efficientnet-lite0 or mobilenet-v2, IN is any weights file for that
+    architecture (a PyTorch state dict for EfficientNet-Lite0; Keras' .h5 files for
+    MobileNetV2, by layer name; .keras or .weights.h5 from Keras 3) and OUT may be .onnx,
+    .keras, .weights.h5, .safetensors or .weights.npz.
     """
     if target.exists() and not overwrite:
         raise UserError(f"{target} already exists; pass --overwrite to replace it")
     if not source.is_file():
         raise UserError(f"no such file: {source}")
+    if no_top and architecture is None:
+        raise UserError("--no-top needs --model")
     src, dst = _kind(source), _kind(target)
     if architecture is not None or src == ".keras":
-        model = _build(source, src, architecture)
+        model = _build(source, src, architecture, not no_top)
         _write_model(model, target, dst)
-    elif dst in ARRAY_SUFFIXES and src in (*ARRAY_SUFFIXES, *TORCH_SUFFIXES):
+    elif dst in ARRAY_SUFFIXES and src in (*ARRAY_SUFFIXES, *TORCH_SUFFIXES, H5_SUFFIX):
         _write_arrays(_read_arrays(source, src), target, dst)
     else:
         raise UserError(
@@ -111,14 +121,15 @@ def convert(source, target, architecture, overwrite):
     click.echo(f"Wrote {target}")
 
 
-def _build(source: Path, kind: str, architecture):
+def _build(source: Path, kind: str, architecture, include_top: bool = True):
     if architecture is None:
         from cnnlab.models.saving import load_model
 
         return load_model(source, compile=False)
-    from cnnlab.applications import EfficientNetLite0
+    from cnnlab.applications import EfficientNetLite0, MobileNetV2
 
-    return EfficientNetLite0(weights=str(source))
+    builder = EfficientNetLite0 if architecture == "efficientnet-lite0" else MobileNetV2
+    return builder(weights=str(source), include_top=include_top)
 
 
 def _write_model(model, target: Path, kind: str) -> None:
@@ -126,10 +137,10 @@ def _write_model(model, target: Path, kind: str) -> None:
         model.export(target, format="onnx", verbose=False)
     elif kind == ".keras":
         model.save(target)
-    elif kind in ARRAY_SUFFIXES:
+    elif kind in (*ARRAY_SUFFIXES, H5_SUFFIX):
         model.save_weights(target)
     else:
-        raise ValueError(f"OUT must end in .onnx, .keras, .safetensors or .weights.npz: {target}")
+        raise ValueError(f"OUT must end in {', '.join(MODEL_OUTPUTS)}. Received: {target}")
 
 
 def _read_arrays(source: Path, kind: str) -> dict:
@@ -141,6 +152,10 @@ def _read_arrays(source: Path, kind: str) -> dict:
         from cnnlab.interop.safetensors_io import read_safetensors
 
         return read_safetensors(source)
+    if kind == H5_SUFFIX:
+        from cnnlab.models.h5_weights import read_all_arrays
+
+        return read_all_arrays(source)
     from cnnlab.io import NpzReader
 
     with NpzReader(source) as npz:

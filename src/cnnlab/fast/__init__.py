@@ -6,6 +6,10 @@ replaces and tested equal to it (``tests/fast/``):
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes;
 * ``activation``: ``ops.activation.ReLUFunction`` with a compiled backward mask;
+* ``depthwise``: ``ops.depthwise.DepthwiseConv2dFunction`` as compiled row loops
+  without a padded copy (``depthwise_loops``);
+* ``pointwise``: 1x1 convolutions (``Conv2dFunction``) as one plain matrix product,
+  every other convolution handed on to ``conv``'s;
 * ``optimizers``: ``RMSprop.update_step`` in one compiled pass;
 * ``compiled`` holds the numba loops they call, ``winograd`` the F(4x4, 3x3) algorithm.
 
@@ -14,6 +18,7 @@ Importing this package (``import cnnlab`` does) registers them; they run while
 the rest still runs.
 """
 
-from cnnlab.fast import activation, conv, optimizers, pooling
+# pointwise after conv: its Function extends conv's and takes its registration
+from cnnlab.fast import activation, conv, depthwise, optimizers, pointwise, pooling
 
-__all__ = ["activation", "conv", "optimizers", "pooling"]
+__all__ = ["activation", "conv", "depthwise", "optimizers", "pointwise", "pooling"]

@@ -28,6 +28,8 @@ from pathlib import Path
 from cnnlab.io import BadFileError, NpzReader, SafeZip, check_file, loads_json
 from cnnlab.io.limits import LIMITS
 from cnnlab.layers.weight_budget import weight_budget
+from cnnlab.models import keras_archive
+from cnnlab.models.keras_archive import WEIGHTS_H5 as KERAS_WEIGHTS
 from cnnlab.models.saving import (
     CONFIG,
     FORMAT,
@@ -81,12 +83,12 @@ def _read_json(archive: SafeZip, member: str, path: Path) -> dict:
 
 def _check_metadata(metadata: dict, names: list[str], path: Path) -> None:
     if metadata.get("format") != FORMAT:
-        if "model.weights.h5" in names or "keras_version" in metadata:
+        if "keras_version" in metadata:
             raise ValueError(
-                f"{path}: this file was saved by Keras (HDF5 weights); cnnlab reads only the "
-                "files it writes itself."
+                f"{path}: a Keras model file without its weights member "
+                f"({KERAS_WEIGHTS!r}); the archive is incomplete."
             )
-        raise ValueError(f"{path}: not a cnnlab model file (unknown format).")
+        raise ValueError(f"{path}: not a cnnlab or Keras model file (unknown format).")
     version = metadata.get("format_version")
     if (
         isinstance(version, bool)
@@ -201,6 +203,9 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
     scope = _custom_scope(custom_objects)  # bad custom_objects: a TypeError first
     with _open_archive(path, "load_model") as archive:
         metadata = _read_json(archive, METADATA, path)
+        if keras_archive.is_keras_layout(archive):
+            config = _read_json(archive, CONFIG, path)
+            return keras_archive.load_keras_archive(archive, config, path, _rebuild, compile, scope)
         _check_metadata(metadata, archive.names(), path)
         config = _read_json(archive, CONFIG, path)
         weights = _npz_member(archive, WEIGHTS, path)
@@ -264,8 +269,10 @@ def _restore_optimizer(model, npz: NpzReader, path: Path) -> None:
 
 def load_weights(model, filepath) -> None:
     """Load weights saved by :func:`~cnnlab.models.saving.save_weights` (``.weights.h5``
-    in Keras 3's layout, also written by Keras, or ``.weights.npz``) or a ``.keras``
-    file's weights.
+    in Keras 3's layout, also written by Keras, or ``.weights.npz``), a ``.keras``
+    file's weights (either layout), or a Keras 2-style ``.h5`` weights file such as
+    those of ``keras.applications``, matched by layer name
+    (:mod:`cnnlab.models.h5_legacy`).
 
     The arrays are matched to ``model.weights`` by path, or by position when the layer
     names differ (a freshly built copy of the same architecture); shapes must agree.
@@ -283,9 +290,20 @@ def load_weights(model, filepath) -> None:
             raise ValueError("load_weights: build the model first (it has no weights yet).")
         h5_weights.load_weights_h5(model, path)
         return
+    if path.suffix == ".h5":
+        from cnnlab.models.h5_legacy import load_legacy_h5
+
+        check_file(path, "weights file", "load_weights")
+        _require_built(model)
+        load_legacy_h5(model, path)
+        return
     if path.suffix == ".keras":
         with _open_archive(path, "load_weights") as archive:
             metadata = _read_json(archive, METADATA, path)
+            if keras_archive.is_keras_layout(archive):
+                _require_built(model)
+                keras_archive.load_archive_weights(model, archive, path)
+                return
             _check_metadata(metadata, archive.names(), path)
             npz = _npz_member(archive, WEIGHTS, path)
     elif path.name.endswith(WEIGHTS_SUFFIX):
@@ -299,16 +317,20 @@ def load_weights(model, filepath) -> None:
     else:
         raise ValueError(
             f"load_weights: the file name must end in .weights.h5, {WEIGHTS_SUFFIX}, "
-            ".safetensors or .keras. "
+            ".safetensors, .keras or .h5 (Keras 2's weight files). "
             f"Received: filepath={str(filepath)!r}"
         )
+    _require_built(model)
+    with npz:
+        _assign_weights(model, npz, str(path))
+
+
+def _require_built(model) -> None:
     if not getattr(model, "built", False):
         raise ValueError(
             "load_weights: build the model first (call it on data or give it an Input), "
             "so that it has weights to load into."
         )
-    with npz:
-        _assign_weights(model, npz, str(path))
 
 
 __all__ = ["load_model", "load_weights"]

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import collections
 
+import numpy as np
+
+from cnnlab.autograd import Tensor
+from cnnlab.engine import folding
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
@@ -261,11 +265,19 @@ class Model(TrainingMixin, Layer):
                 f"{len(flat)} input tensors."
             )
 
+        folds = folding.functional_folds(self, training)  # BatchNorm into conv, inference
+
         def step(node, args):
+            if folds.skips(id(node)):
+                return args
             extra = dict(node.call_kwargs)
             # a training value given when the graph was built wins (``base(x, training=False)``
             # keeps a fine-tuned base's BatchNormalization in inference mode, as in Keras)
             mode = extra.pop("training", training)
+            if not extra and isinstance(args, Tensor | np.ndarray):
+                folded = folds.run(id(node), node.layer, args)
+                if folded is not None:
+                    return folded
             if node.spread:
                 return node.layer(*args, training=mode, **extra)
             return node.layer(args, training=mode, **extra)

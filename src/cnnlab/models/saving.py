@@ -1,6 +1,10 @@
-"""Saving and loading whole models (``.keras``) and weights (``.weights.npz``).
+"""Saving and loading whole models (``.keras``) and weights (``.weights.h5``, ``.npz``).
 
-The ``.keras`` file is a zip archive (format version 1) with four members:
+With h5py installed (``pip install "cnnlab[h5]"``), ``save_model`` writes the ``.keras``
+archive in Keras 3's own layout (``metadata.json``, ``config.json``,
+``model.weights.h5`` with the optimizer's state; see :mod:`cnnlab.models.keras_archive`),
+which Keras 3 loads and which cnnlab loads from Keras. Without h5py it writes cnnlab's
+NumPy layout (format version 1), a zip archive with four members:
 
 ``metadata.json``
     ``{"format": "cnnlab.keras", "format_version": 1, "cnnlab_version": "0.1.0",
@@ -21,13 +25,14 @@ The ``.keras`` file is a zip archive (format version 1) with four members:
     ``optimizer.variable_names()``; no arrays when there is no optimizer or it has not
     made a step yet.
 
-Reading is in :mod:`cnnlab.models.loading` (through :mod:`cnnlab.io`: nothing in a
-file is ever run, and the memory a file can claim is bounded by what it holds).
-Saving writes a temporary file next to the target and
+cnnlab reads both layouts. Reading is in :mod:`cnnlab.models.loading` (through
+:mod:`cnnlab.io`: nothing in a file is ever run, and the memory a file can claim is
+bounded by what it holds). Saving writes a temporary file next to the target and
 moves it into place with ``os.replace``, so a failed save leaves any earlier file intact.
 
-``save_weights``/``load_weights`` use ``.weights.npz``: just the ``model.weights.npz``
-member above as a plain file.
+``save_weights``/``load_weights`` use ``.weights.h5`` (Keras 3's layout, with the
+optimizer's state as Keras writes it), ``.weights.npz`` (just the ``model.weights.npz``
+member above as a plain file) or ``.safetensors``.
 """
 
 from __future__ import annotations
@@ -127,13 +132,16 @@ def _jsonable_shape(shape):
     return [None if d is None else int(d) for d in shape]
 
 
-def save_model(model, filepath, overwrite: bool = True) -> None:
+def save_model(model, filepath, overwrite: bool = True, weights_format=None) -> None:
     """Save architecture, weights, compile configuration and optimizer state.
 
     Args:
         model: a built ``Model`` or ``Sequential``.
         filepath: a path ending in ``.keras``.
         overwrite: replace an existing file (atomically).
+        weights_format: ``"h5"`` (Keras 3's layout, the default when h5py is installed;
+            Keras 3 loads the file) or ``"npz"`` (cnnlab's NumPy layout, the default
+            without h5py; only cnnlab reads it). See the module docstring.
 
     Raises:
         ValueError: wrong suffix, unbuilt model, or a layer that cannot be serialised.
@@ -161,6 +169,25 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             "save_model: the model is not built yet (it has no weights). Call it on data, "
             "fit it, or give it an Input first."
         )
+    if weights_format is None:
+        weights_format = "h5" if _has_h5py() else "npz"
+    if weights_format not in ("h5", "npz"):
+        raise ValueError(
+            f"save_model: weights_format must be 'h5' or 'npz'. Received: {weights_format!r}"
+        )
+    if weights_format == "h5":
+        from cnnlab.models import h5_weights
+        from cnnlab.models.keras_archive import write_keras_archive
+
+        h5_weights._h5py()  # a clear ImportError before any file is touched
+
+        config = _model_config(model)
+        with (
+            _atomic_path(path, overwrite, "save_model") as tmp,
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive,
+        ):
+            write_keras_archive(model, archive, config, _version())
+        return
     config = json.dumps(_model_config(model), indent=1)
     metadata = json.dumps(
         {
@@ -219,6 +246,12 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     data = _npz_bytes(_named_weights(model))
     with _atomic_path(path, overwrite, "save_weights") as tmp:
         tmp.write_bytes(data)
+
+
+def _has_h5py() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("h5py") is not None
 
 
 def _version() -> str:

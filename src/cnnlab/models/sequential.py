@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from cnnlab.autograd import Tensor
+from cnnlab.engine import folding
 from cnnlab.layers.base import Layer, deserialize_layer, serialize_layer, unique_name
 from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor
@@ -148,9 +152,13 @@ class Sequential(Model):
                     "(keras.Model) for several."
                 )
             inputs = inputs[0]
-        x = inputs
-        for layer in self.layers:
-            x = layer(x, training=training)
+        x, layers = inputs, self.layers
+        folds = folding.sequential_folds(layers, training)  # BatchNorm into conv, inference
+        for i, layer in enumerate(layers):
+            if folds.skips(i):
+                continue
+            folded = folds.run(i, layer, x) if isinstance(x, Tensor | np.ndarray) else None
+            x = layer(x, training=training) if folded is None else folded
         return x
 
     def compute_output_shape(self, input_shape):
