@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnlab import losses_extra, ops
 from cnnlab.autograd import Tensor, as_tensor
+from cnnlab.layers.mask_support import apply_mask, get_mask
 from cnnlab.utils import custom_objects
 from cnnlab.utils.registry import deserialize_object, get_object, serialize_object
 
@@ -189,6 +190,7 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        sample_weight = apply_mask(sample_weight, get_mask(y_pred), self.reduction)  # Keras
         return reduce_values(self.call(y_true, y_pred), sample_weight, self.reduction)
 
     def get_config(self) -> dict:

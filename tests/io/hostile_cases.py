@@ -35,6 +35,7 @@ from tests.io.hostile_files import (
     png_declaring,
     raw_zip,
 )
+from tests.io.hostile_keras_cases import add_keras_layout_cases
 
 GiB = 1024**3
 
@@ -814,4 +815,5 @@ def build_cases(d) -> list[dict]:
         "[[1]]",
         names=("huge.npy",),
     )
+    add_keras_layout_cases(d, model_case, case, raw_zip, _raw_members, _deflated_entry, _zip)
     return cases

@@ -218,3 +218,89 @@ def test_recurrent_errors_name_the_argument():
         layers.LSTM(3)(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match="initial state"):
         layers.LSTM(3)(np.zeros((2, 4, 3), "float32"), initial_state=[Tensor(np.zeros((2, 3)))])
+
+
+# ---- Bidirectional --------------------------------------------------------------------------
+def test_bidirectional_lstm_matches_torch_bidirectional():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.LSTM(3, 4, batch_first=True, bidirectional=True).double()
+    x = np.random.default_rng(4).standard_normal((2, 5, 3))
+    layer = layers.Bidirectional(layers.LSTM(4, return_sequences=True), dtype="float64")
+    layer(x)
+    weights = []
+    for suffix in ("_l0", "_l0_reverse"):
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        w_ih, w_hh, b_ih, b_hh = (getattr(module, n + suffix).detach().numpy() for n in names)
+        weights += [w_ih.T, w_hh.T, b_ih + b_hh]
+    layer.set_weights(weights)
+    xs = Tensor(x, requires_grad=True)
+    out = layer(xs)
+    g = np.random.default_rng(5).standard_normal(out.shape)
+    out.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    ref, _ = module(xt)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xs.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_bidirectional_modes_states_masks_and_config():
+    ids, mask = _padded_ids()
+    inputs = keras.Input(shape=(None,))
+    x = layers.Embedding(10, 4, mask_zero=True)(inputs)
+    out, *states = layers.Bidirectional(layers.GRU(3, return_state=True), merge_mode="sum")(x)
+    model = keras.Model(inputs, [out, *states])
+    assert model.output_shape == [(None, 3), (None, 3), (None, 3)]
+    assert model.count_params() == 40 + 2 * (3 * (4 * 3 + 3 * 3 + 3) + 9)
+    padded = model(ids)
+    np.testing.assert_allclose(padded[0].numpy(), (padded[1] + padded[2]).numpy(), rtol=1e-6)
+    alone = model(ids[:1, mask[0]])
+    np.testing.assert_allclose(padded[0].numpy()[:1], alone[0].numpy(), rtol=1e-5)
+    seq = layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True), merge_mode=None)
+    a, b = seq(np.ones((1, 4, 3), "float32"))
+    assert a.shape == b.shape == (1, 4, 2)
+    clone = keras.Model.from_config(json.loads(json.dumps(model.get_config())))
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone(ids)[0].numpy(), padded[0].numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="merge_mode"):
+        layers.Bidirectional(layers.LSTM(2), merge_mode="max")
+    with pytest.raises(TypeError, match="recurrent layer"):
+        layers.Bidirectional(layers.Dense(2))
+
+
+def test_global_average_pooling_1d_averages_real_steps_only():
+    ids, mask = _padded_ids()
+    embed = layers.Embedding(10, 4, mask_zero=True)
+    vectors = embed(ids)
+    pooled = layers.GlobalAveragePooling1D()(vectors)
+    assert getattr(pooled, "_keras_mask", None) is None
+    for n in range(len(ids)):
+        expected = vectors.numpy()[n][mask[n]].mean(axis=0)
+        np.testing.assert_allclose(pooled.numpy()[n], expected, rtol=1e-6)
+    first = layers.GlobalAveragePooling1D(data_format="channels_first", keepdims=True)
+    swapped = Tensor(vectors.numpy().transpose(0, 2, 1))
+    out = first(swapped, mask=mask)
+    np.testing.assert_allclose(out.numpy()[:, :, 0], pooled.numpy(), rtol=1e-6)
+
+
+def test_weights_h5_uses_keras_paths_for_cells(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    inputs = keras.Input((None,), dtype="int32")
+    x = layers.Embedding(20, 4)(inputs)
+    x = layers.Bidirectional(layers.LSTM(3, return_sequences=True))(x)
+    model = keras.Model(inputs, layers.GRU(2)(x))
+    gru = model.layers[3]
+    assert gru.weights[0].path == f"{gru.name}/gru_cell/kernel"  # as Keras: lstm/lstm_cell/...
+    path = tmp_path / "text.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path) as f:
+        for group in ("layers/embedding/vars", "layers/gru/cell/vars",
+                      "layers/bidirectional/forward_layer/cell/vars",
+                      "layers/bidirectional/backward_layer/cell/vars"):  # fmt: skip
+            assert group in f
+        assert f["layers/gru/cell/vars/2"].shape == (2, 6)  # reset_after: (2, 3 * units)
+    clone = keras.Model.from_config(model.get_config())
+    clone.load_weights(path)
+    ids = np.array([[1, 5, 7, 2]])
+    np.testing.assert_array_equal(clone(ids).numpy(), model(ids).numpy())

@@ -393,3 +393,23 @@ def test_model_checkpoint_writes_keras_weight_files(tmp_path):
     twin = _convnet("twin")
     twin.load_weights(tmp_path / "w.2.weights.h5")
     np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_nested_functional_base_is_stored_as_keras_stores_it(tmp_path):
+    """Transfer learning's shape: a frozen functional base called inside a new model.
+    Keras names the nested model's group by its class, "functional"."""
+    base = _convnet("base")
+    base.trainable = False
+    inputs = keras.Input((6, 6, 2))
+    outputs = layers.Dense(2)(base(inputs, training=False))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="mse")
+    x, _ = _data()
+    model.train_on_batch(x, np.ones((8, 2), np.float32))
+    model.save(tmp_path / "nested.keras")
+    with h5py.File(io.BytesIO(_members(tmp_path / "nested.keras")["model.weights.h5"])) as f:
+        assert f["layers/functional/layers/conv2d/vars/0"].shape == (3, 3, 2, 3)
+        assert len(f["optimizer/vars"]) == 2 + 2 * 2  # only the new Dense is trainable
+    restored = load_model(tmp_path / "nested.keras")
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert restored.layers[1].trainable is False

@@ -10,7 +10,9 @@ replaces and tested equal to it (``tests/fast/``):
   without a padded copy (``depthwise_loops``);
 * ``pointwise``: 1x1 convolutions (``Conv2dFunction``) as one plain matrix product,
   every other convolution handed on to ``conv``'s;
-* ``optimizers``: ``RMSprop.update_step`` in one compiled pass;
+* ``conv`` also writes zero padding into the windows in training (``padded_windows``);
+* ``optimizers``: ``RMSprop``, ``Adam`` and ``SGD`` (momentum) ``update_step`` in one
+  compiled pass each;
 * ``compiled`` holds the numba loops they call, ``winograd`` the F(4x4, 3x3) algorithm.
 
 Importing this package (``import cnnlab`` does) registers them; they run while

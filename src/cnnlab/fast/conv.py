@@ -13,7 +13,9 @@ what, it computes, for ``groups == 1`` (grouped convolutions run the reference):
   at a time (they stay in cache);
 * ``dx`` is col2im of ``dy @ k^T`` without building ``dcols`` whole: compiled
   (:func:`cnnlab.fast.compiled.fold`), else one kernel offset at a time;
-* ``cols`` above ``KEEP_COLS_BYTES`` is not kept for the backward pass but unfolded again.
+* ``cols`` above ``KEEP_COLS_BYTES`` is not kept for the backward pass but unfolded again;
+* in training, zero padding ("same" or explicit) is written into ``cols`` and skipped by
+  the fold (:mod:`cnnlab.fast.padded_windows`): no padded copy of the batch, no crop.
 
 Equal to the reference up to float rounding (the products are summed in another
 order); tested on random shapes, NaN and inf included, in ``tests/fast/``.
@@ -26,7 +28,7 @@ import numpy as np
 from cnnlab import dispatch
 from cnnlab.backend import get_array_module
 from cnnlab.config import settings
-from cnnlab.fast import compiled, winograd
+from cnnlab.fast import compiled, padded_windows, winograd
 from cnnlab.fast.activation import relu_grad
 from cnnlab.ops.conv import Conv2dFunction, crop, output_hw
 from cnnlab.ops.conv_arithmetic import im2col, window_view
@@ -52,19 +54,24 @@ class FastConv2d(Conv2dFunction):
         xp = self.xp
         dtype = np.result_type(x, kernel, *bias)
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
-        if any(before or after for before, after in padding):
+        needs = self.needs_input_grad or (True,) * (2 + len(bias))
+        # zero padding: written into cols (and skipped by the fold) instead of a padded copy
+        self.skip_pad = skips_padding(x, kernel, padding, training=any(needs))
+        n, h, w, c = x.shape
+        (top, bottom), (left, right) = padding
+        self.x_shape, self.padded_shape = x.shape, (n, h + top + bottom, w + left + right, c)
+        if any(before or after for before, after in padding) and not self.skip_pad:
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         self.geometry = strides, dilations, groups, padding
-        self.has_bias, self.activation, self.padded_shape = bool(bias), activation, x.shape
-        self.out_hw = output_hw(x.shape, kernel.shape, strides, dilations)
-        n, f = x.shape[0], kernel.shape[3]
-        needs = self.needs_input_grad or (True,) * (2 + len(bias))
+        self.has_bias, self.activation = bool(bias), activation
+        self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
+        f = kernel.shape[3]
         out = cols = None
         if not any(needs) and settings.winograd and winograd.applies(x, kernel, strides, dilations):
             # inference: 36 smaller products instead of im2col's one (None: x not finite)
             out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None)
         if out is None:  # the bias rides in the product: a weight on a column of ones
-            cols = unfold(x, kernel.shape[:2], strides, dilations, self.out_hw, ones=bool(bias))
+            cols = self._unfold(x, kernel.shape[:2], ones=bool(bias))
             weights = kernel.reshape(-1, f)
             if bias:
                 weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
@@ -91,20 +98,40 @@ class FastConv2d(Conv2dFunction):
         dx = dk = db = None
         if needs[1]:  # [dk; db] = [cols, 1]^T @ dy: the bias row comes with the kernel's
             if cols is None:
-                cols = unfold(
-                    x, kernel.shape[:2], strides, dilations, self.out_hw, ones=self.has_bias
-                )
+                cols = self._unfold(x, kernel.shape[:2], ones=self.has_bias)
             dk = kernel_grad(cols, dy, self.padded_shape[0])
             if self.has_bias:
                 dk, db = dk[:-1], dk[-1]
             dk = dk.reshape(kernel.shape)
-        if needs[0]:
+        if needs[0] and self.skip_pad:  # straight into the unpadded dx: no crop
+            dx = padded_windows.fold(
+                dy, kernel, self.x_shape, strides, dilations, padding, self.out_hw
+            )
+        elif needs[0]:
             dx = crop(fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw), padding)
         if not self.has_bias:
             return dx, dk
         if db is None and needs[2]:
             db = column_sums(dy)
         return dx, dk, db
+
+    def _unfold(self, x, kernel_hw, ones: bool):
+        """im2col of the (padded, or when ``skip_pad`` unpadded) input ``x``."""
+        strides, dilations, _, padding = self.geometry
+        if self.skip_pad:
+            return padded_windows.unfold(x, kernel_hw, strides, dilations, padding,
+                                         self.out_hw, ones=ones)  # fmt: skip
+        return unfold(x, kernel_hw, strides, dilations, self.out_hw, ones=ones)
+
+
+def skips_padding(x, kernel, padding, training: bool) -> bool:
+    """True when a zero-padded convolution unfolds ``x`` without a padded copy
+    (:mod:`cnnlab.fast.padded_windows`): some padding, ``FEW_CHANNELS`` or more channels
+    (fewer: the transposed unfold below, on a padded copy of a thin batch), compiled
+    kernels for these arrays, and in training only (inference may take Winograd, which
+    reads the padded input)."""
+    padded = any(before or after for before, after in padding)
+    return padded and training and x.shape[3] >= FEW_CHANNELS and padded_windows.applies(x, kernel)
 
 
 def window_tap(image, a: int, b: int, strides, dilations, out_hw):

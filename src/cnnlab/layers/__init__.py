@@ -22,6 +22,7 @@ from cnnlab.layers.base import (
     get_layer_class,
     serialize_layer,
 )
+from cnnlab.layers.bidirectional import Bidirectional
 from cnnlab.layers.conv import BaseConv, Conv1D, Conv2D, Conv3D
 from cnnlab.layers.conv_transpose import (
     BaseConvTranspose,
@@ -131,5 +132,5 @@ __all__ = [
     "RMSNormalization",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "UpSampling1D", "UpSampling2D",
     "UpSampling3D",
-    "BaseRNN", "Embedding", "GRU", "LSTM", "Masking", "SimpleRNN",
+    "BaseRNN", "Bidirectional", "Embedding", "GRU", "LSTM", "Masking", "SimpleRNN",
 ]  # fmt: skip

@@ -62,6 +62,8 @@ class Embedding(Layer):
         if lora_rank is not None:
             raise ValueError(f"Embedding: lora_rank is not supported. Received: {lora_rank!r}")
         self.mask_zero = bool(mask_zero)
+        # a masked loss is a mean over a whole batch's real steps: never cut into shards
+        self.per_example = not self.mask_zero
         self._args = WeightArgs(
             embeddings=(embeddings_initializer, embeddings_regularizer, embeddings_constraint)
         )
@@ -123,7 +125,7 @@ class Masking(Layer):
         array([[ True, False,  True]])
     """
 
-    per_example = True
+    per_example = False  # a masked loss is a mean over a whole batch's real steps
     supports_masking = True
 
     def __init__(self, mask_value=0.0, **kwargs):

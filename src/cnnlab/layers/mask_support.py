@@ -84,3 +84,27 @@ class MaskingMixin:
         elif out_mask is not None:
             for tensor in tensors:
                 set_mask(tensor, out_mask)
+
+
+def apply_mask(sample_weight, mask, reduction=None):
+    """Keras' rule for a loss or metric on a masked output: the mask becomes (part of)
+    the sample weight. For a mean (``"sum_over_batch_size"``/``"mean"``) the mask is
+    scaled by ``size / count(True)``, so the loss is the mean over the real steps.
+
+    Example:
+        >>> apply_mask(None, np.array([[True, True, False, False]]), "sum_over_batch_size")
+        array([[2., 2., 0., 0.]], dtype=float32)
+    """
+    if mask is None:
+        return sample_weight
+    weight = np.asarray(mask, dtype=np.float32)
+    if reduction in ("mean", "sum_over_batch_size"):
+        weight = weight * np.float32(weight.size / (weight.sum() + 1e-7))
+    if sample_weight is None:
+        return weight
+    given = np.asarray(getattr(sample_weight, "data", sample_weight), dtype=np.float32)
+    while given.ndim > weight.ndim and given.shape[-1] == 1:
+        given = given[..., 0]
+    while given.ndim < weight.ndim:
+        given = given[..., None]
+    return given * weight

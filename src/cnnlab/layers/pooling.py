@@ -282,9 +282,22 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over all steps: ``(batch, L, C) -> (batch, C)``."""
+    """Mean over all steps: ``(batch, L, C) -> (batch, C)``; with a mask (Embedding's
+    ``mask_zero``), the mean over the real steps only, as Keras."""
 
     rank, pool_mode = 1, "avg"
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        steps = 1 if self.data_format == "channels_last" else 2
+        weight = np.expand_dims(np.asarray(mask, dtype=inputs.dtype), 3 - steps)
+        total = (inputs * weight).sum(axis=steps, keepdims=self.keepdims)
+        return total / weight.sum(axis=steps, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from cnnlab import ops
-from cnnlab.layers.base import InputSpec, Layer
+from cnnlab.layers.base import InputSpec, Layer, to_snake_case
 from cnnlab.layers.core import WeightArgs, activation_name, positive_int
 from cnnlab.layers.node import flatten
 from cnnlab.ops import recurrent
@@ -37,6 +37,12 @@ def _rate(value, name: str, layer: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise ValueError(f"{layer}: `{name}` must be a float in [0, 1). Received: {name}={value!r}")
     return float(value)
+
+
+class _CellWeights(Layer):
+    """Holds a recurrent layer's three weights under the attribute ``cell``, where Keras 3
+    keeps them (its ``LSTMCell`` ...), so ``.weights.h5`` files line up with Keras'
+    ``layers/lstm/cell/vars``. It is not a cell that can run on its own."""
 
 
 class BaseRNN(Layer):
@@ -127,15 +133,21 @@ class BaseRNN(Layer):
                 f"be defined. Received input shape {tuple(input_shape)}"
             )
         width = self.gates * self.units
-        self.kernel = self._args.add(self, "kernel", (features, width))
-        self.recurrent_kernel = self._args.add(self, "recurrent", (self.units, width),
+        cell_name = f"{to_snake_case(type(self).__name__)}_cell"
+        self.cell = cell = _CellWeights(name=cell_name, dtype=self.dtype)
+        self.kernel = self._args.add(cell, "kernel", (features, width))
+        self.recurrent_kernel = self._args.add(cell, "recurrent", (self.units, width),
                                                weight_name="recurrent_kernel")  # fmt: skip
         if self.use_bias:
-            self.bias = self.add_weight(
+            self.bias = cell.add_weight(
                 shape=self._bias_shape(), initializer=self._bias_initializer(), name="bias",
                 regularizer=self._args.regularizer["bias"],
                 constraint=self._args.constraint["bias"],
             )  # fmt: skip
+        for weight in cell.weights:  # Keras' paths: lstm/lstm_cell/kernel
+            weight.path = f"{self.name}/{cell_name}/{weight.name}"
+        cell.built = True
+        cell.trainable = self.trainable
         self.input_spec = InputSpec(ndim=3, axes={-1: features})
 
     # ---- calling --------------------------------------------------------------------

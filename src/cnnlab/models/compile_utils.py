@@ -17,6 +17,7 @@ import numpy as np
 
 from cnnlab import losses as losses_module
 from cnnlab import metrics as metrics_module
+from cnnlab.layers.mask_support import apply_mask, get_mask
 
 
 class CompileState:
@@ -142,6 +143,8 @@ class CompileState:
             if i >= len(y_true):
                 raise ValueError(f"Metric {metric.name!r} needs targets: pass y to fit/evaluate.")
             weights = sample_weight if weighted else None
+            if isinstance(metric, metrics_module.MeanMetricWrapper):  # Keras: masked steps
+                weights = apply_mask(weights, get_mask(y_pred[i]))  # do not count
             metric.update_state(y_true[i], y_pred[i].data, sample_weight=weights)
 
     # ---- results ----------------------------------------------------------------------

@@ -90,8 +90,10 @@ def _walk(obj, path, groups, visited) -> None:
 
 def _walk_container(layers, path, groups, visited) -> None:
     used: dict = {}
+    from cnnlab.layers.registry import class_label
+
     for layer in layers:
-        base = _snake(type(layer).__name__)
+        base = _snake(class_label(layer))  # a functional model nested as a layer: "functional"
         if base in used:
             used[base] += 1
             name = f"{base}_{used[base]}"

@@ -65,13 +65,15 @@ class _RecurrentFunction(Function):
     per-step gradients ``dxw`` of the projection."""
 
     def project(self, x, kernel, bias):
-        xw = x @ kernel
+        n, steps, features = x.shape
+        xw = (x.reshape(n * steps, features) @ kernel).reshape(n, steps, -1)  # one product
         return xw + bias if bias is not None else xw
 
     def input_grads(self, dxw, x, kernel, has_bias):
-        dx = dxw @ kernel.T
-        dkernel = np.einsum("ntf,ntg->fg", x, dxw)
-        return dx, dkernel, (dxw.sum(axis=(0, 1)) if has_bias else None)
+        flat_dxw = dxw.reshape(-1, dxw.shape[2])
+        dx = (flat_dxw @ kernel.T).reshape(x.shape)
+        dkernel = x.reshape(-1, x.shape[2]).T @ flat_dxw
+        return dx, dkernel, (flat_dxw.sum(axis=0) if has_bias else None)
 
 
 class SimpleRNNFunction(_RecurrentFunction):
@@ -167,10 +169,8 @@ class LSTMFunction(_RecurrentFunction):
             )
             dxw[:, t] = dz
             drec += (h_prev * rd).T @ dz
-            carried_h = 0 if m is None else (1 - m) * dh
-            carried_c = 0 if m is None else (1 - m) * dc
-            dh = (dz @ recurrent_kernel.T) * rd + carried_h
-            dc = dc_new * f + carried_c
+            keep = 0 if m is None else 1 - m  # a masked step hands the gradient on
+            dh, dc = (dz @ recurrent_kernel.T) * rd + keep * dh, dc_new * f + keep * dc
         dx, dkernel, dbias = self.input_grads(dxw, x, kernel, has_bias)
         return (dx, dh, dc, dkernel, drec) + ((dbias,) if has_bias else ())
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from cnnlab import dispatch
 from cnnlab.optimizers.base import Optimizer
 
 
@@ -63,6 +64,9 @@ class Adam(Optimizer):
     def update_step(self, grad, var, slots, lr):
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        fast = dispatch.find(Adam.update_step)  # one compiled pass (cnnlab.fast)
+        if fast is not None and fast(self, grad, var, slots, lr, alpha):
+            return
         m, v = slots["momentum"], slots["velocity"]
         m += (grad - m) * (1 - self.beta_1)
         v += (grad * grad - v) * (1 - self.beta_2)

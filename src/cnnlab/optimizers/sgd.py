@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+from cnnlab import dispatch
 from cnnlab.optimizers.base import Optimizer
 
 
@@ -47,6 +48,9 @@ class SGD(Optimizer):
     def update_step(self, grad, var, slots, lr):
         if self.momentum == 0:
             var -= grad * lr
+            return
+        fast = dispatch.find(SGD.update_step)  # one compiled pass (cnnlab.fast)
+        if fast is not None and fast(self, grad, var, slots, lr):
             return
         v = slots["momentum"]
         v *= self.momentum
