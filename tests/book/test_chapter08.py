@@ -44,7 +44,7 @@ def test_mnist_convnet(capsys):
                   metrics=["accuracy"])  # fmt: skip
     model.fit(train_images, train_labels[:600], epochs=2, batch_size=64, verbose=0)
     _, test_acc = model.evaluate(test_images, test_labels[:300], verbose=0)
-    assert test_acc > 0.4 and f"Test accuracy: {test_acc:.3f}"  # chance: 0.1
+    assert test_acc > 0.3 and f"Test accuracy: {test_acc:.3f}"  # chance: 0.1
 
 
 # ---- cats vs dogs from image folders -------------------------------------------------------
