@@ -135,3 +135,27 @@ def test_built_on_an_input_tensor():
     model = VGG16(weights=None, include_top=False, input_tensor=image, pooling="max")
     assert model.inputs[0] is image and model.output_shape == (None, 512)
     assert model.layers[1].name == "block1_conv1"
+
+
+def test_weights_from_a_keras_2_h5_file(tmp_path, rng):
+    """The layout of Keras' published vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5:
+    ``layer_names`` (with Keras 2's ``input_1``), ``<layer>/<layer>/<weight>:0``."""
+    h5py = pytest.importorskip("h5py")
+    source = VGG16(**SMALL)
+    for variable in source.weights:
+        variable.assign(rng.normal(0, 0.05, variable.shape).astype("float32"))
+    path = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [b"input_1"] + [la.name.encode() for la in source.layers[1:]]
+        f.create_group("input_1").attrs["weight_names"] = []
+        for layer in source.layers[1:]:
+            names = [f"{layer.name}/{w.name}:0" for w in layer.weights]
+            group = f.create_group(layer.name)
+            group.attrs["weight_names"] = [n.encode() for n in names]
+            for name, variable in zip(names, layer.weights, strict=True):
+                group.create_dataset(name, data=variable.numpy())
+    model = VGG16(**{**SMALL, "weights": str(path)})
+    x = rng.random((1, 32, 32, 3)).astype("float32")
+    expected = source.predict(x, verbose=0)
+    assert np.count_nonzero(expected) > 10  # the features depend on the weights
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5)

@@ -3,7 +3,7 @@ neural networks", with cnnlab's imports: the first MNIST network, the tensor
 operations of the chapter through ``keras.ops`` (against the chapter's naive loops),
 gradients of a variable, and the network rebuilt from scratch (``NaiveDense``,
 ``NaiveSequential``, a batch generator and a training step). The GradientTape becomes
-``loss.backward()``, as on Keras 3's PyTorch backend. A few thousand MNIST images keep
+``loss.backward()``, as on Keras 3's PyTorch backend. Two thousand MNIST images keep
 it fast (the book trains on all 60,000 for 5 epochs)."""
 
 import math
@@ -36,16 +36,16 @@ def test_first_network(mnist):
                               layers.Dense(10, activation="softmax")])  # fmt: skip
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])  # fmt: skip
-    train_images = train_images[:3000].reshape((3000, 28 * 28)).astype("float32") / 255
+    train_images = train_images[:2000].reshape((2000, 28 * 28)).astype("float32") / 255
     test_images = test_images[:1000].reshape((1000, 28 * 28)).astype("float32") / 255
-    history = model.fit(train_images, train_labels[:3000], epochs=2, batch_size=128, verbose=0)
+    history = model.fit(train_images, train_labels[:2000], epochs=2, batch_size=128, verbose=0)
     assert list(history.history) == ["accuracy", "loss"]
     predictions = model.predict(test_images[0:10], verbose=0)
     assert predictions.shape == (10, 10)
     np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
     assert predictions[0].argmax() == test_labels[0] == 7
     test_loss, test_acc = model.evaluate(test_images, test_labels[:1000], verbose=0)
-    assert test_acc > 0.85 and np.isfinite(test_loss)
+    assert test_acc > 0.8 and np.isfinite(test_loss)
     assert f"test_acc: {test_acc}".startswith("test_acc: 0.")
 
 
@@ -159,7 +159,7 @@ class BatchGenerator:
 def train_from_scratch(mnist, update):
     keras.utils.set_random_seed(0)
     (train_images, train_labels), (test_images, test_labels) = mnist
-    train_images = train_images[:2048].reshape((2048, 28 * 28)).astype("float32") / 255
+    train_images = train_images[:1024].reshape((1024, 28 * 28)).astype("float32") / 255
     test_images = test_images[:500].reshape((500, 28 * 28)).astype("float32") / 255
     model = NaiveSequential([
         NaiveDense(input_size=28 * 28, output_size=512, activation=keras.activations.relu),
@@ -188,7 +188,7 @@ def train_from_scratch(mnist, update):
 
     losses = []
     for _ in range(2):
-        batch_generator = BatchGenerator(train_images, train_labels[:2048])
+        batch_generator = BatchGenerator(train_images, train_labels[:1024])
         for _ in range(batch_generator.num_batches):
             loss = one_training_step(model, *batch_generator.next())
         losses.append(float(loss))

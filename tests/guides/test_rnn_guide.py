@@ -62,9 +62,8 @@ def test_outputs_states_and_an_encoder_feeding_a_decoder():
 
 def test_padding_and_masks():
     raw = [[711, 632, 71], [73, 8, 3215, 55, 927], [83, 91, 1, 645, 1253, 927]]
-    padded = np.zeros((3, 6), "int64")
-    for row, seq in zip(padded, raw, strict=True):
-        row[: len(seq)] = seq  # post-padding, as keras.utils.pad_sequences(padding="post")
+    padded = keras.utils.pad_sequences(raw, padding="post")
+    assert padded.shape == (3, 6) and padded[0, 3:].tolist() == [0, 0, 0]
     embedding = layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)
     masked = embedding(padded)
     np.testing.assert_array_equal(masked._keras_mask, padded != 0)

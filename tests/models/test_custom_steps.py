@@ -101,3 +101,25 @@ def test_a_step_must_return_a_dict(rng):
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(TypeError, match=r"train_step must return a dict.*Received: float"):
         model.fit(x, y, verbose=0)
+
+
+def test_predict_step_override_keeps_the_returned_structure(rng):
+    class TwoViews(keras.Model):
+        def predict_step(self, data):
+            y = self(keras.utils.unpack_x_y_sample_weight(data)[0], training=False)
+            return {"probabilities": y, "classes": y.numpy().argmax(axis=-1)}
+
+    inputs = keras.Input(shape=(3,))
+    model = TwoViews(inputs, layers.Dense(4, activation="softmax")(inputs))
+    x = rng.normal(size=(10, 3)).astype("float32")
+    out = model.predict(x, batch_size=4, verbose=0)
+    np.testing.assert_allclose(out["probabilities"], model(x).numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(out["classes"], model(x).numpy().argmax(-1))
+
+    class Scalar(keras.Model):
+        def predict_step(self, data):
+            return 1.0
+
+    model = Scalar(inputs, layers.Dense(1)(inputs))
+    with pytest.raises(ValueError, match="predict_step must return batched outputs"):
+        model.predict(x, verbose=0)

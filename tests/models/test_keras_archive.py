@@ -266,6 +266,13 @@ def test_missing_members_are_named(tmp_path):
     path = _write_archive(tmp_path / "b.keras", skip=("model.weights.h5",))
     with pytest.raises(ValueError, match=r"b\.keras: a Keras model file without .*weights\.h5"):
         load_model(path)
+    path = tmp_path / "npz.keras"  # Keras' save_model(..., weights_format="npz"): pickles
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        archive.writestr("config.json", json.dumps(_keras_config()))
+        archive.writestr("model.weights.npz", b"PK\x05\x06" + bytes(18))
+    with pytest.raises(ValueError, match=r"npz\.keras: saved by Keras with weights_format='npz'"):
+        load_model(path)
     path = _write_archive(tmp_path / "c.keras", weights=_keras_weights_h5(with_optimizer=False))
     assert load_model(path).optimizer.iterations == 0  # Keras too keeps a fresh optimizer
 

@@ -14,8 +14,10 @@ means (B, G, R) = (103.939, 116.779, 123.68) subtracted, no scaling.
 
 The ImageNet weights are a download (528 MB) and nothing is downloaded here:
 ``weights=None`` gives random initialisation (Keras' initialisers), a path loads a
-weights file of the same architecture (``model.save_weights`` of cnnlab, or Keras 3's
-``.weights.h5``).
+weights file of the same architecture: Keras' published
+``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`` (and the other VGG files, matched
+by Keras' layer names), a Keras 3 ``.keras`` / ``.weights.h5``, or cnnlab's
+``model.save_weights``.
 """
 
 from __future__ import annotations
@@ -96,9 +98,10 @@ def _vgg(fn, convs, include_top, weights, input_tensor, input_shape, pooling, cl
         raise ValueError(
             f"{fn}: the ImageNet weights are a download (from storage.googleapis.com) and "
             "cnnlab never downloads at run time. Use weights=None for random "
-            "initialization, or pass weights='path/to/file' with weights saved for this "
-            "architecture (cnnlab's model.save_weights, or Keras 3's .weights.h5). "
-            "Received: weights='imagenet'"
+            "initialization, or pass weights='path/to/file' with weights for this "
+            f"architecture: Keras' own {fn.lower()}_weights_tf_dim_ordering_tf_kernels"
+            "[_notop].h5 (downloaded separately), a Keras 3 .keras/.weights.h5, or "
+            "cnnlab's model.save_weights. Received: weights='imagenet'"
         )
     shape = check_application_args(fn, include_top, weights, input_tensor, input_shape,
                                    pooling, classes, 224, 32)  # fmt: skip

@@ -1,5 +1,5 @@
-"""Keras 3's ``train_step`` / ``test_step`` overrides: ``fit`` and ``evaluate`` with a
-step written by the user.
+"""Keras 3's ``train_step`` / ``test_step`` / ``predict_step`` overrides: ``fit``,
+``evaluate`` and ``predict`` with a step written by the user.
 
 A subclass of ``keras.Model`` may override ``train_step(self, data)`` (and
 ``test_step``); ``fit``, ``evaluate`` and ``train_on_batch`` then call it once per batch
@@ -26,11 +26,16 @@ The weights' gradients are cleared before every call (as the default step does f
 ``metrics`` property) are reset at the start of every epoch, and the epoch's logs are
 those returned by the last step. Values of the returned dict may be Tensors,
 Variables, arrays of one element, numbers, or dicts of those (flattened, as Keras does).
+``predict_step`` may return one output or a list, tuple or dict of them; ``predict``
+of arrays concatenates them over the batches (data sets go through the built-in step).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from cnnlab import metrics as metrics_module
+from cnnlab.autograd import Tensor, no_grad
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
@@ -85,6 +90,27 @@ def step_logs(logs, step_name: str) -> dict:
     return flat
 
 
+def _flatten(outputs):
+    """``(structure, arrays)``: None for one output, the sequence type (list/tuple) or
+    the dict's keys; the outputs as arrays."""
+    if isinstance(outputs, dict):
+        keys = list(outputs)
+        return keys, [_as_array(outputs[k]) for k in keys]
+    if isinstance(outputs, list | tuple):
+        return type(outputs), [_as_array(o) for o in outputs]
+    return None, [_as_array(outputs)]
+
+
+def _as_array(value):
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if array.ndim == 0:
+        raise ValueError(
+            "predict_step must return batched outputs (arrays with a batch axis). "
+            f"Received a scalar: {array!r}"
+        )
+    return array
+
+
 class CustomStepMixin:
     """``train_step`` / ``test_step`` as the overridable hooks of ``fit`` and
     ``evaluate`` (see the module docstring). The built-in steps are
@@ -101,6 +127,30 @@ class CustomStepMixin:
         compiled ones). Override it to customise ``evaluate`` and validation."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         return self._builtin_test_step(x, y, sample_weight)
+
+    def predict_step(self, data):
+        """The outputs of one batch (Keras 3's default: ``self(x, training=False)``).
+        Override it to customise ``predict`` (of arrays)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _custom_predict(self, batches, callback_list):
+        """``predict`` through an overridden :meth:`predict_step`: its outputs (an
+        array, or a list / tuple / dict of arrays) concatenated over the batches."""
+        callback_list.on_predict_begin()
+        chunks, structure = [], None
+        for step, batch in enumerate(batches):
+            callback_list.on_predict_batch_begin(step)
+            with no_grad():
+                outputs = self.predict_step(batch)
+            structure, leaves = _flatten(outputs)
+            chunks.append(leaves)
+            callback_list.on_predict_batch_end(step, {"outputs": outputs})
+        callback_list.on_predict_end()
+        merged = [np.concatenate(parts, axis=0) for parts in zip(*chunks, strict=True)]
+        if isinstance(structure, list):
+            return dict(zip(structure, merged, strict=True))
+        return merged[0] if structure is None else structure(merged)
 
     def zero_grad(self) -> None:
         """Clear the ``.grad`` of every weight (before a new ``backward``)."""

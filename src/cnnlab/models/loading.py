@@ -83,6 +83,12 @@ def _read_json(archive: SafeZip, member: str, path: Path) -> dict:
 
 def _check_metadata(metadata: dict, names: list[str], path: Path) -> None:
     if metadata.get("format") != FORMAT:
+        if "keras_version" in metadata and WEIGHTS in names:
+            raise ValueError(
+                f"{path}: saved by Keras with weights_format='npz', whose arrays are pickled "
+                "Python objects; cnnlab never unpickles (it would run code from the file). "
+                "Save it in Keras with the default HDF5 weights (model.save('x.keras'))."
+            )
         if "keras_version" in metadata:
             raise ValueError(
                 f"{path}: a Keras model file without its weights member "

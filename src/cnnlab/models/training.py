@@ -391,6 +391,9 @@ class TrainingMixin(CustomStepMixin, StructuredDataMixin, LossHookMixin, Compile
             math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(n / batch_size))
         )
         callback_list = data.callback_list(callbacks, self, verbose, 1, total)
+        if self._overrides("predict_step"):
+            slices = itertools.islice(data.batch_slices(n, batch_size), total)
+            return self._custom_predict((data.take(x, i) for i in slices), callback_list)
         callback_list.on_predict_begin()
         chunks = []
         ahead = not callback_list.overrides("on_predict_batch_begin")
