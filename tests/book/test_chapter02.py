@@ -32,6 +32,7 @@ def test_the_data(mnist):
 
 def test_first_network(mnist):
     (train_images, train_labels), (test_images, test_labels) = mnist
+    keras.utils.set_random_seed(0)  # 3,000 images for 2 epochs land near 0.85 unseeded
     model = keras.Sequential([layers.Dense(512, activation="relu"),
                               layers.Dense(10, activation="softmax")])  # fmt: skip
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
