@@ -32,20 +32,21 @@ def test_the_data(mnist):
 
 def test_first_network(mnist):
     (train_images, train_labels), (test_images, test_labels) = mnist
+    keras.utils.set_random_seed(0)
     model = keras.Sequential([layers.Dense(512, activation="relu"),
                               layers.Dense(10, activation="softmax")])  # fmt: skip
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])  # fmt: skip
-    train_images = train_images[:2000].reshape((2000, 28 * 28)).astype("float32") / 255
+    train_images = train_images[:10000].reshape((10000, 28 * 28)).astype("float32") / 255
     test_images = test_images[:1000].reshape((1000, 28 * 28)).astype("float32") / 255
-    history = model.fit(train_images, train_labels[:2000], epochs=2, batch_size=128, verbose=0)
+    history = model.fit(train_images, train_labels[:10000], epochs=2, batch_size=128, verbose=0)
     assert list(history.history) == ["accuracy", "loss"]
     predictions = model.predict(test_images[0:10], verbose=0)
     assert predictions.shape == (10, 10)
     np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
     assert predictions[0].argmax() == test_labels[0] == 7
     test_loss, test_acc = model.evaluate(test_images, test_labels[:1000], verbose=0)
-    assert test_acc > 0.8 and np.isfinite(test_loss)
+    assert test_acc > 0.8 and np.isfinite(test_loss)  # 0.86-0.91 over seeds 0-3
     assert f"test_acc: {test_acc}".startswith("test_acc: 0.")
 
 
