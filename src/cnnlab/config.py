@@ -123,6 +123,17 @@ def from_environment(environ=None) -> Settings:
 settings = from_environment()
 
 
+def thread_count() -> int:
+    """Threads (and batch shards) to use: ``settings.threads`` (``CNNLAB_THREADS``) if set,
+    else the number of cores this process may run on."""
+    if settings.threads is not None:
+        return settings.threads
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def override(**changes):
     """Change some settings inside the block (tests, comparisons), then restore them."""
@@ -136,4 +147,4 @@ def override(**changes):
             setattr(settings, name, value)
 
 
-__all__ = ["Settings", "from_environment", "override", "settings"]
+__all__ = ["Settings", "from_environment", "override", "settings", "thread_count"]

@@ -44,7 +44,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from cnnlab.autograd import is_grad_enabled, no_grad
-from cnnlab.config import settings
+from cnnlab.config import settings, thread_count
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -74,17 +74,6 @@ def _workers(count: int) -> ThreadPoolExecutor:
     if key not in _executors:
         _executors[key] = ThreadPoolExecutor(count, thread_name_prefix="cnnlab-shard")
     return _executors[key]
-
-
-def thread_count() -> int:
-    """The number of shards to cut a batch into: ``cnnlab.config.settings.threads``
-    (``CNNLAB_THREADS``) if set, else the number of cores this process may run on."""
-    if settings.threads is not None:
-        return settings.threads
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def shard_slices(batch_size: int, shards: int, min_size: int = MIN_SHARD_SIZE) -> list[slice]:

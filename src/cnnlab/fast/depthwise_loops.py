@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from cnnlab.config import settings
+from cnnlab.config import thread_count
 from cnnlab.fast.compiled import AVAILABLE, numba
 
 # Threads whose name starts with this are workers that already run one shard per core
@@ -40,16 +40,6 @@ WORKER_PREFIX = "cnnlab-"
 
 
 _pools: dict = {}  # (process id, threads) -> helper threads, started once per process
-
-
-def thread_count() -> int:
-    """Threads a loop may use: ``settings.threads`` if set, else the usable cores."""
-    if settings.threads is not None:
-        return settings.threads
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def parallel_here() -> bool:

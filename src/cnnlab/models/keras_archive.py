@@ -100,7 +100,9 @@ def load_keras_archive(archive: SafeZip, config: dict, path: Path, rebuild, comp
             h5_weights.read_weight_groups(f, model, where)
         compile_config = config.get("compile_config")
         if compile and compile_config:
-            _compile(model, compile_config, path, scope)
+            from cnnlab.models.loading import compile_saved  # loading imports this module
+
+            compile_saved(model, compile_config, path, scope)
             exact_lr = model.optimizer.get_config().get("learning_rate")
             with h5_weights.h5_errors(where):
                 restored = h5_optimizer.read_optimizer_group(f, model, where)
@@ -114,19 +116,6 @@ def load_archive_weights(model, archive: SafeZip, path: Path) -> None:
     where = f"{path}: member {WEIGHTS_H5!r}"
     with open_weights(archive, path) as f, h5_weights.h5_errors(where):
         h5_weights.read_weight_groups(f, model, where)
-
-
-def _compile(model, compile_config, path, scope) -> None:
-    from cnnlab.models.loading import _CONFIG_ERRORS
-
-    try:
-        with scope:
-            model.compile_from_config(compile_config)
-    except _CONFIG_ERRORS as err:
-        raise ValueError(
-            f"{path}: the compile configuration cannot be restored ({err}); load with "
-            "compile=False and compile the model yourself."
-        ) from err
 
 
 def _keep_exact_learning_rate(optimizer, exact_lr) -> None:

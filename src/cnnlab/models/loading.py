@@ -220,14 +220,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
     _assign_weights(model, weights, str(path))
     compile_config = config.get("compile_config")
     if compile and compile_config:
-        try:
-            with scope:
-                model.compile_from_config(compile_config)
-        except _CONFIG_ERRORS as err:
-            raise ValueError(
-                f"{path}: the compile configuration cannot be restored ({err}); load with "
-                "compile=False and compile the model yourself."
-            ) from err
+        compile_saved(model, compile_config, path, scope)
         if optimizer is not None and optimizer.keys():
             _restore_optimizer(model, optimizer, path)
     return model
@@ -337,6 +330,19 @@ def _require_built(model) -> None:
             "load_weights: build the model first (call it on data or give it an Input), "
             "so that it has weights to load into."
         )
+
+
+def compile_saved(model, compile_config, path, scope) -> None:
+    """``model.compile`` from a saved ``compile_config``; a config that cannot be restored
+    is a ValueError that says to load with ``compile=False``."""
+    try:
+        with scope:
+            model.compile_from_config(compile_config)
+    except _CONFIG_ERRORS as err:
+        raise ValueError(
+            f"{path}: the compile configuration cannot be restored ({err}); load with "
+            "compile=False and compile the model yourself."
+        ) from err
 
 
 __all__ = ["load_model", "load_weights"]
