@@ -36,6 +36,7 @@ import numpy as np
 from cnnlab.io import BadFileError, SafeZip
 from cnnlab.models import h5_optimizer, h5_weights
 from cnnlab.models.keras_config import from_keras_config, to_keras_config
+from cnnlab.models.keras_masks import implicit_embedding_masks
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -82,7 +83,7 @@ def open_weights(archive: SafeZip, path: Path):
 def keras_model_config(config: dict, path: Path) -> dict:
     """The parts of ``config.json`` cnnlab rebuilds from, in cnnlab's spelling."""
     try:
-        return from_keras_config(config, str(path))
+        return from_keras_config(implicit_embedding_masks(config), str(path))
     except RecursionError:
         raise BadFileError(path, CONFIG, "is nested too deeply.") from None
 
