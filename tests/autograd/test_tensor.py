@@ -328,3 +328,16 @@ def test_one_element_tensors_format_as_numbers():
     assert f"{Tensor([1.0, 2.0])}" == repr(Tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match="format"):
         f"{Tensor([1.0, 2.0]):.2f}"
+
+
+def test_numpy_reductions_take_tensors_and_keep_the_graph():
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    mean = np.mean(t)
+    assert isinstance(mean, Tensor) and float(mean.data) == 2.5
+    mean.backward()
+    np.testing.assert_allclose(t.grad, np.full((2, 3), 1 / 6))
+    np.testing.assert_array_equal(np.sum(t, axis=0).data, [3.0, 5.0, 7.0])
+    assert float(np.max(t).data) == 5.0 and np.min(t, axis=1, keepdims=True).shape == (2, 1)
+    assert np.mean(t, dtype="float32").dtype == np.float32
+    with pytest.raises(TypeError, match=r"Tensor.sum: out= is not supported.*ndarray"):
+        np.sum(t, out=np.zeros(()))

@@ -281,17 +281,17 @@ class Tensor:
     def flatten(self):
         return self.reshape(-1)
 
-    def sum(self, axis=None, keepdims=False):
-        return _basic().sum(self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        return _reduce("sum", self, axis, keepdims, dtype, out)
 
-    def mean(self, axis=None, keepdims=False):
-        return _basic().mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        return _reduce("mean", self, axis, keepdims, dtype, out)
 
-    def max(self, axis=None, keepdims=False):
-        return _basic().max(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        return _reduce("max", self, axis, keepdims, dtype, out)
 
-    def min(self, axis=None, keepdims=False):
-        return _basic().min(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False, *, dtype=None, out=None):
+        return _reduce("min", self, axis, keepdims, dtype, out)
 
     def exp(self):
         return _basic().exp(self)
@@ -417,3 +417,14 @@ def grad(output: Tensor, inputs, retain_graph: bool = False) -> list:
     seed = get_array_module(output.data).ones_like(output.data)
     found = {id(t): g for t, g in _chain_rule(output, seed, retain_graph) if t._ctx is None}
     return [None if id(leaf) not in found else found[id(leaf)].copy() for leaf in inputs]
+
+
+def _reduce(name, t, axis, keepdims, dtype, out):
+    """``t.sum/mean/max/min``; ``dtype`` and ``out`` are what ``np.sum(t)`` and its kind pass."""
+    if out is not None:
+        raise TypeError(
+            f"Tensor.{name}: out= is not supported, a reduction makes a new Tensor. "
+            f"Received: out={type(out).__name__}"
+        )
+    result = getattr(_basic(), name)(t, axis=axis, keepdims=keepdims)
+    return result if dtype is None else result.astype(dtype)
