@@ -6,6 +6,9 @@ replaces and tested equal to it (``tests/fast/``):
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes;
 * ``activation``: ``ops.activation.ReLUFunction`` with a compiled backward mask;
+* ``batch_norm``: ``ops.normalization.BatchNormFunction`` in training as three compiled
+  passes forward and two backward, float64 sums, synchronised over shards as the
+  reference (``batch_norm_loops``);
 * ``depthwise``: ``ops.depthwise.DepthwiseConv2dFunction`` as compiled row loops
   without a padded copy (``depthwise_loops``);
 * ``pointwise``: 1x1 convolutions (``Conv2dFunction``) as one plain matrix product,
@@ -22,6 +25,6 @@ the rest still runs.
 """
 
 # pointwise after conv: its Function extends conv's and takes its registration
-from cnnlab.fast import activation, conv, depthwise, optimizers, pointwise, pooling
+from cnnlab.fast import activation, batch_norm, conv, depthwise, optimizers, pointwise, pooling
 
-__all__ = ["activation", "conv", "depthwise", "optimizers", "pointwise", "pooling"]
+__all__ = ["activation", "batch_norm", "conv", "depthwise", "optimizers", "pointwise", "pooling"]

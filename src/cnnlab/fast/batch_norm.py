@@ -1,0 +1,91 @@
+"""Training-mode batch normalisation as compiled passes
+(:mod:`cnnlab.fast.batch_norm_loops`).
+
+:class:`FastBatchNorm` is :class:`cnnlab.ops.normalization.BatchNormFunction` with the
+same formula (see that module), its passes over the ``(M, C)`` rows written as loops:
+
+* forward, three passes: the channel sums; the centred sums of squares (two passes, as
+  the reference, so the variance stays exact for data far from zero); the output
+  ``(x - mean) * (gamma * inv_std) + beta``. The reference makes about six (the
+  centred copy, an einsum, two in-place sweeps) and allocates the centred copy;
+* backward, two passes: ``sum(g)`` and ``sum(g * (x - mean))`` together, then
+  ``dx = ((x - mean) * coef + g - sum(g) / M) * gamma * inv_std`` with
+  ``coef = -inv_std^2 * sum(g * (x - mean)) / M``. The reference makes about seven.
+
+The sums go through :func:`cnnlab.utils.batch_shards.sum_over_shards` where the
+reference's do (``sum(x)`` with the count, then the centred squares; ``sum(g)`` and
+``sum(g * (x - mean))``), so a batch run as shards still uses the whole batch's
+statistics. Sums are float64 (for float32 inputs too); the per-channel coefficients are
+cast to the input's dtype and the elementwise work runs in it, with the reference's
+operations in its order. Equal to the reference up to the rounding of the sums: float64
+to about 1e-15, float32 to about 1e-6. NaN and infinities spread through a channel's
+sums as in the reference.
+
+Covered: numba installed, ``x`` a C-contiguous float32/float64 NumPy array with the
+channel axis last, ``gamma`` and ``beta`` of its dtype; anything else runs the reference
+(``super()``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab import dispatch
+from cnnlab.fast import batch_norm_loops, compiled
+from cnnlab.ops.normalization import BatchNormFunction
+from cnnlab.utils.batch_shards import sum_over_shards
+
+
+def covers(x, gamma, beta, axis) -> bool:
+    """Do the compiled passes cover this call? See the module docstring."""
+    return (
+        compiled.AVAILABLE
+        and compiled.accepts(x, gamma, beta)
+        and x.ndim >= 1
+        and axis % x.ndim == x.ndim - 1
+    )
+
+
+@dispatch.register(BatchNormFunction)
+class FastBatchNorm(BatchNormFunction):
+    """:class:`~cnnlab.ops.normalization.BatchNormFunction` as compiled passes where
+    :func:`covers` allows, else the reference."""
+
+    def forward(self, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None):
+        self.compiled = covers(x, gamma, beta, axis)
+        if not self.compiled:
+            return super().forward(x, gamma, beta, axis=axis, epsilon=epsilon, stats=stats)
+        dtype = x.dtype
+        rows = x.reshape(-1, x.shape[-1])  # a view: x is C-contiguous, channels last
+        sums, m = sum_over_shards(batch_norm_loops.channel_sums(rows), rows.shape[0])
+        mean = (sums / m).astype(dtype)
+        (squares,) = sum_over_shards(batch_norm_loops.centred_squares(rows, mean))
+        var = squares / m
+        inv_std = (1.0 / np.sqrt(var + epsilon)).astype(dtype)
+        if stats is not None:
+            stats["mean"], stats["var"] = mean, var.astype(dtype)
+        self.save_for_backward(rows, mean, inv_std, gamma)  # as the reference: its backward
+        self.shape, self.axis, self.count = x.shape, axis, m
+        out = batch_norm_loops.affine(rows, mean, gamma * inv_std, beta)
+        return out.reshape(x.shape)
+
+    def backward(self, g):
+        rows, mean, inv_std, gamma = self.saved_arrays
+        if not (self.compiled and isinstance(g, np.ndarray) and g.dtype == rows.dtype):
+            return super().backward(g)
+        m = self.count
+        g_rows = np.ascontiguousarray(g.reshape(-1, rows.shape[1]))
+        sum_g, sum_g_centred = batch_norm_loops.grad_sums(g_rows, rows, mean)
+        dtype = rows.dtype
+        dgamma = (sum_g_centred * inv_std).astype(dtype)  # this shard's parts
+        dbeta = sum_g.astype(dtype)
+        dx = None
+        if not self.needs_input_grad or self.needs_input_grad[0]:
+            sum_g, sum_g_centred = sum_over_shards(sum_g, sum_g_centred)  # the whole batch's
+            inv = inv_std.astype(np.float64)
+            coef = (-(inv * inv * sum_g_centred / m)).astype(dtype)
+            dx = batch_norm_loops.grad_input(
+                g_rows, rows, mean, coef, (sum_g / m).astype(dtype), gamma * inv_std
+            )
+            dx = dx.reshape(self.shape)
+        return dx, dgamma, dbeta

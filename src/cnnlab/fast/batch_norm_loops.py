@@ -1,0 +1,114 @@
+"""Compiled loops (numba) of batch normalisation over a ``(M, C)`` matrix of rows.
+
+Each loop is one pass over the rows: the outer loop runs down the ``M`` rows, the inner
+one along the ``C`` channels of a row (contiguous, so it vectorizes), and the per-channel
+sums stay in a ``(C,)`` float64 array in L1. The sums are accumulated in float64 for
+float32 inputs too (a float32 running sum over ``M = 32*32*32`` values would lose about
+four digits; the conversion costs nothing measurable in this memory-bound sweep). The
+elementwise results are computed in the input's dtype with the reference's operations in
+the reference's order (``cnnlab.ops.normalization``), so with the same per-channel
+coefficients they are the same numbers.
+
+Serial loops, the GIL released: one core per call, as :mod:`cnnlab.fast.compiled`
+explains (a batch run as shards runs one call per core).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.fast.compiled import numba
+
+if numba is not None:
+    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+    @_jit
+    def _sums(rows, sums):
+        """``sums[c] = sum_i rows[i, c]`` (float64)."""
+        m_, c_ = rows.shape
+        sums[:] = 0.0
+        for i in range(m_):
+            row = rows[i]
+            for c in range(c_):
+                sums[c] += row[c]
+
+    @_jit
+    def _centred_squares(rows, mean, squares):
+        """``squares[c] = sum_i (rows[i, c] - mean[c])^2``: the difference in the rows'
+        dtype (the reference's ``centered``), its square and the sum in float64."""
+        m_, c_ = rows.shape
+        squares[:] = 0.0
+        for i in range(m_):
+            row = rows[i]
+            for c in range(c_):
+                d = np.float64(row[c] - mean[c])
+                squares[c] += d * d
+
+    @_jit
+    def _affine(rows, mean, scale, shift, out):
+        """``out = (rows - mean) * scale + shift``, per channel, in the rows' dtype."""
+        m_, c_ = rows.shape
+        for i in range(m_):
+            row, result = rows[i], out[i]
+            for c in range(c_):
+                result[c] = (row[c] - mean[c]) * scale[c] + shift[c]
+
+    @_jit
+    def _grad_sums(g, rows, mean, sum_g, sum_g_centred):
+        """``sum_g[c] = sum_i g[i, c]``, ``sum_g_centred[c] = sum_i g[i, c] * (rows[i, c]
+        - mean[c])`` (float64 products and sums)."""
+        m_, c_ = rows.shape
+        sum_g[:] = 0.0
+        sum_g_centred[:] = 0.0
+        for i in range(m_):
+            row, g_row = rows[i], g[i]
+            for c in range(c_):
+                gc = np.float64(g_row[c])
+                sum_g[c] += gc
+                sum_g_centred[c] += gc * np.float64(row[c] - mean[c])
+
+    @_jit
+    def _grad_input(g, rows, mean, coef, shift, scale, out):
+        """``out = ((rows - mean) * coef + g - shift) * scale``, per channel, in the rows'
+        dtype (the reference's in-place sweeps, in their order)."""
+        m_, c_ = rows.shape
+        for i in range(m_):
+            row, g_row, result = rows[i], g[i], out[i]
+            for c in range(c_):
+                result[c] = ((row[c] - mean[c]) * coef[c] + g_row[c] - shift[c]) * scale[c]
+
+
+def channel_sums(rows):
+    """``rows.sum(axis=0)`` in float64, one pass."""
+    sums = np.empty(rows.shape[1], dtype=np.float64)
+    _sums(rows, sums)
+    return sums
+
+
+def centred_squares(rows, mean):
+    """``((rows - mean) ** 2).sum(axis=0)`` in float64 (``mean`` in the rows' dtype)."""
+    squares = np.empty(rows.shape[1], dtype=np.float64)
+    _centred_squares(rows, mean, squares)
+    return squares
+
+
+def affine(rows, mean, scale, shift):
+    """A new array ``(rows - mean) * scale + shift`` (all in the rows' dtype)."""
+    out = np.empty_like(rows)
+    _affine(rows, mean, scale, shift, out)
+    return out
+
+
+def grad_sums(g, rows, mean):
+    """``(sum(g), sum(g * (rows - mean)))`` over the rows, float64, one pass."""
+    sum_g = np.empty(rows.shape[1], dtype=np.float64)
+    sum_g_centred = np.empty(rows.shape[1], dtype=np.float64)
+    _grad_sums(g, rows, mean, sum_g, sum_g_centred)
+    return sum_g, sum_g_centred
+
+
+def grad_input(g, rows, mean, coef, shift, scale):
+    """A new array ``((rows - mean) * coef + g - shift) * scale``."""
+    out = np.empty_like(rows)
+    _grad_input(g, rows, mean, coef, shift, scale, out)
+    return out
