@@ -8,7 +8,8 @@ setting        environment                 default       what it does
                numpy``)                                  replay, rewrites); off runs the
                                                          reference ops end to end
 ``winograd``   ``CNNLAB_WINOGRAD=0``       on            Winograd F(4x4, 3x3) for 3x3
-                                                         convolutions at inference (with fast)
+                                                         convolutions, inference and
+                                                         training (with fast)
 ``replay``     ``CNNLAB_REPLAY=0``         on            ``fit``/``predict``/``evaluate``
                                                          replay a model's recorded ops (with
                                                          fast)

@@ -2,7 +2,8 @@
 
 The NumPy reference of the algorithm is checked against a plain loop convolution
 (float64: to rounding, float32: to Winograd's documented rounding); the compiled
-transforms against that reference; ``conv2d`` at inference against im2col and PyTorch;
+transforms against that reference; ``conv2d`` at inference against im2col and PyTorch
+(training: ``test_winograd_training.py``);
 and the conditions under which ``conv2d`` takes this path at all.
 """
 
@@ -126,20 +127,26 @@ def test_applies_to_the_lecture_convnets_second_layer_only_at_inference(rng, mon
 
 @needs_numba
 @pytest.mark.parametrize("padding", ["valid", "same"])
-def test_conv2d_inference_takes_winograd_training_takes_im2col(rng, monkeypatch, padding):
+def test_conv2d_takes_winograd_at_inference_and_in_training(rng, monkeypatch, padding):
     x, kernel, bias = lecture_layer(rng)
     with no_grad():
         fast = conv2d(x, kernel, bias, padding=padding, activation="relu").numpy()
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))) if padding == "same" else x
-    np.testing.assert_array_equal(fast, np.maximum(winograd.conv3x3(padded, kernel, bias), 0))
+    by_winograd = winograd.conv3x3(padded, kernel, bias)
+    np.testing.assert_array_equal(fast, np.maximum(by_winograd, 0))
+    # with a gradient: the same transforms, read from x without the padded copy
     trained = conv2d(Tensor(x, requires_grad=True), kernel, bias, padding=padding)
+    np.testing.assert_array_equal(trained.numpy(), by_winograd)
     monkeypatch.setattr(settings, "winograd", False)
     with no_grad():
         im2col = conv2d(x, kernel, bias, padding=padding).numpy()
-    np.testing.assert_array_equal(trained.numpy(), im2col)  # with a gradient: im2col
+    np.testing.assert_array_equal(
+        conv2d(Tensor(x, requires_grad=True), kernel, bias, padding=padding).numpy(), im2col
+    )
     expected = loop_conv3x3(padded, kernel, bias)
     scale = np.abs(expected).max()
     np.testing.assert_allclose(fast, np.maximum(expected, 0), rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(trained.numpy(), expected, rtol=0, atol=1e-5 * scale)
     np.testing.assert_allclose(im2col, expected, rtol=0, atol=1e-5 * scale)
 
 

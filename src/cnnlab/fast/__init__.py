@@ -1,8 +1,8 @@
 """Tuned kernels, each registered in :mod:`cnnlab.dispatch` against the reference it
 replaces and tested equal to it (``tests/fast/``):
 
-* ``conv``: ``ops.conv.Conv2dFunction`` with Winograd at inference, the bias in the
-  product, per-image products and a compiled col2im;
+* ``conv``: ``ops.conv.Conv2dFunction`` with Winograd (inference and training), the
+  bias in the product, per-image products and a compiled col2im;
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes;
 * ``activation``: ``ops.activation.ReLUFunction`` as a compiled pass and backward mask;
@@ -16,7 +16,8 @@ replaces and tested equal to it (``tests/fast/``):
 * ``conv`` also writes zero padding into the windows in training (``padded_windows``);
 * ``optimizers``: ``RMSprop``, ``Adam`` and ``SGD`` (momentum) ``update_step`` in one
   compiled pass each;
-* ``compiled`` holds the numba loops they call, ``winograd`` the F(4x4, 3x3) algorithm.
+* ``compiled`` holds the numba loops they call, ``winograd`` the F(4x4, 3x3) algorithm,
+  ``winograd_training`` its backward pass (``winograd_loops``: the tile transforms).
 
 Importing this package (``import cnnlab`` does) registers them; they run while
 ``cnnlab.config.settings.fast`` is on. Without numba the compiled parts step aside and

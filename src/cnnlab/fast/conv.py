@@ -4,8 +4,9 @@ computed the way that measured fastest on a CPU (see docs/performance.md).
 :class:`FastConv2d` registers against the reference and differs from it in how, not
 what, it computes, for ``groups == 1`` (grouped convolutions run the reference):
 
-* at inference a 3x3, stride-1 convolution with enough channels takes Winograd's
-  F(4x4, 3x3) (:mod:`cnnlab.fast.winograd`);
+* a 3x3, stride-1 convolution with enough channels takes Winograd's F(4x4, 3x3): at
+  inference :mod:`cnnlab.fast.winograd`, in training with its exact backward
+  (:mod:`cnnlab.fast.winograd_training`); the others take im2col as follows;
 * the bias rides in the product as the weight of a column of ones:
   ``[cols, 1] @ [k; b]``, and the backward's ``[cols, 1]^T @ dy`` gives ``dk`` and
   ``db`` in one product;
@@ -28,7 +29,7 @@ import numpy as np
 from cnnlab import dispatch
 from cnnlab.backend import get_array_module
 from cnnlab.config import settings
-from cnnlab.fast import compiled, padded_windows, winograd
+from cnnlab.fast import compiled, padded_windows, winograd, winograd_training
 from cnnlab.fast.activation import relu_grad
 from cnnlab.ops.conv import Conv2dFunction, crop, output_hw
 from cnnlab.ops.conv_arithmetic import im2col, window_view
@@ -66,6 +67,14 @@ class FastConv2d(Conv2dFunction):
         self.has_bias, self.activation = bool(bias), activation
         self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
         f = kernel.shape[3]
+        if (
+            any(needs)
+            and settings.winograd
+            and winograd_training.applies(x, kernel, strides, dilations, self.out_hw)
+        ):  # training by Winograd, unless a value is not finite
+            out = self._winograd_forward(x, kernel, bias[0] if bias else None, padding)
+            if out is not None:
+                return out
         out = cols = None
         if not any(needs) and settings.winograd and winograd.applies(x, kernel, strides, dilations):
             # inference: 36 smaller products instead of im2col's one (None: x not finite)
@@ -88,7 +97,7 @@ class FastConv2d(Conv2dFunction):
     def backward(self, g):
         if self.reference:
             return super().backward(g)
-        x, kernel, cols, out = self.saved_arrays
+        x, kernel, cols, out, *tiles = self.saved_arrays
         strides, dilations, _, padding = self.geometry
         needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
         g = g.astype(kernel.dtype, copy=False)
@@ -96,24 +105,45 @@ class FastConv2d(Conv2dFunction):
             g = relu_grad(g, out)
         dy = g.reshape(-1, kernel.shape[3])  # (M, F)
         dx = dk = db = None
-        if needs[1]:  # [dk; db] = [cols, 1]^T @ dy: the bias row comes with the kernel's
+        grads = tiles and winograd_training.backward(  # g: (N, OH, OW, F)
+            g, *tiles, x.shape, *self.tile_offsets, needs[0], needs[1]
+        )
+        if grads:  # else im2col (not trained by Winograd, or a gradient is not finite)
+            dx, dk = grads
+        if needs[1] and dk is None:  # [dk; db] = [cols, 1]^T @ dy: bias row with the kernel's
             if cols is None:
                 cols = self._unfold(x, kernel.shape[:2], ones=self.has_bias)
             dk = kernel_grad(cols, dy, self.padded_shape[0])
             if self.has_bias:
                 dk, db = dk[:-1], dk[-1]
             dk = dk.reshape(kernel.shape)
-        if needs[0] and self.skip_pad:  # straight into the unpadded dx: no crop
+        if grads or not needs[0]:
+            pass
+        elif self.skip_pad:  # straight into the unpadded dx: no crop
             dx = padded_windows.fold(
                 dy, kernel, self.x_shape, strides, dilations, padding, self.out_hw
             )
-        elif needs[0]:
+        else:
             dx = crop(fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw), padding)
         if not self.has_bias:
             return dx, dk
         if db is None and needs[2]:
             db = column_sums(dy)
         return dx, dk, db
+
+    def _winograd_forward(self, x, kernel, bias, padding):
+        """The training forward pass by :mod:`cnnlab.fast.winograd_training` (x unpadded
+        when ``skip_pad``, else already padded); None when a value is not finite."""
+        (top, _), (left, _) = padding if self.skip_pad else ((0, 0), (0, 0))
+        result = winograd_training.forward(x, kernel, bias, top, left, self.out_hw)
+        if result is None:
+            return None
+        out, v, u = result
+        if self.activation == "relu":
+            np.maximum(out, 0, out=out)
+        self.tile_offsets = top, left
+        self.save_for_backward(x, kernel, None, out if self.activation else None, v, u)
+        return out
 
     def _unfold(self, x, kernel_hw, ones: bool):
         """im2col of the (padded, or when ``skip_pad`` unpadded) input ``x``."""

@@ -21,11 +21,12 @@ that of the direct sum (the transforms hold factors 4, 5 and 8): on the lecture
 convnet's second layer in float32 a max error of ~3e-6 of the largest output, 4-7x
 im2col's.
 
-cnnlab uses it only where it pays (:func:`applies`): inference (no gradient wanted) of a
+cnnlab uses it where it pays (:func:`applies`): inference (no gradient wanted) of a
 3x3, stride-1, undilated, ungrouped convolution with enough channels and outputs, with
-the compiled transforms of :mod:`cnnlab.fast.compiled`. Training keeps im2col, whose
-``cols`` the backward pass needs anyway. :func:`reference_conv3x3` is the same algorithm
-in plain NumPy, what the tests check the compiled path against.
+the compiled transforms of :mod:`cnnlab.fast.compiled`; training takes the same
+algorithm with its backward pass (:mod:`cnnlab.fast.winograd_training`).
+:func:`reference_conv3x3` is the same algorithm in plain NumPy, what the tests check the
+compiled path against.
 ``cnnlab.config.settings.winograd = False`` (or ``CNNLAB_WINOGRAD=0``) uses im2col
 everywhere.
 """

@@ -1,0 +1,221 @@
+"""The compiled tile transforms of Winograd F(4x4, 3x3) in training (numba).
+
+Three loops over the 6x6 input tiles / 4x4 output blocks of a batch, each tile's values
+for every channel at once (the channel loop is innermost, so it vectorizes). With the
+constant matrices ``B^T`` (6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
+
+* :func:`input_tiles`: ``V = B^T d B`` for each tile ``d`` of the zero-padded input,
+  read straight from the unpadded ``x`` (cells outside it are zeros): no padded copy;
+* :func:`output_grad_tiles`: ``dM = A dY A^T``, the adjoint of ``Y = A^T M A``, for
+  each 4x4 block ``dY`` of the output gradient (zeros past the output's edges);
+* :func:`input_grad_tiles`: ``dd = B dV B^T``, the adjoint of the input transform,
+  each tile's 6x6 ``dd`` added back to the cells of ``dx`` it was read from (tiles
+  overlap by two rows and columns; cells in the padding are skipped).
+
+Tile ``p = (n * tiles_h + t) * tiles_w + s`` of image ``n`` covers padded rows
+``4t .. 4t+5`` and columns ``4s .. 4s+5``; transformed arrays are ``(36, tiles, C)``
+with position ``6i + j`` first. Each transform is applied along the tile's rows, then
+along its columns (``X^T d X`` as two one-sided products). One core per call, the GIL
+released (shards of a batch run on every core at once), as in :mod:`cnnlab.fast.compiled`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.fast import compiled
+
+if compiled.AVAILABLE:
+    _jit = compiled.numba.njit(cache=True, nogil=True, error_model="numpy")
+    _inline = compiled.numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+    @_inline
+    def _b_t(d0, d1, d2, d3, d4, d5, two, four, five):
+        """``B^T @ (d0..d5)``: the input transform along one axis of a tile (the constants
+        come in the arrays' dtype, so float32 stays float32)."""
+        return (
+            four * d0 - five * d2 + d4,
+            -four * d1 - four * d2 + d3 + d4,
+            four * d1 - four * d2 - d3 + d4,
+            -two * d1 - d2 + two * d3 + d4,
+            two * d1 - d2 - two * d3 + d4,
+            four * d1 - five * d3 + d5,
+        )
+
+    @_inline
+    def _b(v0, v1, v2, v3, v4, v5, two, four, five):
+        """``B @ (v0..v5)``: the adjoint of :func:`_b_t`."""
+        return (
+            four * v0,
+            -four * v1 + four * v2 - two * v3 + two * v4 + four * v5,
+            -five * v0 - four * v1 - four * v2 - v3 - v4,
+            v1 - v2 + two * v3 - two * v4 - five * v5,
+            v0 + v1 + v2 + v3 + v4,
+            v5,
+        )
+
+    @_inline
+    def _a(y0, y1, y2, y3, two, four, eight):
+        """``A @ (y0..y3)``: the adjoint of the output transform ``A^T`` along one axis."""
+        return (
+            y0,
+            y0 + y1 + y2 + y3,
+            y0 - y1 + y2 - y3,
+            y0 + two * y1 + four * y2 + eight * y3,
+            y0 - two * y1 + four * y2 - eight * y3,
+            y3,
+        )
+
+    @_jit
+    def _input_tiles(x, top, left, tiles_h, tiles_w, v):
+        n_, h, w, c_ = x.shape
+        dtype = x.dtype.type
+        zero, two, four, five = dtype(0), dtype(2), dtype(4), dtype(5)
+        d = np.empty((36, c_), x.dtype)  # the tile, row-major (a, b)
+        down = np.empty((36, c_), x.dtype)  # B^T d: (i, b)
+        finite = np.zeros(c_, x.dtype)  # stays 0 while every value is finite, else NaN
+        p = 0
+        for n in range(n_):
+            for t in range(tiles_h):
+                for s in range(tiles_w):
+                    for a in range(6):
+                        y = 4 * t - top + a
+                        for b in range(6):
+                            xx = 4 * s - left + b
+                            cell = d[6 * a + b]
+                            if 0 <= y < h and 0 <= xx < w:
+                                src = x[n, y, xx]
+                                for c in range(c_):
+                                    cell[c] = src[c]
+                            else:
+                                for c in range(c_):
+                                    cell[c] = zero
+                    for b in range(6):
+                        for c in range(c_):
+                            r0, r1, r2, r3, r4, r5 = _b_t(
+                                d[b, c], d[6 + b, c], d[12 + b, c],
+                                d[18 + b, c], d[24 + b, c], d[30 + b, c], two, four, five,
+                            )  # fmt: skip
+                            down[b, c], down[6 + b, c], down[12 + b, c] = r0, r1, r2
+                            down[18 + b, c], down[24 + b, c], down[30 + b, c] = r3, r4, r5
+                    for i in range(6):
+                        for c in range(c_):
+                            k = 6 * i
+                            r0, r1, r2, r3, r4, r5 = _b_t(
+                                down[k, c], down[k + 1, c], down[k + 2, c],
+                                down[k + 3, c], down[k + 4, c], down[k + 5, c], two, four, five,
+                            )  # fmt: skip
+                            v[k, p, c], v[k + 1, p, c], v[k + 2, p, c] = r0, r1, r2
+                            v[k + 3, p, c], v[k + 4, p, c], v[k + 5, p, c] = r3, r4, r5
+                            finite[c] += (r0 + r1 + r2 + r3 + r4 + r5) * zero
+                    p += 1
+        return not np.isnan(finite.sum())
+
+    @_jit
+    def _output_grad_tiles(dy, tiles_h, tiles_w, dm):
+        n_, oh, ow, f_ = dy.shape
+        dtype = dy.dtype.type
+        zero, two, four, eight = dtype(0), dtype(2), dtype(4), dtype(8)
+        e = np.empty((16, f_), dy.dtype)  # the 4x4 block, row-major (a, b)
+        down = np.empty((24, f_), dy.dtype)  # A dY: (i, b)
+        finite = np.zeros(f_, dy.dtype)
+        p = 0
+        for n in range(n_):
+            for t in range(tiles_h):
+                for s in range(tiles_w):
+                    for a in range(4):
+                        y = 4 * t + a
+                        for b in range(4):
+                            xx = 4 * s + b
+                            cell = e[4 * a + b]
+                            if y < oh and xx < ow:
+                                src = dy[n, y, xx]
+                                for f in range(f_):
+                                    cell[f] = src[f]
+                            else:
+                                for f in range(f_):
+                                    cell[f] = zero
+                    for b in range(4):
+                        for f in range(f_):
+                            r0, r1, r2, r3, r4, r5 = _a(
+                                e[b, f], e[4 + b, f], e[8 + b, f], e[12 + b, f], two, four, eight
+                            )
+                            down[b, f], down[4 + b, f], down[8 + b, f] = r0, r1, r2
+                            down[12 + b, f], down[16 + b, f], down[20 + b, f] = r3, r4, r5
+                    for i in range(6):
+                        for f in range(f_):
+                            k = 4 * i
+                            r0, r1, r2, r3, r4, r5 = _a(
+                                down[k, f], down[k + 1, f], down[k + 2, f], down[k + 3, f],
+                                two, four, eight,
+                            )  # fmt: skip
+                            q = 6 * i
+                            dm[q, p, f], dm[q + 1, p, f], dm[q + 2, p, f] = r0, r1, r2
+                            dm[q + 3, p, f], dm[q + 4, p, f], dm[q + 5, p, f] = r3, r4, r5
+                            finite[f] += (r0 + r1 + r2 + r3 + r4 + r5) * zero
+                    p += 1
+        return not np.isnan(finite.sum())
+
+    @_jit
+    def _input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx):
+        n_, h, w, c_ = dx.shape
+        dtype = dx.dtype.type
+        two, four, five = dtype(2), dtype(4), dtype(5)
+        across = np.empty((36, c_), dx.dtype)  # dV B^T: (i, b)
+        dd = np.empty((36, c_), dx.dtype)  # B dV B^T: (a, b)
+        p = 0
+        for n in range(n_):
+            for t in range(tiles_h):
+                for s in range(tiles_w):
+                    for i in range(6):
+                        k = 6 * i
+                        for c in range(c_):
+                            r0, r1, r2, r3, r4, r5 = _b(
+                                dv[k, p, c], dv[k + 1, p, c], dv[k + 2, p, c],
+                                dv[k + 3, p, c], dv[k + 4, p, c], dv[k + 5, p, c], two, four, five,
+                            )  # fmt: skip
+                            across[k, c], across[k + 1, c], across[k + 2, c] = r0, r1, r2
+                            across[k + 3, c], across[k + 4, c], across[k + 5, c] = r3, r4, r5
+                    for b in range(6):
+                        for c in range(c_):
+                            r0, r1, r2, r3, r4, r5 = _b(
+                                across[b, c], across[6 + b, c], across[12 + b, c],
+                                across[18 + b, c], across[24 + b, c], across[30 + b, c],
+                                two, four, five,
+                            )  # fmt: skip
+                            dd[b, c], dd[6 + b, c], dd[12 + b, c] = r0, r1, r2
+                            dd[18 + b, c], dd[24 + b, c], dd[30 + b, c] = r3, r4, r5
+                    for a in range(6):
+                        y = 4 * t - top + a
+                        if not 0 <= y < h:
+                            continue
+                        for b in range(6):
+                            xx = 4 * s - left + b
+                            if not 0 <= xx < w:
+                                continue
+                            cell, value = dx[n, y, xx], dd[6 * a + b]
+                            for c in range(c_):
+                                cell[c] += value[c]
+                    p += 1
+
+
+def input_tiles(x, top: int, left: int, tiles_h: int, tiles_w: int):
+    """``V`` (36, N*tiles_h*tiles_w, C) of ``x`` (N, H, W, C) zero-padded by ``top`` rows
+    and ``left`` columns (and by zeros past its bottom and right edges); None when a value
+    is not finite (the transform would spread it over the whole tile)."""
+    v = np.empty((36, x.shape[0] * tiles_h * tiles_w, x.shape[3]), dtype=x.dtype)
+    return v if _input_tiles(x, top, left, tiles_h, tiles_w, v) else None
+
+
+def output_grad_tiles(dy, tiles_h: int, tiles_w: int):
+    """``dM`` (36, N*tiles_h*tiles_w, F) of the output gradient ``dy`` (N, OH, OW, F);
+    None when a value is not finite."""
+    dm = np.empty((36, dy.shape[0] * tiles_h * tiles_w, dy.shape[3]), dtype=dy.dtype)
+    return dm if _output_grad_tiles(dy, tiles_h, tiles_w, dm) else None
+
+
+def input_grad_tiles(dv, x_shape, top: int, left: int, tiles_h: int, tiles_w: int):
+    """``dx`` (``x_shape``: N, H, W, C) from the tiles' gradients ``dv`` (36, tiles, C)."""
+    dx = np.zeros(x_shape, dtype=dv.dtype)
+    _input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx)
+    return dx

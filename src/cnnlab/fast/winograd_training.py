@@ -1,0 +1,104 @@
+"""Winograd F(4x4, 3x3) in training: the forward pass and its exact backward.
+
+The forward pass is :mod:`cnnlab.fast.winograd`'s algorithm, 36 products in the
+transformed space, one per position ``xi`` of the 6x6 tile::
+
+    V = B^T d B   (every input tile d)       U = G g G^T   (every kernel g)
+    M[xi] = V[xi] @ U[xi]                    (tiles, C) @ (C, F)
+    Y = A^T M A   (every 4x4 output block)
+
+Every step is linear, so the backward pass runs the same steps transposed, in reverse:
+
+    dM = A dY A^T                            (the adjoint of the output transform)
+    dU[xi] = V[xi]^T @ dM[xi]                (C, tiles) @ (tiles, F)
+    dV[xi] = dM[xi] @ U[xi]^T                (tiles, F) @ (F, C)
+    dk = G^T dU G                            (the adjoint of the kernel transform)
+    dx = B dV B^T, each tile added back where it was read
+
+These are the gradients of the computed forward pass, and as that equals the direct
+convolution, they equal its gradients (up to rounding: the transforms hold factors up to
+8, so float32 errors are a few times im2col's, ~1e-6 of the largest value; tested in
+``tests/fast/test_winograd_training.py``). The products take 4x fewer multiply-adds than
+im2col's three ``(N*OH*OW, 9C)``-sized products, ``V`` (2.25x the input) replaces ``cols``
+(9x), and the padding is read as zeros without a padded copy.
+
+:func:`applies` says which convolutions take it; :class:`cnnlab.fast.conv.FastConv2d`
+calls :func:`forward` and :func:`backward`, and takes im2col whenever they return None
+(a value that is not finite: the transforms would spread a NaN or an infinity over whole
+tiles where the direct sum keeps it to the windows that read it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlab.fast import compiled, winograd, winograd_loops
+
+# Fewer channels make products too thin to pay for the transforms (measured in
+# docs/performance.md, "Winograd in training").
+MIN_CHANNELS = 16
+MIN_FILTERS = 16
+
+
+def applies(x, kernel, strides, dilations, out_hw) -> bool:
+    """True when the training path takes this convolution: ``x`` (N, H, W, C), kernel
+    (3, 3, C, F) with ``C >= MIN_CHANNELS`` and ``F >= MIN_FILTERS``, stride 1, no
+    dilation, at least one output, C-contiguous float32/float64 arrays of one dtype."""
+    return (
+        compiled.AVAILABLE
+        and kernel.ndim == 4
+        and kernel.shape[:2] == (3, 3)
+        and tuple(strides) == (1, 1)
+        and tuple(dilations) == (1, 1)
+        and x.shape[3] >= MIN_CHANNELS
+        and kernel.shape[3] >= MIN_FILTERS
+        and min(out_hw) >= 1
+        and compiled.accepts(x, kernel)
+    )
+
+
+def forward(x, kernel, bias, top: int, left: int, out_hw):
+    """The convolution of ``x`` (N, H, W, C) zero-padded by ``top`` rows and ``left``
+    columns (and by zeros down and right as far as ``out_hw`` needs) with ``kernel``
+    (3, 3, C, F), plus ``bias`` (F,) or None.
+
+    Returns ``(out, v, u)``: the output (N, OH, OW, F) and the transformed input tiles and
+    kernels the backward pass needs; None when a value is not finite.
+    """
+    tiles_h, tiles_w = winograd.tile_counts(*out_hw)
+    v = winograd_loops.input_tiles(x, top, left, tiles_h, tiles_w)  # (36, tiles, C)
+    if v is None:
+        return None
+    u = winograd.kernel_transform(kernel)  # (36, C, F)
+    m = np.matmul(v, u)  # (36, tiles, F)
+    n, f = x.shape[0], kernel.shape[3]
+    out = np.empty((n, *out_hw, f), dtype=x.dtype)
+    bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out):
+        return None
+    return out, v, u
+
+
+def backward(dy, v, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: bool):
+    """``(dx, dk)`` of :func:`forward` for the output gradient ``dy`` (N, OH, OW, F), each
+    None when not wanted; None when ``dy`` holds a value that is not finite."""
+    tiles_h, tiles_w = winograd.tile_counts(*dy.shape[1:3])
+    dm = winograd_loops.output_grad_tiles(np.ascontiguousarray(dy), tiles_h, tiles_w)
+    if dm is None:
+        return None
+    dx = dk = None
+    if needs_dk:
+        du = np.matmul(v.transpose(0, 2, 1), dm)  # (36, C, F)
+        dk = kernel_transform_grad(du).astype(u.dtype)
+    if needs_dx:
+        dv = np.matmul(dm, u.transpose(0, 2, 1))  # (36, tiles, C)
+        dx = winograd_loops.input_grad_tiles(dv, x_shape, top, left, tiles_h, tiles_w)
+    return dx, dk
+
+
+def kernel_transform_grad(du):
+    """``dk = G^T dU G`` per channel and filter, the adjoint of
+    :func:`cnnlab.fast.winograd.kernel_transform`: (36, C, F) -> (3, 3, C, F), in float64."""
+    c, f = du.shape[1:]
+    rows = np.matmul(winograd.G.T, du.astype(np.float64).reshape(6, 6, c * f))  # (dU G)[i]
+    return (winograd.G.T @ rows.reshape(6, 3 * c * f)).reshape(3, 3, c, f)  # G^T (dU G)
