@@ -4,7 +4,9 @@ Each loop is one pass over the rows: the outer loop runs down the ``M`` rows, th
 one along the ``C`` channels of a row (contiguous, so it vectorizes), and the per-channel
 sums stay in a ``(C,)`` float64 array in L1. The sums are accumulated in float64 for
 float32 inputs too (a float32 running sum over ``M = 32*32*32`` values would lose about
-four digits; the conversion costs nothing measurable in this memory-bound sweep). The
+four digits). That is not free: on 32 images of 32x32x32 the backward sums take 0.36 ms
+instead of 0.22 with float32 accumulators (the plain sums 0.13 instead of 0.12), under
+1 ms of a 200 ms VGG-style training step in all. The
 elementwise results are computed in the input's dtype with the reference's operations in
 the reference's order (``cnnlab.ops.normalization``), so with the same per-channel
 coefficients they are the same numbers.
