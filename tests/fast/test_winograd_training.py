@@ -206,3 +206,27 @@ def test_settings_winograd_off_trains_by_im2col(monkeypatch, calls):
     kernel = rng.standard_normal((3, 3, 16, 16)).astype(np.float32)
     run(monkeypatch, True, x, kernel, np.zeros(16, np.float32), padding="same")
     assert calls == {"forward": 0, "backward": 0}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_chunks_of_images_give_the_whole_batch_results(monkeypatch, calls, dtype):
+    """The tiles are made and used a chunk of images at a time (``CHUNK_BYTES``); one
+    image per chunk must give the results of one chunk for the batch."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 10, 9, 16)).astype(dtype)
+    kernel = (0.2 * rng.standard_normal((3, 3, 16, 24))).astype(dtype)
+    bias = rng.standard_normal(24).astype(dtype)
+    whole = run(monkeypatch, True, x, kernel, bias, padding="same", activation="relu")
+    monkeypatch.setattr(winograd, "CHUNK_BYTES", 1)
+    assert len(winograd.image_chunks(5, 9, 40, x.itemsize)) == 5
+    chunked = run(monkeypatch, True, x, kernel, bias, padding="same", activation="relu")
+    assert calls == {"forward": 2, "backward": 2}
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b in zip(chunked, whole, strict=True):  # dk: the chunks' sums in another order
+        np.testing.assert_allclose(a, b, rtol=0, atol=tol * np.abs(b).max())
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    whole_inference = winograd.conv3x3(padded, kernel, bias)
+    monkeypatch.setattr(winograd, "CHUNK_BYTES", 10**9)
+    # products of other sizes round otherwise
+    np.testing.assert_allclose(winograd.conv3x3(padded, kernel, bias), whole_inference,
+                               rtol=0, atol=tol * np.abs(whole_inference).max())  # fmt: skip

@@ -46,6 +46,13 @@ MIN_CHANNELS = 16
 MIN_OUTPUT_SIDE = 8
 MIN_TILES = 48
 
+# The transformed tiles V and products M of this many bytes are made and used at a time
+# (a chunk of images): 36 rows each, they stay in cache between the transform, the
+# product and the inverse transform. Measured on one core, 64 images, float32: 32x32x16
+# -> 16 filters 13.7 ms whole, 7.9 ms in chunks of 8 images (2.3 MB); 32x32x32 -> 32
+# 23.6 -> 15.3 ms; 8x8x128 -> 128 7.7 ms whole, 7.8 ms in chunks of 16 (2.4 MB).
+CHUNK_BYTES = 5 * 2**19
+
 TILE = 6  # input tile side: OUT + 3 - 1
 OUT = 4  # output block side
 
@@ -138,6 +145,15 @@ def kernel_transform(kernel):
     return u.reshape(TILE * TILE, c, f).astype(kernel.dtype, copy=False)
 
 
+def image_chunks(images: int, tiles_per_image: int, channels: int, itemsize: int) -> list:
+    """Slices of ``range(images)`` whose transformed tiles (36 per tile, ``channels``
+    values each: input channels plus filters) fit in ``CHUNK_BYTES``; at least one image
+    per slice."""
+    per_image = TILE * TILE * tiles_per_image * channels * itemsize
+    step = max(1, CHUNK_BYTES // max(1, per_image))
+    return [slice(start, min(start + step, images)) for start in range(0, images, step)]
+
+
 def tile_counts(out_h: int, out_w: int) -> tuple[int, int]:
     """How many 4x4 output blocks cover an ``out_h x out_w`` output, down and across."""
     return -(-out_h // OUT), -(-out_w // OUT)
@@ -171,18 +187,22 @@ def conv3x3(x, kernel, bias=None):
             "conv3x3: x and kernel must be C-contiguous float32 or float64 arrays of one "
             f"dtype. Received {x.dtype} and {kernel.dtype}"
         )
-    n, h, w, _ = x.shape
+    n, h, w, c = x.shape
     f = kernel.shape[3]
     out_h, out_w = h - 2, w - 2
     tiles_h, tiles_w = tile_counts(out_h, out_w)
-    v = compiled.winograd_input(x, tiles_h, tiles_w)  # (36, tiles, C)
-    if v is None:
-        return None
-    m = np.matmul(v, kernel_transform(kernel))  # (36, tiles, F)
+    u = kernel_transform(kernel)  # (36, C, F)
     out = np.empty((n, out_h, out_w, f), dtype=x.dtype)
     zero = np.zeros(f, dtype=x.dtype)
     bias = zero if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    return out if compiled.winograd_output(m, tiles_h, tiles_w, bias, out) else None
+    for images in image_chunks(n, tiles_h * tiles_w, c + f, x.itemsize):
+        v = compiled.winograd_input(x[images], tiles_h, tiles_w)  # (36, tiles, C)
+        if v is None:
+            return None
+        m = np.matmul(v, u)  # (36, tiles, F)
+        if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out[images]):
+            return None
+    return out
 
 
 def reference_conv3x3(x, kernel, bias=None):

@@ -217,5 +217,10 @@ def output_grad_tiles(dy, tiles_h: int, tiles_w: int):
 def input_grad_tiles(dv, x_shape, top: int, left: int, tiles_h: int, tiles_w: int):
     """``dx`` (``x_shape``: N, H, W, C) from the tiles' gradients ``dv`` (36, tiles, C)."""
     dx = np.zeros(x_shape, dtype=dv.dtype)
-    _input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx)
+    add_input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx)
     return dx
+
+
+def add_input_grad_tiles(dv, top: int, left: int, tiles_h: int, tiles_w: int, dx) -> None:
+    """:func:`input_grad_tiles` added into ``dx`` (N, H, W, C), a C-contiguous array."""
+    _input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx)

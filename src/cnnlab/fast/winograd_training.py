@@ -62,38 +62,48 @@ def forward(x, kernel, bias, top: int, left: int, out_hw):
     columns (and by zeros down and right as far as ``out_hw`` needs) with ``kernel``
     (3, 3, C, F), plus ``bias`` (F,) or None.
 
-    Returns ``(out, v, u)``: the output (N, OH, OW, F) and the transformed input tiles and
-    kernels the backward pass needs; None when a value is not finite.
+    Returns ``(out, tiles, u)``: the output (N, OH, OW, F), the transformed input tiles
+    (a list of ``(36, tiles, C)`` arrays, one per chunk of images:
+    :func:`cnnlab.fast.winograd.image_chunks`) and kernels ``u`` the backward pass needs;
+    None when a value is not finite.
     """
+    n, c, f = x.shape[0], x.shape[3], kernel.shape[3]
     tiles_h, tiles_w = winograd.tile_counts(*out_hw)
-    v = winograd_loops.input_tiles(x, top, left, tiles_h, tiles_w)  # (36, tiles, C)
-    if v is None:
-        return None
     u = winograd.kernel_transform(kernel)  # (36, C, F)
-    m = np.matmul(v, u)  # (36, tiles, F)
-    n, f = x.shape[0], kernel.shape[3]
     out = np.empty((n, *out_hw, f), dtype=x.dtype)
     bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out):
-        return None
-    return out, v, u
+    tiles = []
+    for images in winograd.image_chunks(n, tiles_h * tiles_w, c + f, x.itemsize):
+        v = winograd_loops.input_tiles(x[images], top, left, tiles_h, tiles_w)
+        if v is None:
+            return None
+        m = np.matmul(v, u)  # (36, tiles, F)
+        if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out[images]):
+            return None
+        tiles.append(v)
+    return out, tiles, u
 
 
-def backward(dy, v, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: bool):
+def backward(dy, tiles, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: bool):
     """``(dx, dk)`` of :func:`forward` for the output gradient ``dy`` (N, OH, OW, F), each
-    None when not wanted; None when ``dy`` holds a value that is not finite."""
+    None when not wanted; None when ``dy`` holds a value that is not finite. ``tiles``
+    and ``u`` are :func:`forward`'s."""
+    dy = np.ascontiguousarray(dy)
+    n, c, f = x_shape[0], x_shape[3], dy.shape[3]
     tiles_h, tiles_w = winograd.tile_counts(*dy.shape[1:3])
-    dm = winograd_loops.output_grad_tiles(np.ascontiguousarray(dy), tiles_h, tiles_w)
-    if dm is None:
-        return None
-    dx = dk = None
-    if needs_dk:
-        du = np.matmul(v.transpose(0, 2, 1), dm)  # (36, C, F)
-        dk = kernel_transform_grad(du)
-    if needs_dx:
-        dv = np.matmul(dm, u.transpose(0, 2, 1))  # (36, tiles, C)
-        dx = winograd_loops.input_grad_tiles(dv, x_shape, top, left, tiles_h, tiles_w)
-    return dx, dk
+    dx = np.zeros(x_shape, dtype=dy.dtype) if needs_dx else None
+    du = np.zeros(u.shape, dtype=u.dtype) if needs_dk else None
+    chunks = winograd.image_chunks(n, tiles_h * tiles_w, c + f, dy.itemsize)
+    for images, v in zip(chunks, tiles, strict=True):
+        dm = winograd_loops.output_grad_tiles(dy[images], tiles_h, tiles_w)  # (36, tiles, F)
+        if dm is None:
+            return None
+        if needs_dk:
+            du += np.matmul(v.transpose(0, 2, 1), dm)  # (36, C, F)
+        if needs_dx:
+            dv = np.matmul(dm, u.transpose(0, 2, 1))  # (36, tiles, C)
+            winograd_loops.add_input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx[images])
+    return dx, None if du is None else kernel_transform_grad(du)
 
 
 def kernel_transform_grad(du):
