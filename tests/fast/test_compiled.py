@@ -21,7 +21,7 @@ from cnnlab import Tensor, no_grad
 from cnnlab.config import settings
 from cnnlab.fast import compiled
 from cnnlab.fast.conv import fold
-from cnnlab.ops import conv2d, max_pool, min_pool
+from cnnlab.ops import conv2d, max_pool, min_pool, relu
 
 
 def both_paths(monkeypatch, run):
@@ -125,6 +125,34 @@ def test_max_pool_1d_matches_numpy(monkeypatch, rng):
     fast, ref = both_paths(monkeypatch, pool_run(max_pool, x, g, pool_size=2))
     for a, b in zip(fast, ref, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_matches_numpy_bit_for_bit(monkeypatch, rng, dtype):
+    x = rng.standard_normal((3, 5, 7, 9)).astype(dtype)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[rng.random(x.shape) < 0.1] = -0.0
+    x[rng.random(x.shape) < 0.05] = np.inf
+    x[rng.random(x.shape) < 0.05] = -np.inf
+    fast = compiled.relu(x)
+    np.testing.assert_array_equal(fast, np.maximum(x, dtype(0)))
+    np.testing.assert_array_equal(np.signbit(fast), np.signbit(np.maximum(x, dtype(0))))
+
+    def run():  # the ReLU op, forward and backward, through the dispatch
+        t = Tensor(x, requires_grad=True)
+        y = relu(t)
+        fn = y._ctx
+        y.backward(np.ones_like(x))
+        return y.numpy(), t.grad, fn
+
+    (y_fast, g_fast, fn), (y_ref, g_ref, _) = both_paths(monkeypatch, run)
+    assert type(fn).__name__ == "FastReLU"
+    np.testing.assert_array_equal(np.signbit(y_fast), np.signbit(y_ref))
+    np.testing.assert_array_equal(y_fast, y_ref)
+    np.testing.assert_array_equal(g_fast, g_ref)
+    strided = x[:, ::2]  # not contiguous: the reference's maximum
+    with_strides = both_paths(monkeypatch, lambda: relu(strided).numpy())
+    np.testing.assert_array_equal(*with_strides)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,5 +1,5 @@
-"""The ReLU's backward mask as one compiled pass (bit for bit the reference's
-``g * (out > 0)``, signs of zeros and NaN included)."""
+"""The ReLU and its backward mask as compiled passes, bit for bit the reference's
+``np.maximum(x, 0)`` and ``g * (out > 0)`` (signs of zeros and NaN included)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,15 @@ def relu_grad(g, out):
 
 @dispatch.register(activation.ReLUFunction)
 class FastReLU(activation.ReLUFunction):
-    """:class:`~cnnlab.ops.activation.ReLUFunction` with the compiled mask."""
+    """:class:`~cnnlab.ops.activation.ReLUFunction` with the compiled ReLU and mask
+    (C-contiguous float32/float64 NumPy arrays; anything else runs the reference)."""
+
+    def forward(self, x):
+        if not (compiled.AVAILABLE and compiled.accepts(x)):
+            return super().forward(x)
+        out = compiled.relu(x)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, g):
         (out,) = self.saved_arrays

@@ -89,7 +89,7 @@ def backward(dy, v, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: b
     dx = dk = None
     if needs_dk:
         du = np.matmul(v.transpose(0, 2, 1), dm)  # (36, C, F)
-        dk = kernel_transform_grad(du).astype(u.dtype)
+        dk = kernel_transform_grad(du)
     if needs_dx:
         dv = np.matmul(dm, u.transpose(0, 2, 1))  # (36, tiles, C)
         dx = winograd_loops.input_grad_tiles(dv, x_shape, top, left, tiles_h, tiles_w)
@@ -98,7 +98,9 @@ def backward(dy, v, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: b
 
 def kernel_transform_grad(du):
     """``dk = G^T dU G`` per channel and filter, the adjoint of
-    :func:`cnnlab.fast.winograd.kernel_transform`: (36, C, F) -> (3, 3, C, F), in float64."""
+    :func:`cnnlab.fast.winograd.kernel_transform`: (36, C, F) -> (3, 3, C, F), in
+    ``du``'s dtype (float32: ``G`` rounded to float32, as there)."""
     c, f = du.shape[1:]
-    rows = np.matmul(winograd.G.T, du.astype(np.float64).reshape(6, 6, c * f))  # (dU G)[i]
-    return (winograd.G.T @ rows.reshape(6, 3 * c * f)).reshape(3, 3, c, f)  # G^T (dU G)
+    g_t = winograd.G.T.astype(du.dtype)
+    rows = np.matmul(g_t, du.reshape(6, 6, c * f))  # (dU G)[i]
+    return (g_t @ rows.reshape(6, 3 * c * f)).reshape(3, 3, c, f)  # G^T (dU G)
