@@ -4,7 +4,7 @@ replaces and tested equal to it (``tests/fast/``):
 * ``conv``: ``ops.conv.Conv2dFunction`` with Winograd (inference and training), the
   bias in the product, per-image products and a compiled col2im;
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
-  record winner codes;
+  record winner codes (``pooling_loops``);
 * ``activation``: ``ops.activation.ReLUFunction`` as a compiled pass and backward mask;
 * ``batch_norm``: ``ops.normalization.BatchNormFunction`` in training as three compiled
   passes forward and two backward, float64 sums, synchronised over shards as the

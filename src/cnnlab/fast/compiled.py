@@ -6,8 +6,9 @@ element, compiled, and run without the GIL so that the shards of a batch
 (``cnnlab.engine``) run them on every core at once. The fast Functions of this package
 call them where they cover a case (``AVAILABLE and accepts(...)`` and the shapes they
 take), and the kernels give the reference's results: max pooling bit for bit (values,
-NaN, signed zeros, and the cell each gradient goes to: same tie and NaN rules), the ReLU,
-its mask and the RMSprop update bit for bit, col2im up to float rounding (one matrix product
+NaN, signed zeros, and the cell each gradient goes to: same tie and NaN rules; its loops
+are in :mod:`cnnlab.fast.pooling_loops`, re-exported here), the ReLU, its mask and the
+RMSprop update bit for bit, col2im up to float rounding (one matrix product
 instead of KH*KW).
 
 ``AVAILABLE``: numba is importable (the ``fast`` extra). Kernels compile on first use
@@ -17,6 +18,8 @@ instead of KH*KW).
 from __future__ import annotations
 
 import numpy as np
+
+from cnnlab.fast.pooling_loops import max_pool_backward, max_pool_forward  # noqa: F401
 
 try:
     import numba
@@ -51,83 +54,6 @@ if numba is not None:
     # error model (x/0 gives inf, as in NumPy) spares a zero check per division, which
     # lets the RMSprop loop vectorize (0.24 -> 0.07 ms for the convnet's weights).
     _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-
-    @_jit
-    def _relu_in_place(values):
-        """``values = np.maximum(values, 0)``: NaN stays NaN and -0 becomes +0."""
-        zero = values.dtype.type(0)
-        for c in range(values.shape[0]):
-            b = values[c]
-            values[c] = b if (b > zero) | (b != b) else zero
-
-    @_jit
-    def _max_pool_forward(x, kh, kw, relu, out, winner):
-        """``out[n,i,j,c] = max_{a,b} x[n, i*KH + a, j*KW + b, c]`` over side-by-side
-        KHxKW windows, ``winner`` = the row-major offset ``a*KW + b`` of its FIRST
-        maximal cell; a window holding NaN gives the first NaN (value and offset).
-        Written without branches (selects), so the loop over channels vectorizes. With
-        ``relu``, ``out`` is then passed through a ReLU (the winners stay)."""
-        n_, oh, ow, c_ = out.shape
-        for n in range(n_):
-            for i in range(oh):
-                for j in range(ow):
-                    best, win, first = out[n, i, j], winner[n, i, j], x[n, i * kh, j * kw]
-                    for c in range(c_):
-                        best[c] = first[c]
-                        win[c] = 0
-                    for k in range(1, kh * kw):
-                        row, code = x[n, i * kh + k // kw, j * kw + k % kw], np.uint8(k)
-                        for c in range(c_):
-                            v, b = row[c], best[c]
-                            take = (b == b) & (not v < b)  # best not NaN; v NaN, larger, tied
-                            larger = take & (not v <= b)  # NaN or larger: v's cell wins
-                            best[c] = v if take else b  # a tie takes v, as np.maximum
-                            win[c] = code if larger else win[c]
-                    if relu:
-                        _relu_in_place(best)
-
-    @_jit
-    def _max_pool_values(x, kh, kw, relu, out):
-        """:func:`_max_pool_forward`'s ``out`` alone (inference: no winners to record)."""
-        n_, oh, ow, c_ = out.shape
-        for n in range(n_):
-            for i in range(oh):
-                for j in range(ow):
-                    best, first = out[n, i, j], x[n, i * kh, j * kw]
-                    for c in range(c_):
-                        best[c] = first[c]
-                    for k in range(1, kh * kw):
-                        row = x[n, i * kh + k // kw, j * kw + k % kw]
-                        for c in range(c_):
-                            v, b = row[c], best[c]
-                            best[c] = v if (b == b) & (not v < b) else b
-                    if relu:
-                        _relu_in_place(best)
-
-    @_jit
-    def _max_pool_backward(g, winner, kh, kw, relu, out, grad):
-        """``g * (winner == k)`` to offset ``k`` of each window (``g`` to the winner cell,
-        a signed 0 to the rest, as NumPy's product), 0 past the last window. With
-        ``relu``, ``g`` is first masked by the pooled output ``out`` as ``relu_mask``
-        does (``g * (out > 0)``)."""
-        n_, oh, ow, c_ = g.shape
-        h = grad.shape[1]
-        one, zero = grad.dtype.type(1), grad.dtype.type(0)
-        g_row = np.empty(c_, dtype=grad.dtype)
-        for n in range(n_):
-            for i in range(oh):
-                for j in range(ow):
-                    g_in, win, kept = g[n, i, j], winner[n, i, j], out[n, i, j]
-                    for c in range(c_):
-                        g_row[c] = g_in[c] * (one if kept[c] > zero else zero) if relu else g_in[c]
-                    for k in range(kh * kw):
-                        cell, code = grad[n, i * kh + k // kw, j * kw + k % kw], np.uint8(k)
-                        for c in range(c_):
-                            cell[c] = g_row[c] * (one if win[c] == code else zero)
-            for y in range(oh * kh, h):  # rows and columns no window reaches
-                grad[n, y] = zero
-            for y in range(oh * kh):
-                grad[n, y, ow * kw :] = zero
 
     @_jit
     def _col2im_rows(dcols, oh, ow, kh, kw, sh, sw, dh, dw, dx):
@@ -280,34 +206,6 @@ def rmsprop_step(var, grad, velocity, lr, rho, epsilon):
         var.reshape(-1), grad.reshape(-1), velocity.reshape(-1),
         dtype(lr), dtype(rho), dtype(1 - rho), dtype(epsilon),
     )  # fmt: skip
-
-
-def max_pool_forward(x, pool_hw, relu: bool = False, locate: bool = True):
-    """Side-by-side (stride = pool, no padding) max pool of ``x`` (N, H, W, C), then a
-    ReLU if ``relu``.
-
-    Returns ``(out, winner)``: the pooled values and each window's winner code; without
-    ``locate`` (inference) a faster kernel leaves the winners out (``winner`` is None).
-    """
-    kh, kw = pool_hw
-    n, h, w, c = x.shape
-    out = np.empty((n, h // kh, w // kw, c), dtype=x.dtype)
-    if not locate:
-        _max_pool_values(x, kh, kw, relu, out)
-        return out, None
-    winner = np.empty(out.shape, dtype=np.uint8)
-    _max_pool_forward(x, kh, kw, relu, out, winner)
-    return out, winner
-
-
-def max_pool_backward(g, winner, pool_hw, x_shape, relu_out=None):
-    """The gradient (``x_shape``) of :func:`max_pool_forward`: ``g`` to each winner;
-    through a ReLU first when ``relu_out`` (the pooled values after it) is given."""
-    grad = np.empty(x_shape, dtype=g.dtype)
-    relu = relu_out is not None
-    out = relu_out if relu else g  # not read without the ReLU
-    _max_pool_backward(g, winner, pool_hw[0], pool_hw[1], relu, out, grad)
-    return grad
 
 
 def fold(dy, kernel, x_shape, strides, dilations, out_hw):

@@ -1,5 +1,5 @@
 """Max pooling (with its optional ReLU) as compiled loops: bit for bit the reference's
-values, NaN handling and gradients (see :mod:`cnnlab.fast.compiled`), in one pass over
+values, NaN handling and gradients (see :mod:`cnnlab.fast.pooling_loops`), in one pass over
 the input instead of one NumPy sweep per window offset. The forward pass records each
 window's winning offset as a uint8 code, so the backward pass neither keeps the input
 nor compares it again."""
@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from cnnlab import dispatch
-from cnnlab.fast import compiled
+from cnnlab.fast import compiled, pooling_loops
 from cnnlab.ops.pooling import MaxPoolFunction
 
 
@@ -41,7 +41,7 @@ class FastMaxPool(MaxPoolFunction):
         padded = geom.pad(canonical, -math.inf)
         locate = all(self.needs_input_grad)  # no winner needed when x takes no gradient
         relu = activation == "relu"
-        out, winner = compiled.max_pool_forward(padded, geom.pool, relu, locate)  # + ReLU
+        out, winner = pooling_loops.max_pool_forward(padded, geom.pool, relu, locate)  # + ReLU
         self.saved_dtype = out.dtype
         self.save_for_backward(winner, out if relu and locate else None)
         return geom.from_canonical(out)
@@ -53,5 +53,7 @@ class FastMaxPool(MaxPoolFunction):
         geom = self.geom
         dtype = self.saved_dtype
         canonical = np.ascontiguousarray(geom.to_canonical(g), dtype=dtype)
-        grad = compiled.max_pool_backward(canonical, winner, geom.pool, self.x_shape, relu_out=out)
+        grad = pooling_loops.max_pool_backward(
+            canonical, winner, geom.pool, self.x_shape, relu_out=out
+        )
         return (geom.from_canonical(grad),)
