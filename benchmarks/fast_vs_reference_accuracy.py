@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import blas_description, machine, positive_int  # noqa: E402
+from benchmarks._common import blas_description, machine, positive_int
 
 MODELS = ("vgg", "resnet")
 PATHS = ("fast", "reference")
@@ -177,8 +177,9 @@ def train_one(name: str, train: int, test: int, epochs: int, seed: int) -> dict:
     }  # fmt: skip
 
 
-def run_child(name: str, path: str, args) -> dict:
-    """``train_one`` in a fresh interpreter on ``path`` (``CNNLAB_FAST`` set for it)."""
+def run_child(name: str, path: str, args) -> list[dict]:
+    """``train_one`` for each of ``args.seeds``, each in a fresh interpreter on ``path``
+    (``CNNLAB_FAST`` set for it)."""
     env = dict(os.environ, CNNLAB_FAST="1" if path == "fast" else "0")
     env.pop("CNNLAB_ACCELERATOR", None)
     command = [sys.executable, __file__, "--child", name, "--train", str(args.train),
@@ -220,7 +221,8 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--test", type=positive_int, default=10000, help="first N test images")
     parser.add_argument("--epochs", type=positive_int, default=2)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--quick", action="store_true", help="128 training, 128 test images, 1 epoch")
+    quick = "128 training and 128 test images, 1 epoch"
+    parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if any(seed < 0 for seed in args.seeds):
