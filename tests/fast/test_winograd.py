@@ -216,7 +216,7 @@ def test_huge_finite_inputs_still_give_the_convolution(rng, monkeypatch):
         (
             ((2, 2, 5, 3), (3, 3, 3, 2), None),
             ValueError,
-            r"x must be .*H, W >= 3. Received shape \(2, 2, 5, 3\)",
+            r"x must be .*H, W >= 3 once padded. Received shape \(2, 2, 5, 3\)",
         ),
         (((2, 5, 5, 3), (5, 5, 3, 2), None), ValueError, r"kernel must be \(3, 3, C, F\)"),
         (((2, 5, 5, 3), (3, 3, 3, 2), (3,)), ValueError, r"bias must be \(2,\). Received shape"),
@@ -228,6 +228,29 @@ def test_bad_arguments_are_named(args, error, match):
     bias = None if b_shape is None else np.zeros(b_shape, np.float32)
     with pytest.raises(error, match="reference_conv3x3: " + match):
         winograd.reference_conv3x3(x, kernel, bias)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "padding", [((1, 1),), ((1, -1), (0, 0)), ((1.0, 1), (0, 0)), ((True, 0), (0, 0)), "same"]
+)
+def test_bad_padding_is_named(padding):
+    x, kernel = np.zeros((1, 6, 6, 16), np.float32), np.zeros((3, 3, 16, 16), np.float32)
+    with pytest.raises(ValueError, match=r"conv3x3: padding must be \(\(top, bottom\), "):
+        winograd.conv3x3(x, kernel, padding=padding)
+
+
+@needs_numba
+@pytest.mark.parametrize("padding", [((1, 1), (1, 1)), ((2, 0), (0, 3)), ((0, 0), (0, 0))])
+def test_padding_is_read_as_zeros(rng, padding):
+    """conv3x3 of x with ``padding`` equals conv3x3 of the padded copy, bit for bit."""
+    x, kernel, bias = case(rng, (3, 9, 11, 16), filters=16)
+    padded = np.pad(x, ((0, 0), *padding, (0, 0)))
+    np.testing.assert_array_equal(
+        winograd.conv3x3(x, kernel, bias, padding=padding), winograd.conv3x3(padded, kernel, bias)
+    )
+    with pytest.raises(ValueError, match="H, W >= 3 once padded"):
+        winograd.conv3x3(x[:, :1], kernel, padding=((0, 1), (0, 0)))
 
 
 def test_bad_types_are_named():

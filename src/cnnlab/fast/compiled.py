@@ -100,10 +100,11 @@ if numba is not None:
             var[t] -= (g * lr) / np.sqrt(v + epsilon)
 
     @_jit
-    def _winograd_input(x, tiles_h, tiles_w, v):
+    def _winograd_input(x, top, left, tiles_h, tiles_w, v):
         """``v[6i + j, (n, t, s)] = (B^T d B)[i, j]`` for the 6x6 tile ``d`` of image ``n``
-        at rows ``4t..4t+5``, columns ``4s..4s+5`` (zeros past the edges), every channel
-        at once. ``B^T`` runs down the columns of a whole row of tiles first (the tiles
+        at rows ``4t..4t+5``, columns ``4s..4s+5`` of ``x`` zero-padded by ``top`` rows and
+        ``left`` columns (zeros past every edge: no padded copy), every channel at once.
+        ``B^T`` runs down the columns of a whole row of tiles first (the tiles
         overlap), then along each tile's six columns.
 
         Returns False when a value of ``v`` is not finite (``x`` holds a NaN or an
@@ -115,25 +116,29 @@ if numba is not None:
         flat = x.reshape(n_, h, w * c_)
         zero_row = np.zeros(w * c_, x.dtype)
         finite = np.zeros(c_, x.dtype)  # stays 0 while every value is finite, else NaN
-        down = np.zeros((6, (4 * tiles_w + 2) * c_), x.dtype)  # B^T @ d, a row of tiles
+        # B^T @ d for a row of tiles; the padding's columns are never written (stay 0)
+        down = np.zeros((6, (4 * tiles_w + 2) * c_), x.dtype)
+        lo = left * c_
         p = 0
         for n in range(n_):
             for t in range(tiles_h):
-                r = 4 * t
-                d0 = flat[n, r]
-                d1 = flat[n, r + 1] if r + 1 < h else zero_row
-                d2 = flat[n, r + 2] if r + 2 < h else zero_row
-                d3 = flat[n, r + 3] if r + 3 < h else zero_row
-                d4 = flat[n, r + 4] if r + 4 < h else zero_row
-                d5 = flat[n, r + 5] if r + 5 < h else zero_row
+                r = 4 * t - top
+                d0 = flat[n, r] if 0 <= r < h else zero_row
+                d1 = flat[n, r + 1] if 0 <= r + 1 < h else zero_row
+                d2 = flat[n, r + 2] if 0 <= r + 2 < h else zero_row
+                d3 = flat[n, r + 3] if 0 <= r + 3 < h else zero_row
+                d4 = flat[n, r + 4] if 0 <= r + 4 < h else zero_row
+                d5 = flat[n, r + 5] if 0 <= r + 5 < h else zero_row
+                row0, row1, row2 = down[0, lo:], down[1, lo:], down[2, lo:]
+                row3, row4, row5 = down[3, lo:], down[4, lo:], down[5, lo:]
                 for q in range(w * c_):
                     a0, a1, a2, a3, a4, a5 = d0[q], d1[q], d2[q], d3[q], d4[q], d5[q]
-                    down[0, q] = four * a0 - five * a2 + a4
-                    down[1, q] = -four * a1 - four * a2 + a3 + a4
-                    down[2, q] = four * a1 - four * a2 - a3 + a4
-                    down[3, q] = -two * a1 - a2 + two * a3 + a4
-                    down[4, q] = two * a1 - a2 - two * a3 + a4
-                    down[5, q] = four * a1 - five * a3 + a5
+                    row0[q] = four * a0 - five * a2 + a4
+                    row1[q] = -four * a1 - four * a2 + a3 + a4
+                    row2[q] = four * a1 - four * a2 - a3 + a4
+                    row3[q] = -two * a1 - a2 + two * a3 + a4
+                    row4[q] = two * a1 - a2 - two * a3 + a4
+                    row5[q] = four * a1 - five * a3 + a5
                 for s in range(tiles_w):
                     base = 4 * s * c_
                     for i in range(6):
@@ -237,11 +242,12 @@ def relu_mask(g, out):
     return result
 
 
-def winograd_input(x, tiles_h, tiles_w):
+def winograd_input(x, tiles_h, tiles_w, top: int = 0, left: int = 0):
     """The transformed input tiles of :func:`cnnlab.fast.winograd.conv3x3`:
-    (N, H, W, C) -> (36, N*tiles_h*tiles_w, C), or None when a value is not finite."""
+    (N, H, W, C), read as zero-padded by ``top`` rows and ``left`` columns ->
+    (36, N*tiles_h*tiles_w, C), or None when a value is not finite."""
     v = np.empty((36, x.shape[0] * tiles_h * tiles_w, x.shape[3]), dtype=x.dtype)
-    return v if _winograd_input(x, tiles_h, tiles_w, v) else None
+    return v if _winograd_input(x, top, left, tiles_h, tiles_w, v) else None
 
 
 def winograd_output(m, tiles_h, tiles_w, bias, out) -> bool:

@@ -61,7 +61,14 @@ class FastConv2d(Conv2dFunction):
         n, h, w, c = x.shape
         (top, bottom), (left, right) = padding
         self.x_shape, self.padded_shape = x.shape, (n, h + top + bottom, w + left + right, c)
-        if any(before or after for before, after in padding) and not self.skip_pad:
+        # inference by Winograd reads the padding as zeros too
+        by_winograd = (
+            not any(needs)
+            and settings.winograd
+            and winograd.applies(x, kernel, strides, dilations, padding)
+        )
+        padded = any(before or after for before, after in padding)
+        if padded and not self.skip_pad and not by_winograd:
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         self.geometry = strides, dilations, groups, padding
         self.has_bias, self.activation = bool(bias), activation
@@ -76,9 +83,10 @@ class FastConv2d(Conv2dFunction):
             if out is not None:
                 return out
         out = cols = None
-        if not any(needs) and settings.winograd and winograd.applies(x, kernel, strides, dilations):
-            # inference: 36 smaller products instead of im2col's one (None: x not finite)
-            out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None)
+        if by_winograd:  # inference: 36 smaller products instead of im2col's one
+            out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None, padding)
+            if out is None and padded:  # a value is not finite: im2col, of the padded copy
+                x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         if out is None:  # the bias rides in the product: a weight on a column of ones
             cols = self._unfold(x, kernel.shape[:2], ones=bool(bias))
             weights = kernel.reshape(-1, f)

@@ -53,6 +53,7 @@ MIN_TILES = 48
 # 23.6 -> 15.3 ms; 8x8x128 -> 128 7.7 ms whole, 7.8 ms in chunks of 16 (2.4 MB).
 CHUNK_BYTES = 5 * 2**19
 
+NO_PADDING = ((0, 0), (0, 0))
 TILE = 6  # input tile side: OUT + 3 - 1
 OUT = 4  # output block side
 
@@ -89,12 +90,15 @@ A_T = np.array(
 )
 
 
-def applies(x, kernel, strides, dilations) -> bool:
-    """True when :func:`conv3x3` should run this ungrouped convolution: padded input ``x``
-    (N, H, W, C) and kernel (3, 3, C, F), stride 1, no dilation, at least
-    ``MIN_CHANNELS`` channels, ``MIN_OUTPUT_SIDE`` outputs a side and ``MIN_TILES``
-    4x4 output blocks in the batch, arrays the compiled transforms take."""
+def applies(x, kernel, strides, dilations, padding=NO_PADDING) -> bool:
+    """True when :func:`conv3x3` should run this ungrouped convolution: input ``x``
+    (N, H, W, C) zero-padded by ``padding`` ((top, bottom), (left, right)) and kernel
+    (3, 3, C, F), stride 1, no dilation, at least ``MIN_CHANNELS`` channels,
+    ``MIN_OUTPUT_SIDE`` outputs a side and ``MIN_TILES`` 4x4 output blocks in the batch,
+    arrays the compiled transforms take."""
     n, h, w, c = x.shape
+    (top, bottom), (left, right) = padding
+    h, w = h + top + bottom, w + left + right
     tiles_h, tiles_w = tile_counts(h - 2, w - 2)
     return (
         compiled.AVAILABLE
@@ -108,9 +112,19 @@ def applies(x, kernel, strides, dilations) -> bool:
     )
 
 
-def _check(fn: str, x=None, kernel=None, bias=None) -> None:
+def _check(fn: str, x=None, kernel=None, bias=None, padding=NO_PADDING) -> None:
     """Clear errors for the public functions' arguments: ``x`` (N, H, W, C) with H, W >=
-    3, ``kernel`` (3, 3, C, F), ``bias`` (F,), float arrays."""
+    3 once padded, ``kernel`` (3, 3, C, F), ``bias`` (F,), float arrays, ``padding``
+    ((top, bottom), (left, right)) of ints >= 0."""
+    pads = np.asarray(padding, dtype=object)
+    if pads.shape != (2, 2) or not all(
+        isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 0
+        for p in pads.ravel()
+    ):
+        raise ValueError(
+            f"{fn}: padding must be ((top, bottom), (left, right)) of ints >= 0. "
+            f"Received {padding!r}"
+        )
     for name, array in (("x", x), ("kernel", kernel), ("bias", bias)):
         if array is not None and not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
             raise TypeError(
@@ -121,8 +135,12 @@ def _check(fn: str, x=None, kernel=None, bias=None) -> None:
         raise ValueError(f"{fn}: kernel must be (3, 3, C, F). Received shape {kernel.shape}")
     if x is None:
         return
-    if x.ndim != 4 or min(x.shape[1:3]) < 3:
-        raise ValueError(f"{fn}: x must be (N, H, W, C) with H, W >= 3. Received shape {x.shape}")
+    (top, bottom), (left, right) = padding
+    if x.ndim != 4 or min(x.shape[1] + top + bottom, x.shape[2] + left + right) < 3:
+        raise ValueError(
+            f"{fn}: x must be (N, H, W, C) with H, W >= 3 once padded. Received shape "
+            f"{x.shape} and padding {padding}"
+        )
     if x.shape[3] != kernel.shape[2]:
         raise ValueError(
             f"{fn}: x has {x.shape[3]} channels but the kernel expects {kernel.shape[2]} "
@@ -159,16 +177,19 @@ def tile_counts(out_h: int, out_w: int) -> tuple[int, int]:
     return -(-out_h // OUT), -(-out_w // OUT)
 
 
-def conv3x3(x, kernel, bias=None):
-    """3x3 stride-1 cross-correlation of a padded NHWC batch by F(4x4, 3x3).
+def conv3x3(x, kernel, bias=None, padding=NO_PADDING):
+    """3x3 stride-1 cross-correlation of a zero-padded NHWC batch by F(4x4, 3x3).
 
     Args:
-        x: (N, H, W, C), already padded; ``applies`` holds.
+        x: (N, H, W, C); ``applies`` holds.
         kernel: (3, 3, C, F).
         bias: optional (F,), added to every output.
+        padding: ((top, bottom), (left, right)) rows and columns of zeros around ``x``,
+            read as zeros by the input transform (no padded copy is made).
 
     Returns:
-        (N, H-2, W-2, F), as ``im2col(x) @ kernel.reshape(9C, F) + bias`` up to rounding;
+        (N, H+top+bottom-2, W+left+right-2, F), as ``im2col(pad(x)) @
+        kernel.reshape(9C, F) + bias`` up to rounding;
         None when a value on the way is not finite (``x`` holds a NaN or an infinity, or
         a transform overflows): the transforms would spread it over whole 4x4 blocks and
         turn inf into NaN, where the direct sum keeps it to the windows that read it.
@@ -178,7 +199,7 @@ def conv3x3(x, kernel, bias=None):
         ValueError / TypeError: shapes that do not fit, or arrays the compiled transforms
             do not take (C-contiguous float32 or float64 of one dtype).
     """
-    _check("conv3x3", x, kernel, bias)
+    _check("conv3x3", x, kernel, bias, padding)
     if compiled.numba is None:
         raise RuntimeError("conv3x3 needs numba (pip install 'cnnlab[fast]'); "
                            "reference_conv3x3 is the same algorithm in NumPy")  # fmt: skip
@@ -189,14 +210,15 @@ def conv3x3(x, kernel, bias=None):
         )
     n, h, w, c = x.shape
     f = kernel.shape[3]
-    out_h, out_w = h - 2, w - 2
+    (top, bottom), (left, right) = padding
+    out_h, out_w = h + top + bottom - 2, w + left + right - 2
     tiles_h, tiles_w = tile_counts(out_h, out_w)
     u = kernel_transform(kernel)  # (36, C, F)
     out = np.empty((n, out_h, out_w, f), dtype=x.dtype)
     zero = np.zeros(f, dtype=x.dtype)
     bias = zero if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     for images in image_chunks(n, tiles_h * tiles_w, c + f, x.itemsize):
-        v = compiled.winograd_input(x[images], tiles_h, tiles_w)  # (36, tiles, C)
+        v = compiled.winograd_input(x[images], tiles_h, tiles_w, top, left)  # (36, tiles, C)
         if v is None:
             return None
         m = np.matmul(v, u)  # (36, tiles, F)

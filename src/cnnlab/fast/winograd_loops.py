@@ -5,7 +5,8 @@ for every channel at once (the channel loop is innermost, so it vectorizes). Wit
 constant matrices ``B^T`` (6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
 
 * :func:`input_tiles`: ``V = B^T d B`` for each tile ``d`` of the zero-padded input,
-  read straight from the unpadded ``x`` (cells outside it are zeros): no padded copy;
+  read straight from the unpadded ``x`` (cells outside it are zeros): no padded copy
+  (the inference transform, ``cnnlab.fast.compiled.winograd_input``);
 * :func:`output_grad_tiles`: ``dM = A dY A^T``, the adjoint of ``Y = A^T M A``, for
   each 4x4 block ``dY`` of the output gradient (zeros past the output's edges);
 * :func:`input_grad_tiles`: ``dd = B dV B^T``, the adjoint of the input transform,
@@ -30,21 +31,9 @@ if compiled.AVAILABLE:
     _inline = compiled.numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
     @_inline
-    def _b_t(d0, d1, d2, d3, d4, d5, two, four, five):
-        """``B^T @ (d0..d5)``: the input transform along one axis of a tile (the constants
-        come in the arrays' dtype, so float32 stays float32)."""
-        return (
-            four * d0 - five * d2 + d4,
-            -four * d1 - four * d2 + d3 + d4,
-            four * d1 - four * d2 - d3 + d4,
-            -two * d1 - d2 + two * d3 + d4,
-            two * d1 - d2 - two * d3 + d4,
-            four * d1 - five * d3 + d5,
-        )
-
-    @_inline
     def _b(v0, v1, v2, v3, v4, v5, two, four, five):
-        """``B @ (v0..v5)``: the adjoint of :func:`_b_t`."""
+        """``B @ (v0..v5)``: the adjoint of ``B^T`` along one axis of a tile (the
+        constants come in the arrays' dtype, so float32 stays float32)."""
         return (
             four * v0,
             -four * v1 + four * v2 - two * v3 + two * v4 + four * v5,
@@ -65,51 +54,6 @@ if compiled.AVAILABLE:
             y0 - two * y1 + four * y2 - eight * y3,
             y3,
         )
-
-    @_jit
-    def _input_tiles(x, top, left, tiles_h, tiles_w, v):
-        n_, h, w, c_ = x.shape
-        dtype = x.dtype.type
-        zero, two, four, five = dtype(0), dtype(2), dtype(4), dtype(5)
-        d = np.empty((36, c_), x.dtype)  # the tile, row-major (a, b)
-        down = np.empty((36, c_), x.dtype)  # B^T d: (i, b)
-        finite = np.zeros(c_, x.dtype)  # stays 0 while every value is finite, else NaN
-        p = 0
-        for n in range(n_):
-            for t in range(tiles_h):
-                for s in range(tiles_w):
-                    for a in range(6):
-                        y = 4 * t - top + a
-                        for b in range(6):
-                            xx = 4 * s - left + b
-                            cell = d[6 * a + b]
-                            if 0 <= y < h and 0 <= xx < w:
-                                src = x[n, y, xx]
-                                for c in range(c_):
-                                    cell[c] = src[c]
-                            else:
-                                for c in range(c_):
-                                    cell[c] = zero
-                    for b in range(6):
-                        for c in range(c_):
-                            r0, r1, r2, r3, r4, r5 = _b_t(
-                                d[b, c], d[6 + b, c], d[12 + b, c],
-                                d[18 + b, c], d[24 + b, c], d[30 + b, c], two, four, five,
-                            )  # fmt: skip
-                            down[b, c], down[6 + b, c], down[12 + b, c] = r0, r1, r2
-                            down[18 + b, c], down[24 + b, c], down[30 + b, c] = r3, r4, r5
-                    for i in range(6):
-                        for c in range(c_):
-                            k = 6 * i
-                            r0, r1, r2, r3, r4, r5 = _b_t(
-                                down[k, c], down[k + 1, c], down[k + 2, c],
-                                down[k + 3, c], down[k + 4, c], down[k + 5, c], two, four, five,
-                            )  # fmt: skip
-                            v[k, p, c], v[k + 1, p, c], v[k + 2, p, c] = r0, r1, r2
-                            v[k + 3, p, c], v[k + 4, p, c], v[k + 5, p, c] = r3, r4, r5
-                            finite[c] += (r0 + r1 + r2 + r3 + r4 + r5) * zero
-                    p += 1
-        return not np.isnan(finite.sum())
 
     @_jit
     def _output_grad_tiles(dy, tiles_h, tiles_w, dm):
@@ -202,9 +146,9 @@ if compiled.AVAILABLE:
 def input_tiles(x, top: int, left: int, tiles_h: int, tiles_w: int):
     """``V`` (36, N*tiles_h*tiles_w, C) of ``x`` (N, H, W, C) zero-padded by ``top`` rows
     and ``left`` columns (and by zeros past its bottom and right edges); None when a value
-    is not finite (the transform would spread it over the whole tile)."""
-    v = np.empty((36, x.shape[0] * tiles_h * tiles_w, x.shape[3]), dtype=x.dtype)
-    return v if _input_tiles(x, top, left, tiles_h, tiles_w, v) else None
+    is not finite (the transform would spread it over the whole tile). The inference
+    transform of :mod:`cnnlab.fast.compiled`, which reads the padding as zeros."""
+    return compiled.winograd_input(x, tiles_h, tiles_w, top, left)
 
 
 def output_grad_tiles(dy, tiles_h: int, tiles_w: int):

@@ -50,6 +50,11 @@ class TrainingMixin(CustomStepMixin, StructuredDataMixin, LossHookMixin, Compile
         seam (:func:`cnnlab.engine.run.model_run`), given the layers to call."""
         return engine_run.model_run(self, self._forward_layers, training)
 
+    def _batch_run(self, training: bool):
+        """How one ``*_on_batch`` call runs its batch: as a ``fit`` batch (shards, the
+        allocator policy; :func:`cnnlab.engine.run.batch_run`)."""
+        return engine_run.batch_run(self, self._forward_layers, training)
+
     def _loss(self, y_true, y_pred, sample_weight, penalties):
         """``(loss, parts)``: the compiled loss of a batch (or shard) plus ``penalties``."""
         self._build_compiled(y_true, y_pred)
@@ -409,30 +414,37 @@ class TrainingMixin(CustomStepMixin, StructuredDataMixin, LossHookMixin, Compile
 
     # ---- single batches -----------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One gradient update on one batch; returns the running loss (and metrics)."""
+        """One gradient update on one batch; returns the running loss (and metrics).
+
+        The ``*_on_batch`` methods run their batch as ``fit``, ``evaluate`` and
+        ``predict`` run each of theirs: cut into shards over the cores when the model
+        allows it (see :mod:`cnnlab.engine.shards` for Dropout and BatchNormalization
+        on shards)."""
         fn = "train_on_batch"
         self._check_compiled(fn)
         x, y, sample_weight, _ = self._prepare(x, y, sample_weight, fn)
         if class_weight is not None:
             sample_weight = data.class_weights_to_sample_weights(y, class_weight, fn)
-        logs = self._train_step(x, y, sample_weight)
+        with self._batch_run(training=True) as run:
+            logs = self._train_step(x, y, sample_weight, run=run)
         return logs if return_dict else self._in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without updating the weights."""
         fn = "test_on_batch"
         self._check_compiled(fn)
-        x, y, sample_weight, _ = self._prepare(x, y, sample_weight, fn)
+        x, y, sample_weight, n = self._prepare(x, y, sample_weight, fn)
         self.reset_metrics()
-        logs = self._test_step(x, y, sample_weight)
+        with self._batch_run(training=False) as run:
+            logs = self._test_step(x, y, sample_weight, outputs=lambda: run.infer(x, n))
         return logs if return_dict else self._in_order(logs)
 
     def predict_on_batch(self, x):
-        """The outputs for one batch (no graph)."""
-        x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), "predict_on_batch")
-        with no_grad():
-            outputs = self._forward_layers(x, training=False)
-        arrays = [o.data for o in outputs]
+        """The outputs for one batch (no graph), computed as a ``predict`` batch."""
+        fn = "predict_on_batch"
+        x = data.as_inputs(self._match_data(x)[0], self._input_data_dtypes(), fn)
+        with self._batch_run(training=False) as run:
+            arrays = [o.data for o in run.infer(x, data.num_samples(fn, x=x))]
         return self._structured_outputs(arrays)
 
 
