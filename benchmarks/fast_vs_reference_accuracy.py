@@ -177,22 +177,29 @@ def train_one(name: str, train: int, test: int, epochs: int, seed: int) -> dict:
     }  # fmt: skip
 
 
-def run_child(name: str, path: str, args) -> list[dict]:
-    """``train_one`` for each of ``args.seeds``, each in a fresh interpreter on ``path``
-    (``CNNLAB_FAST`` set for it)."""
+def run_child(name: str, path: str, seed: int, args) -> dict:
+    """``train_one`` in a fresh interpreter on ``path`` (``CNNLAB_FAST`` set for it)."""
     env = dict(os.environ, CNNLAB_FAST="1" if path == "fast" else "0")
     env.pop("CNNLAB_ACCELERATOR", None)
-    command = [sys.executable, __file__, "--child", name, "--train", str(args.train),
-               "--test", str(args.test), "--epochs", str(args.epochs)]  # fmt: skip
-    results = []
-    for seed in args.seeds:
-        done = subprocess.run([*command, "--seeds", str(seed)], env=env, capture_output=True,
-                              text=True, check=False)  # fmt: skip
-        if done.returncode != 0:
-            raise SystemExit(f"Error: the {path} run of {name} failed:\n{done.stderr}")
-        line = next(t for t in done.stdout.splitlines() if t.startswith("RESULT "))
-        results.append(json.loads(line.removeprefix("RESULT ")))
-    return results
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--train",
+        str(args.train),
+        "--test",
+        str(args.test),
+        "--epochs",
+        str(args.epochs),
+        "--seeds",
+        str(seed),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"Error: the {path} run of {name} (seed {seed}) failed:\n{done.stderr}")
+    line = next(t for t in done.stdout.splitlines() if t.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
 
 
 def table(results: list[dict]) -> str:
@@ -250,9 +257,11 @@ def main(argv=None) -> None:
     print(f"Fashion-MNIST: first {args.train} training images, {args.epochs} epochs, "
           f"batch {BATCH_SIZE}; first {args.test} test images\n", flush=True)  # fmt: skip
     results = []
-    for name in args.models:
-        for path in args.paths:
-            results.extend(run_child(name, path, args))
+    for seed in args.seeds:  # every model and path of one seed before the next seed
+        for name in args.models:
+            for path in args.paths:
+                results.append(run_child(name, path, seed, args))
+                print(f"done: {json.dumps(results[-1])}", file=sys.stderr, flush=True)
     print(table(results))
 
 
