@@ -98,7 +98,7 @@ def test_train_on_batch_with_dropout_is_a_fit_step(monkeypatch):
     history = model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
     _assert_close(after_on_batch, _state(model), 1e-12)
     np.testing.assert_allclose(loss_on_batch, history.history["loss"][0], rtol=1e-12)
-    assert calls == ["train", "train"]
+    assert calls == ["train", "infer", "train"]  # fit checks its targets first
 
 
 def test_test_and_predict_on_batch_on_shards_equal_the_whole_batch(monkeypatch):
@@ -146,3 +146,23 @@ def test_train_on_batch_runs_blas_on_one_thread_per_shard(monkeypatch):
         whole = seen[len(sharded) :]
     assert sharded == [[1], [1]]  # one call per shard, BLAS on one thread
     assert whole == [[2]]  # one shard: BLAS keeps its threads
+
+
+def test_fit_checks_its_targets_on_shards(monkeypatch):
+    """``fit`` and ``evaluate`` build the loss from one batch's outputs before their loop:
+    that forward pass too runs on shards with one BLAS thread each."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    model = _model()
+    call, seen = model._forward_layers, []
+
+    def spy(x, training=False):
+        seen.append((training, _numpy_blas_threads(threadpoolctl)))
+        return call(x, training=training)
+
+    monkeypatch.setattr(model, "_forward_layers", spy)
+    x, y = _data()
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+        model.evaluate(x, y, batch_size=64, verbose=0)
+    checks = [False, False]  # the target check's two shards (inference)
+    assert seen == [(t, [1]) for t in [*checks, True, True, *checks, False, False]]

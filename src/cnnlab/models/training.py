@@ -123,10 +123,12 @@ class TrainingMixin(CustomStepMixin, StructuredDataMixin, LossHookMixin, Compile
         return x, y, sample_weight, n
 
     def _check_targets_once(self, x, y, fn, batch_size):
-        """Build losses/metrics from one batch and check the labels of all samples."""
-        first = slice(0, min(batch_size, data.num_samples(fn, x=x)))
-        with no_grad():
-            y_pred = self._forward_layers(data.take(x, first), training=False)
+        """Build losses/metrics from one batch and check the labels of all samples (the
+        batch's forward pass run as a ``predict`` batch, on shards when it may)."""
+        size = min(batch_size, data.num_samples(fn, x=x))
+        first = slice(0, size)
+        with self._batch_run(training=False) as run:
+            y_pred = run.infer(data.take(x, first), size)
         y_true = data.flat(y)
         self._build_compiled([a[first] for a in y_true], y_pred)
         self._compile_state.check_sparse_labels(y_true, y_pred, fn)
