@@ -125,13 +125,11 @@ class FastConv2d(Conv2dFunction):
             if self.has_bias:
                 dk, db = dk[:-1], dk[-1]
             dk = dk.reshape(kernel.shape)
-        if grads or not needs[0]:
-            pass
-        elif self.skip_pad:  # straight into the unpadded dx: no crop
+        if needs[0] and not grads and self.skip_pad:  # straight into the unpadded dx: no crop
             dx = padded_windows.fold(
                 dy, kernel, self.x_shape, strides, dilations, padding, self.out_hw
             )
-        else:
+        elif needs[0] and not grads:
             dx = crop(fold(dy, kernel, self.padded_shape, strides, dilations, self.out_hw), padding)
         if not self.has_bias:
             return dx, dk

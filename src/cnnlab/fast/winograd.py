@@ -208,15 +208,21 @@ def conv3x3(x, kernel, bias=None, padding=NO_PADDING):
             "conv3x3: x and kernel must be C-contiguous float32 or float64 arrays of one "
             f"dtype. Received {x.dtype} and {kernel.dtype}"
         )
-    n, h, w, c = x.shape
-    f = kernel.shape[3]
     (top, bottom), (left, right) = padding
-    out_h, out_w = h + top + bottom - 2, w + left + right - 2
-    tiles_h, tiles_w = tile_counts(out_h, out_w)
-    u = kernel_transform(kernel)  # (36, C, F)
-    out = np.empty((n, out_h, out_w, f), dtype=x.dtype)
-    zero = np.zeros(f, dtype=x.dtype)
-    bias = zero if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    out_hw = (x.shape[1] + top + bottom - 2, x.shape[2] + left + right - 2)
+    return transform_multiply(x, kernel_transform(kernel), bias, top, left, out_hw)
+
+
+def transform_multiply(x, u, bias, top: int, left: int, out_hw, kept=None):
+    """:func:`conv3x3`'s work, a chunk of images at a time (:func:`image_chunks`): input
+    tiles of ``x`` read as padded by ``top`` rows and ``left`` columns, the 36 products
+    with the transformed kernels ``u`` (36, C, F), the output blocks (N, *out_hw, F) plus
+    ``bias``. Each chunk's tiles ``(36, tiles, C)`` are appended to the list ``kept`` when
+    given (training keeps them for the backward pass). None when a value is not finite."""
+    n, c, f = x.shape[0], x.shape[3], u.shape[2]
+    tiles_h, tiles_w = tile_counts(*out_hw)
+    out = np.empty((n, *out_hw, f), dtype=x.dtype)
+    bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     for images in image_chunks(n, tiles_h * tiles_w, c + f, x.itemsize):
         v = compiled.winograd_input(x[images], tiles_h, tiles_w, top, left)  # (36, tiles, C)
         if v is None:
@@ -224,6 +230,8 @@ def conv3x3(x, kernel, bias=None, padding=NO_PADDING):
         m = np.matmul(v, u)  # (36, tiles, F)
         if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out[images]):
             return None
+        if kept is not None:
+            kept.append(v)
     return out
 
 

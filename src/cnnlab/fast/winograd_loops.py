@@ -1,12 +1,11 @@
 """The compiled tile transforms of Winograd F(4x4, 3x3) in training (numba).
 
-Three loops over the 6x6 input tiles / 4x4 output blocks of a batch, each tile's values
-for every channel at once (the channel loop is innermost, so it vectorizes). With the
-constant matrices ``B^T`` (6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
+The backward pass's two loops over the 4x4 output blocks / 6x6 input tiles of a batch,
+each tile's values for every channel at once (the channel loop is innermost, so it
+vectorizes); the forward transforms are the inference ones of :mod:`cnnlab.fast.compiled`
+(``winograd_input`` reads the padding as zeros). With the constant matrices ``B^T``
+(6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
 
-* :func:`input_tiles`: ``V = B^T d B`` for each tile ``d`` of the zero-padded input,
-  read straight from the unpadded ``x`` (cells outside it are zeros): no padded copy
-  (the inference transform, ``cnnlab.fast.compiled.winograd_input``);
 * :func:`output_grad_tiles`: ``dM = A dY A^T``, the adjoint of ``Y = A^T M A``, for
   each 4x4 block ``dY`` of the output gradient (zeros past the output's edges);
 * :func:`input_grad_tiles`: ``dd = B dV B^T``, the adjoint of the input transform,
@@ -141,14 +140,6 @@ if compiled.AVAILABLE:
                             for c in range(c_):
                                 cell[c] += value[c]
                     p += 1
-
-
-def input_tiles(x, top: int, left: int, tiles_h: int, tiles_w: int):
-    """``V`` (36, N*tiles_h*tiles_w, C) of ``x`` (N, H, W, C) zero-padded by ``top`` rows
-    and ``left`` columns (and by zeros past its bottom and right edges); None when a value
-    is not finite (the transform would spread it over the whole tile). The inference
-    transform of :mod:`cnnlab.fast.compiled`, which reads the padding as zeros."""
-    return compiled.winograd_input(x, tiles_h, tiles_w, top, left)
 
 
 def output_grad_tiles(dy, tiles_h: int, tiles_w: int):

@@ -67,21 +67,10 @@ def forward(x, kernel, bias, top: int, left: int, out_hw):
     :func:`cnnlab.fast.winograd.image_chunks`) and kernels ``u`` the backward pass needs;
     None when a value is not finite.
     """
-    n, c, f = x.shape[0], x.shape[3], kernel.shape[3]
-    tiles_h, tiles_w = winograd.tile_counts(*out_hw)
     u = winograd.kernel_transform(kernel)  # (36, C, F)
-    out = np.empty((n, *out_hw, f), dtype=x.dtype)
-    bias = np.zeros(f, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     tiles = []
-    for images in winograd.image_chunks(n, tiles_h * tiles_w, c + f, x.itemsize):
-        v = winograd_loops.input_tiles(x[images], top, left, tiles_h, tiles_w)
-        if v is None:
-            return None
-        m = np.matmul(v, u)  # (36, tiles, F)
-        if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out[images]):
-            return None
-        tiles.append(v)
-    return out, tiles, u
+    out = winograd.transform_multiply(x, u, bias, top, left, out_hw, kept=tiles)
+    return None if out is None else (out, tiles, u)
 
 
 def backward(dy, tiles, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: bool):
