@@ -18,9 +18,11 @@ setting        environment                 default       what it does
                                                          it (with fast; ``engine.folding``)
 ``threads``    ``CNNLAB_THREADS=N``        one per core  shards a batch is cut into, one
                                                          thread each; 1 runs batches whole
-``allocator``  ``CNNLAB_ALLOCATOR=keep``   ``"system"``  ``"keep"``: glibc keeps freed memory
-                                                         for the next step (process-wide,
-                                                         hence opt-in)
+``allocator``  ``CNNLAB_ALLOCATOR``         ``"keep"``    ``"keep"``: from the first ``fit``/
+                                                         ``evaluate``/``predict`` on, glibc
+                                                         keeps freed memory for the next
+                                                         step; ``"system"`` leaves glibc
+                                                         as the process set it up
 =============  ==========================  ============  =====================================
 
 Example:
@@ -50,7 +52,7 @@ class Settings:
     replay: bool = True
     fold: bool = True
     threads: int | None = None
-    allocator: str = "system"
+    allocator: str = "keep"
 
     def __setattr__(self, name, value):
         if name not in _CHECKS:

@@ -1,4 +1,4 @@
-"""The allocator policy: glibc keeps freed memory only when asked (CNNLAB_ALLOCATOR=keep)."""
+"""The allocator policy: glibc keeps freed memory unless told not to (CNNLAB_ALLOCATOR=system)."""
 
 import os
 import platform
@@ -23,10 +23,10 @@ def _policy_in_child(value):
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="allocator tuning is glibc-only")
-def test_freed_memory_is_kept_only_when_asked():
+def test_freed_memory_is_kept_unless_told_not_to():
     assert _policy_in_child("keep") == ["True", "True", "True"]
-    assert _policy_in_child(None) == ["False", "False", "None"]  # mallopt never called
-    assert _policy_in_child("system") == ["False", "False", "None"]
+    assert _policy_in_child(None) == ["True", "True", "True"]  # the default
+    assert _policy_in_child("system") == ["False", "False", "None"]  # mallopt never called
 
 
 def test_a_bad_setting_names_the_variable():

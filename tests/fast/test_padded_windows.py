@@ -85,7 +85,7 @@ def test_padded_convolution_matches_the_reference(monkeypatch, case, dtype):
     kernel = rng.standard_normal((kh, kw, c, 4)).astype(dtype)
     bias = rng.standard_normal(4).astype(dtype)
     kwargs = {"strides": strides, "dilation_rate": dilations, "padding": padding}
-    assert conv.skips_padding(x, kernel, padding, training=True)
+    assert conv.skips_padding(x, kernel, padding)
     fast = run(monkeypatch, True, x, kernel, bias, **kwargs)
     reference = run(monkeypatch, False, x, kernel, bias, **kwargs)
     assert_close(fast, reference, dtype)
@@ -109,9 +109,29 @@ def test_when_the_padded_copy_stays():
     x = np.zeros((2, 5, 5, 8), np.float32)
     k = np.zeros((3, 3, 8, 2), np.float32)
     same = ((1, 1), (1, 1))
-    assert conv.skips_padding(x, k, same, training=True)
-    assert not conv.skips_padding(x, k, ((0, 0), (0, 0)), training=True)  # no padding
-    assert not conv.skips_padding(x, k, same, training=False)  # inference: Winograd reads it
+    assert conv.skips_padding(x, k, same)
+    assert not conv.skips_padding(x, k, ((0, 0), (0, 0)))  # no padding
     thin = np.zeros((2, 5, 5, 3), np.float32)  # RGB: the transposed unfold of a thin batch
-    assert not conv.skips_padding(thin, k[:, :, :3], same, training=True)
-    assert not conv.skips_padding(x[:, :, ::2], k, same, training=True)  # not contiguous
+    assert not conv.skips_padding(thin, k[:, :, :3], same)
+    assert not conv.skips_padding(x[:, :, ::2], k, same)  # not contiguous
+
+
+@pytest.mark.parametrize("strides", [1, 2])
+def test_inference_by_im2col_makes_no_padded_copy(monkeypatch, strides):
+    """A "same" convolution Winograd does not take (stride 2, or Winograd off) unfolds the
+    unpadded input at inference too, and gives the reference's outputs."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 9, 8, 6)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 6, 5)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    monkeypatch.setattr(settings, "fast", False)
+    reference = conv2d(Tensor(x), kernel, bias, padding="same", strides=strides).numpy()
+    monkeypatch.setattr(settings, "fast", True)
+    monkeypatch.setattr(settings, "winograd", False)
+
+    def no_pad(*args, **kwargs):
+        raise AssertionError("a padded copy of the batch was made")
+
+    monkeypatch.setattr(np, "pad", no_pad)
+    fast = conv2d(Tensor(x), kernel, bias, padding="same", strides=strides).numpy()
+    assert_close(fast, reference, np.float32)

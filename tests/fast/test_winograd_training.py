@@ -89,6 +89,39 @@ def test_training_matches_the_reference(monkeypatch, calls, shape, filters, padd
     assert_close(fast, reference, 1e-10 if dtype == np.float64 else 2e-5)
 
 
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_many_chunks_add_up_the_kernel_and_bias_gradients(monkeypatch, calls, activation):
+    """One image per chunk: dU and the bias gradient (from dM) summed over the chunks."""
+    monkeypatch.setattr(winograd, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 9, 10, 16))
+    kernel = 0.2 * rng.standard_normal((3, 3, 16, 20))
+    bias = rng.standard_normal(20)
+    kwargs = {"padding": "same", "activation": activation}
+    fast = run(monkeypatch, True, x, kernel, bias, **kwargs)
+    assert calls == {"forward": 1, "backward": 1}
+    reference = run(monkeypatch, False, x, kernel, bias, **kwargs)
+    assert_close(fast, reference, 1e-10)
+
+
+def test_the_relu_is_applied_in_the_output_transform_and_its_mask_in_the_backward_one():
+    rng = np.random.default_rng(12)
+    tiles_h, tiles_w = 2, 3
+    m = rng.standard_normal((36, 2 * tiles_h * tiles_w, 5)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    plain, fused = np.empty((2, 7, 10, 5), np.float32), np.empty((2, 7, 10, 5), np.float32)
+    assert compiled.winograd_output(m, tiles_h, tiles_w, bias, plain)
+    assert compiled.winograd_output(m, tiles_h, tiles_w, bias, fused, relu=True)
+    np.testing.assert_array_equal(fused, np.maximum(plain, 0))
+    assert (fused == 0).any() and (fused > 0).any()
+    dy = rng.standard_normal(fused.shape).astype(np.float32)
+    masked = winograd_loops.output_grad_tiles(dy, tiles_h, tiles_w, relu_out=fused)
+    expected = winograd_loops.output_grad_tiles(dy * (fused > 0), tiles_h, tiles_w)
+    np.testing.assert_array_equal(masked, expected)
+    with pytest.raises(ValueError, match="relu_out must have dy's shape"):
+        winograd_loops.output_grad_tiles(dy, tiles_h, tiles_w, relu_out=fused[:1])
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_training_matches_pytorch(monkeypatch, calls, dtype):
     torch = pytest.importorskip("torch")

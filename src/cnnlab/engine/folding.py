@@ -74,13 +74,17 @@ class Folds:
             return None
         kernel, bias = folded_weights(conv, bn)
         conv._check_fits(x.shape)
+        fused = None  # a plain ReLU rides in the convolution (its output pass, Winograd's too)
         if isinstance(conv, DepthwiseConv2D):
             y = ops.depthwise_conv2d(x, kernel, bias, **conv._common_op_args())
         else:
-            y = ops.conv2d(x, kernel, bias, groups=conv.groups, **conv._common_op_args())
+            fused = "relu" if relu is not None and relu[1].max_value is None else None
+            y = ops.conv2d(x, kernel, bias, groups=conv.groups, activation=fused,
+                           **conv._common_op_args())  # fmt: skip
         self.folded.add(bn_key)
         if relu is not None and not y.requires_grad and y.dtype == relu[1].dtype:
-            _relu_in_place(y.data, relu[1].max_value)
+            if fused is None:
+                _relu_in_place(y.data, relu[1].max_value)
             self.folded.add(relu[0])
         return y
 

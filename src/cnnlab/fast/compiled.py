@@ -160,10 +160,11 @@ if numba is not None:
         return not np.isnan(finite.sum())
 
     @_jit
-    def _winograd_output(m, tiles_h, tiles_w, bias, out):
+    def _winograd_output(m, tiles_h, tiles_w, bias, relu, out):
         """``out[n, 4t + i, 4s + j] = (A^T M A)[i, j] + bias`` for the transformed
-        products ``M = m[:, (n, t, s)]`` (36, F) of each tile, cut at the edges. Returns
-        False when an output is not finite."""
+        products ``M = m[:, (n, t, s)]`` (36, F) of each tile, cut at the edges, through
+        ``max(., 0)`` when ``relu``. Returns False when an output is not finite."""
+        keep_all = not relu
         n_, oh, ow, f_ = out.shape
         dtype = m.dtype.type
         zero, two, four, eight = dtype(0), dtype(2), dtype(4), dtype(8)
@@ -196,8 +197,9 @@ if numba is not None:
                         for j in range(min(4, ow - 4 * s)):
                             cell, value = out[n, 4 * t + i, 4 * s + j], block[i, j]
                             for f in range(f_):
-                                cell[f] = value[f]
-                                finite[f] += value[f] * zero
+                                y = value[f]
+                                cell[f] = y if (y > zero) | keep_all else zero
+                                finite[f] += y * zero
                     p += 1
         return not np.isnan(finite.sum())
 
@@ -250,7 +252,8 @@ def winograd_input(x, tiles_h, tiles_w, top: int = 0, left: int = 0):
     return v if _winograd_input(x, top, left, tiles_h, tiles_w, v) else None
 
 
-def winograd_output(m, tiles_h, tiles_w, bias, out) -> bool:
-    """Fill ``out`` (N, OH, OW, F) from the products ``m`` (36, tiles, F), plus ``bias``;
-    False when an output is not finite."""
-    return _winograd_output(m, tiles_h, tiles_w, bias, out)
+def winograd_output(m, tiles_h, tiles_w, bias, out, relu: bool = False) -> bool:
+    """Fill ``out`` (N, OH, OW, F) from the products ``m`` (36, tiles, F), plus ``bias``,
+    through the ReLU when ``relu`` (one pass instead of two); False when an output is not
+    finite."""
+    return _winograd_output(m, tiles_h, tiles_w, bias, bool(relu), out)

@@ -56,17 +56,17 @@ class FastConv2d(Conv2dFunction):
         dtype = np.result_type(x, kernel, *bias)
         x, kernel = x.astype(dtype, copy=False), kernel.astype(dtype, copy=False)
         needs = self.needs_input_grad or (True,) * (2 + len(bias))
-        # zero padding: written into cols (and skipped by the fold) instead of a padded copy
-        self.skip_pad = skips_padding(x, kernel, padding, training=any(needs))
         n, h, w, c = x.shape
         (top, bottom), (left, right) = padding
         self.x_shape, self.padded_shape = x.shape, (n, h + top + bottom, w + left + right, c)
-        # inference by Winograd reads the padding as zeros too
+        # inference by Winograd reads the padding as zeros
         by_winograd = (
             not any(needs)
             and settings.winograd
             and winograd.applies(x, kernel, strides, dilations, padding)
         )
+        # im2col: zero padding written into cols (and skipped by the fold), no padded copy
+        self.skip_pad = not by_winograd and skips_padding(x, kernel, padding)
         padded = any(before or after for before, after in padding)
         if padded and not self.skip_pad and not by_winograd:
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
@@ -83,8 +83,11 @@ class FastConv2d(Conv2dFunction):
             if out is not None:
                 return out
         out = cols = None
+        relu = activation == "relu"
         if by_winograd:  # inference: 36 smaller products instead of im2col's one
-            out = winograd.conv3x3(x, kernel, bias[0].astype(dtype) if bias else None, padding)
+            b = bias[0].astype(dtype) if bias else None
+            out = winograd.conv3x3(x, kernel, b, padding, relu=relu)
+            relu = relu and out is None  # done, unless im2col takes over
             if out is None and padded:  # a value is not finite: im2col, of the padded copy
                 x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         if out is None:  # the bias rides in the product: a weight on a column of ones
@@ -93,7 +96,7 @@ class FastConv2d(Conv2dFunction):
             if bias:
                 weights = xp.concatenate([weights, bias[0].astype(dtype).reshape(1, f)])
             out = windows_times_kernel(cols, weights, n).reshape(n, *self.out_hw, f)
-        if activation == "relu":
+        if relu:
             xp.maximum(out, 0, out=out)
         if any(needs):  # keep cols for dk, unless it is big: then x, to unfold again
             keep = needs[1] and cols.nbytes <= KEEP_COLS_BYTES
@@ -109,15 +112,17 @@ class FastConv2d(Conv2dFunction):
         strides, dilations, _, padding = self.geometry
         needs = self.needs_input_grad or (True,) * (3 if self.has_bias else 2)
         g = g.astype(kernel.dtype, copy=False)
-        if self.activation == "relu":
+        relu = self.activation == "relu"
+        dx = dk = db = None
+        grads = tiles and winograd_training.backward(  # g: (N, OH, OW, F); the ReLU's mask too
+            g, *tiles, x.shape, *self.tile_offsets, needs[0], needs[1], out if relu else None,
+            self.has_bias and needs[2],
+        )  # fmt: skip
+        if grads:  # else im2col (not trained by Winograd, or a gradient is not finite)
+            dx, dk, db = grads
+        elif relu:
             g = relu_grad(g, out)
         dy = g.reshape(-1, kernel.shape[3])  # (M, F)
-        dx = dk = db = None
-        grads = tiles and winograd_training.backward(  # g: (N, OH, OW, F)
-            g, *tiles, x.shape, *self.tile_offsets, needs[0], needs[1]
-        )
-        if grads:  # else im2col (not trained by Winograd, or a gradient is not finite)
-            dx, dk = grads
         if needs[1] and dk is None:  # [dk; db] = [cols, 1]^T @ dy: bias row with the kernel's
             if cols is None:
                 cols = self._unfold(x, kernel.shape[:2], ones=self.has_bias)
@@ -141,12 +146,11 @@ class FastConv2d(Conv2dFunction):
         """The training forward pass by :mod:`cnnlab.fast.winograd_training` (x unpadded
         when ``skip_pad``, else already padded); None when a value is not finite."""
         (top, _), (left, _) = padding if self.skip_pad else ((0, 0), (0, 0))
-        result = winograd_training.forward(x, kernel, bias, top, left, self.out_hw)
+        relu = self.activation == "relu"
+        result = winograd_training.forward(x, kernel, bias, top, left, self.out_hw, relu)
         if result is None:
             return None
         out, v, u = result
-        if self.activation == "relu":
-            np.maximum(out, 0, out=out)
         self.tile_offsets = top, left
         self.save_for_backward(x, kernel, None, out if self.activation else None, v, u)
         return out
@@ -160,14 +164,13 @@ class FastConv2d(Conv2dFunction):
         return unfold(x, kernel_hw, strides, dilations, self.out_hw, ones=ones)
 
 
-def skips_padding(x, kernel, padding, training: bool) -> bool:
-    """True when a zero-padded convolution unfolds ``x`` without a padded copy
+def skips_padding(x, kernel, padding) -> bool:
+    """True when a zero-padded convolution by im2col unfolds ``x`` without a padded copy
     (:mod:`cnnlab.fast.padded_windows`): some padding, ``FEW_CHANNELS`` or more channels
-    (fewer: the transposed unfold below, on a padded copy of a thin batch), compiled
-    kernels for these arrays, and in training only (inference may take Winograd, which
-    reads the padded input)."""
+    (fewer: the transposed unfold below, on a padded copy of a thin batch) and compiled
+    kernels for these arrays."""
     padded = any(before or after for before, after in padding)
-    return padded and training and x.shape[3] >= FEW_CHANNELS and padded_windows.applies(x, kernel)
+    return padded and x.shape[3] >= FEW_CHANNELS and padded_windows.applies(x, kernel)
 
 
 def window_tap(image, a: int, b: int, strides, dilations, out_hw):

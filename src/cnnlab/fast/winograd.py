@@ -177,7 +177,7 @@ def tile_counts(out_h: int, out_w: int) -> tuple[int, int]:
     return -(-out_h // OUT), -(-out_w // OUT)
 
 
-def conv3x3(x, kernel, bias=None, padding=NO_PADDING):
+def conv3x3(x, kernel, bias=None, padding=NO_PADDING, relu: bool = False):
     """3x3 stride-1 cross-correlation of a zero-padded NHWC batch by F(4x4, 3x3).
 
     Args:
@@ -186,6 +186,7 @@ def conv3x3(x, kernel, bias=None, padding=NO_PADDING):
         bias: optional (F,), added to every output.
         padding: ((top, bottom), (left, right)) rows and columns of zeros around ``x``,
             read as zeros by the input transform (no padded copy is made).
+        relu: take the output through ``max(., 0)`` as it is written.
 
     Returns:
         (N, H+top+bottom-2, W+left+right-2, F), as ``im2col(pad(x)) @
@@ -210,15 +211,16 @@ def conv3x3(x, kernel, bias=None, padding=NO_PADDING):
         )
     (top, bottom), (left, right) = padding
     out_hw = (x.shape[1] + top + bottom - 2, x.shape[2] + left + right - 2)
-    return transform_multiply(x, kernel_transform(kernel), bias, top, left, out_hw)
+    return transform_multiply(x, kernel_transform(kernel), bias, top, left, out_hw, relu=relu)
 
 
-def transform_multiply(x, u, bias, top: int, left: int, out_hw, kept=None):
+def transform_multiply(x, u, bias, top: int, left: int, out_hw, kept=None, relu=False):
     """:func:`conv3x3`'s work, a chunk of images at a time (:func:`image_chunks`): input
     tiles of ``x`` read as padded by ``top`` rows and ``left`` columns, the 36 products
     with the transformed kernels ``u`` (36, C, F), the output blocks (N, *out_hw, F) plus
-    ``bias``. Each chunk's tiles ``(36, tiles, C)`` are appended to the list ``kept`` when
-    given (training keeps them for the backward pass). None when a value is not finite."""
+    ``bias`` (through the ReLU when ``relu``). Each chunk's tiles ``(36, tiles, C)`` are
+    appended to the list ``kept`` when given (training keeps them for the backward pass).
+    None when a value is not finite."""
     n, c, f = x.shape[0], x.shape[3], u.shape[2]
     tiles_h, tiles_w = tile_counts(*out_hw)
     out = np.empty((n, *out_hw, f), dtype=x.dtype)
@@ -228,7 +230,7 @@ def transform_multiply(x, u, bias, top: int, left: int, out_hw, kept=None):
         if v is None:
             return None
         m = np.matmul(v, u)  # (36, tiles, F)
-        if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out[images]):
+        if not compiled.winograd_output(m, tiles_h, tiles_w, bias, out[images], relu):
             return None
         if kept is not None:
             kept.append(v)

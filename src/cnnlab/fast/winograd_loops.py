@@ -7,7 +7,8 @@ vectorizes); the forward transforms are the inference ones of :mod:`cnnlab.fast.
 (6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
 
 * :func:`output_grad_tiles`: ``dM = A dY A^T``, the adjoint of ``Y = A^T M A``, for
-  each 4x4 block ``dY`` of the output gradient (zeros past the output's edges);
+  each 4x4 block ``dY`` of the output gradient (zeros past the output's edges; through
+  a ReLU's mask first when the convolution ends in one);
 * :func:`input_grad_tiles`: ``dd = B dV B^T``, the adjoint of the input transform,
   each tile's 6x6 ``dd`` added back to the cells of ``dx`` it was read from (tiles
   overlap by two rows and columns; cells in the padding are skipped).
@@ -55,10 +56,10 @@ if compiled.AVAILABLE:
         )
 
     @_jit
-    def _output_grad_tiles(dy, tiles_h, tiles_w, dm):
+    def _output_grad_tiles(dy, relu_out, masked, tiles_h, tiles_w, dm):
         n_, oh, ow, f_ = dy.shape
         dtype = dy.dtype.type
-        zero, two, four, eight = dtype(0), dtype(2), dtype(4), dtype(8)
+        zero, one, two, four, eight = dtype(0), dtype(1), dtype(2), dtype(4), dtype(8)
         e = np.empty((16, f_), dy.dtype)  # the 4x4 block, row-major (a, b)
         down = np.empty((24, f_), dy.dtype)  # A dY: (i, b)
         finite = np.zeros(f_, dy.dtype)
@@ -71,7 +72,11 @@ if compiled.AVAILABLE:
                         for b in range(4):
                             xx = 4 * s + b
                             cell = e[4 * a + b]
-                            if y < oh and xx < ow:
+                            if y < oh and xx < ow and masked:  # g * (out > 0)
+                                src, kept = dy[n, y, xx], relu_out[n, y, xx]
+                                for f in range(f_):
+                                    cell[f] = src[f] * (one if kept[f] > zero else zero)
+                            elif y < oh and xx < ow:
                                 src = dy[n, y, xx]
                                 for f in range(f_):
                                     cell[f] = src[f]
@@ -142,11 +147,20 @@ if compiled.AVAILABLE:
                     p += 1
 
 
-def output_grad_tiles(dy, tiles_h: int, tiles_w: int):
+def output_grad_tiles(dy, tiles_h: int, tiles_w: int, relu_out=None):
     """``dM`` (36, N*tiles_h*tiles_w, F) of the output gradient ``dy`` (N, OH, OW, F);
-    None when a value is not finite."""
+    None when a value is not finite. With ``relu_out`` (the ReLU's output, dy's shape and
+    dtype, C-contiguous), ``dy`` is first taken through the ReLU's backward,
+    ``dy * (relu_out > 0)``, in the same pass."""
     dm = np.empty((36, dy.shape[0] * tiles_h * tiles_w, dy.shape[3]), dtype=dy.dtype)
-    return dm if _output_grad_tiles(dy, tiles_h, tiles_w, dm) else None
+    masked = relu_out is not None
+    if masked and (relu_out.shape != dy.shape or relu_out.dtype != dy.dtype):
+        raise ValueError(
+            f"output_grad_tiles: relu_out must have dy's shape {dy.shape} and dtype "
+            f"{dy.dtype}. Received {relu_out.shape} {relu_out.dtype}"
+        )
+    relu_out = np.ascontiguousarray(relu_out) if masked else dy
+    return dm if _output_grad_tiles(dy, relu_out, masked, tiles_h, tiles_w, dm) else None
 
 
 def input_grad_tiles(dv, x_shape, top: int, left: int, tiles_h: int, tiles_w: int):

@@ -26,6 +26,10 @@ im2col's three ``(N*OH*OW, 9C)``-sized products, ``V`` (2.25x the input) replace
 calls :func:`forward` and :func:`backward`, and takes im2col whenever they return None
 (a value that is not finite: the transforms would spread a NaN or an infinity over whole
 tiles where the direct sum keeps it to the windows that read it).
+
+A convolution that ends in a ReLU (``activation="relu"``) has it applied as the output
+transform writes each block, and its mask ``dY * (Y > 0)`` as the backward pass reads
+``dY``: two passes over the output fewer per step.
 """
 
 from __future__ import annotations
@@ -57,10 +61,10 @@ def applies(x, kernel, strides, dilations, out_hw) -> bool:
     )
 
 
-def forward(x, kernel, bias, top: int, left: int, out_hw):
+def forward(x, kernel, bias, top: int, left: int, out_hw, relu: bool = False):
     """The convolution of ``x`` (N, H, W, C) zero-padded by ``top`` rows and ``left``
     columns (and by zeros down and right as far as ``out_hw`` needs) with ``kernel``
-    (3, 3, C, F), plus ``bias`` (F,) or None.
+    (3, 3, C, F), plus ``bias`` (F,) or None, through ``max(., 0)`` when ``relu``.
 
     Returns ``(out, tiles, u)``: the output (N, OH, OW, F), the transformed input tiles
     (a list of ``(36, tiles, C)`` arrays, one per chunk of images:
@@ -69,30 +73,44 @@ def forward(x, kernel, bias, top: int, left: int, out_hw):
     """
     u = winograd.kernel_transform(kernel)  # (36, C, F)
     tiles = []
-    out = winograd.transform_multiply(x, u, bias, top, left, out_hw, kept=tiles)
+    out = winograd.transform_multiply(x, u, bias, top, left, out_hw, kept=tiles, relu=relu)
     return None if out is None else (out, tiles, u)
 
 
-def backward(dy, tiles, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: bool):
-    """``(dx, dk)`` of :func:`forward` for the output gradient ``dy`` (N, OH, OW, F), each
-    None when not wanted; None when ``dy`` holds a value that is not finite. ``tiles``
-    and ``u`` are :func:`forward`'s."""
+def backward(
+    dy, tiles, u, x_shape, top: int, left: int, needs_dx: bool, needs_dk: bool, relu_out=None,
+    needs_db: bool = False,
+):  # fmt: skip
+    """``(dx, dk, db)`` of :func:`forward` for the output gradient ``dy`` (N, OH, OW, F),
+    each None when not wanted; None when ``dy`` holds a value that is not finite.
+    ``tiles`` and ``u`` are :func:`forward`'s; ``relu_out``, its output when it ran with
+    ``relu`` (``dy`` is then the gradient of that output).
+
+    The bias gradient, the sum of ``dY`` over every output, comes from ``dM``: position
+    (1, 1) of ``A dY A^T`` is ``1^T dY 1`` (``A``'s second column is all ones), the sum of
+    each 4x4 block, so ``db = sum over tiles of dM[7]``."""
     dy = np.ascontiguousarray(dy)
     n, c, f = x_shape[0], x_shape[3], dy.shape[3]
     tiles_h, tiles_w = winograd.tile_counts(*dy.shape[1:3])
     dx = np.zeros(x_shape, dtype=dy.dtype) if needs_dx else None
-    du = np.zeros(u.shape, dtype=u.dtype) if needs_dk else None
+    du = part = db = None
     chunks = winograd.image_chunks(n, tiles_h * tiles_w, c + f, dy.itemsize)
     for images, v in zip(chunks, tiles, strict=True):
-        dm = winograd_loops.output_grad_tiles(dy[images], tiles_h, tiles_w)  # (36, tiles, F)
+        kept = None if relu_out is None else relu_out[images]
+        dm = winograd_loops.output_grad_tiles(dy[images], tiles_h, tiles_w, kept)  # (36, tiles, F)
         if dm is None:
             return None
-        if needs_dk:
-            du += np.matmul(v.transpose(0, 2, 1), dm)  # (36, C, F)
+        if needs_db:
+            db = dm[7].sum(axis=0) if db is None else db + dm[7].sum(axis=0)
+        if needs_dk and du is None:  # (36, C, F), accumulated without a temporary per chunk
+            du = np.matmul(v.transpose(0, 2, 1), dm)
+        elif needs_dk:
+            part = np.matmul(v.transpose(0, 2, 1), dm, out=part)
+            du += part
         if needs_dx:
             dv = np.matmul(dm, u.transpose(0, 2, 1))  # (36, tiles, C)
             winograd_loops.add_input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx[images])
-    return dx, None if du is None else kernel_transform_grad(du)
+    return dx, None if du is None else kernel_transform_grad(du), db
 
 
 def kernel_transform_grad(du):

@@ -16,6 +16,10 @@ import os
 
 from cnnlab.io.limits import human_bytes
 
+# Requests up to this size are not checked: reading the memory available (a file read,
+# ~70 us) costs more than a small convolution, and every process can hold this much.
+UNCHECKED_BYTES = 16 * 2**20
+
 
 def memory_ceiling() -> int:
     """The most bytes this process could hold: the memory available now (Linux's
@@ -40,7 +44,8 @@ def memory_ceiling() -> int:
 
 
 def check_allocation(shape, itemsize: int, what: str) -> None:
-    """Raise a ValueError if an array of ``shape`` cannot fit in memory.
+    """Raise a ValueError if an array of ``shape`` cannot fit in memory (requests up to
+    ``UNCHECKED_BYTES`` pass unchecked).
 
     Args:
         shape: the array's shape (Python ints; computed exactly, no overflow).
@@ -56,6 +61,8 @@ def check_allocation(shape, itemsize: int, what: str) -> None:
         Dense: units=1000000 needs an array of shape (1000000, 1000000) (3.6 T
     """
     needed = math.prod(int(d) for d in shape) * int(itemsize)
+    if needed <= UNCHECKED_BYTES:
+        return
     ceiling = memory_ceiling()
     if needed > ceiling:
         raise ValueError(
