@@ -4,18 +4,22 @@
 :class:`FastBatchNorm` is :class:`cnnlab.ops.normalization.BatchNormFunction` with the
 same formula (see that module), its passes over the ``(M, C)`` rows written as loops:
 
-* forward, three passes: the channel sums; the centred sums of squares (two passes, as
-  the reference, so the variance stays exact for data far from zero); the output
-  ``(x - mean) * (gamma * inv_std) + beta``. The reference makes about six (the
-  centred copy, an einsum, two in-place sweeps) and allocates the centred copy;
+* forward, three passes: the channel sums; the sums of squares centred on this shard's
+  own mean (two passes, as the reference, so the variance stays exact for data far from
+  zero); the output ``(x - mean) * (gamma * inv_std) + beta``. The reference makes about
+  six (the centred copy, an einsum, two in-place sweeps) and allocates the centred copy;
 * backward, two passes: ``sum(g)`` and ``sum(g * (x - mean))`` together, then
   ``dx = ((x - mean) * coef + g - sum(g) / M) * gamma * inv_std`` with
   ``coef = -inv_std^2 * sum(g * (x - mean)) / M``. The reference makes about seven.
 
-The sums go through :func:`cnnlab.utils.batch_shards.sum_over_shards` where the
-reference's do (``sum(x)`` with the count, then the centred squares; ``sum(g)`` and
-``sum(g * (x - mean))``), so a batch run as shards still uses the whole batch's
-statistics. Sums are float64 (for float32 inputs too); the per-channel coefficients are
+The sums go through :func:`cnnlab.utils.batch_shards.sum_over_shards`, so a batch run as
+shards still uses the whole batch's statistics: in the forward pass in one exchange
+where the reference makes two (each shard's ``n_s``, ``S_s = sum(x)``, ``Q_s = sum((x -
+S_s/n_s)^2)`` and ``S_s (S_s/n_s)``; then with ``n, S, Q, P`` their totals, ``mean = S/n``
+and ``var = (Q + P - S (S/n)) / n``: the parallel variance formula, ``P - S (S/n) =
+sum_s n_s (mean_s - mean)^2``, exactly 0 for one shard), in the backward pass ``sum(g)``
+and ``sum(g * (x - mean))`` as the reference. Every exchange is a point where the shards
+wait for each other. Sums are float64 (for float32 inputs too); the per-channel coefficients are
 cast to the input's dtype and the elementwise work runs in it, with the reference's
 operations in its order. Equal to the reference up to the rounding of the sums (tested:
 float64 to 1e-12, float32 to 1e-5 of the largest value for data whose mean lies within
@@ -59,10 +63,13 @@ class FastBatchNorm(BatchNormFunction):
             return super().forward(x, gamma, beta, axis=axis, epsilon=epsilon, stats=stats)
         dtype = x.dtype
         rows = x.reshape(-1, x.shape[-1])  # a view: x is C-contiguous, channels last
-        sums, m = sum_over_shards(batch_norm_loops.channel_sums(rows), rows.shape[0])
+        n = rows.shape[0]
+        sums = batch_norm_loops.channel_sums(rows)  # float64, this shard's
+        own_mean = sums / max(n, 1)
+        squares = batch_norm_loops.centred_squares(rows, own_mean)
+        sums, squares, between, m = sum_over_shards(sums, squares, sums * own_mean, n)
         mean = (sums / m).astype(dtype)
-        (squares,) = sum_over_shards(batch_norm_loops.centred_squares(rows, mean))
-        var = squares / m
+        var = np.maximum(squares + (between - sums * (sums / m)), 0.0) / m
         inv_std = (1.0 / np.sqrt(var + epsilon)).astype(dtype)
         if stats is not None:
             stats["mean"], stats["var"] = mean, var.astype(dtype)

@@ -36,14 +36,13 @@ if numba is not None:
 
     @_jit
     def _centred_squares(rows, mean, squares):
-        """``squares[c] = sum_i (rows[i, c] - mean[c])^2``: the difference in the rows'
-        dtype (the reference's ``centered``), its square and the sum in float64."""
+        """``squares[c] = sum_i (rows[i, c] - mean[c])^2`` in float64 (``mean`` float64)."""
         m_, c_ = rows.shape
         squares[:] = 0.0
         for i in range(m_):
             row = rows[i]
             for c in range(c_):
-                d = np.float64(row[c] - mean[c])
+                d = np.float64(row[c]) - mean[c]
                 squares[c] += d * d
 
     @_jit
@@ -88,7 +87,7 @@ def channel_sums(rows):
 
 
 def centred_squares(rows, mean):
-    """``((rows - mean) ** 2).sum(axis=0)`` in float64 (``mean`` in the rows' dtype)."""
+    """``((rows - mean) ** 2).sum(axis=0)``, all in float64 (``mean``: float64, (C,))."""
     squares = np.empty(rows.shape[1], dtype=np.float64)
     _centred_squares(rows, mean, squares)
     return squares
