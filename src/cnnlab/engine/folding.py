@@ -186,13 +186,13 @@ def _pairs(model) -> dict:
         relu = None
         (out,) = bn_node.output_tensors
         after = readers.get(id(out), [])
-        if len(after) == 1 and id(out) not in outputs and _plain_relu(after[0].layer):
+        if len(after) == 1 and id(out) not in outputs and plain_relu(after[0].layer):
             relu = (id(after[0]), after[0].layer)
         pairs[id(conv_node)] = (id(bn_node), bn_node.layer, recorded, relu)
     return pairs
 
 
-def _plain_relu(layer) -> bool:
+def plain_relu(layer) -> bool:
     """A ReLU layer computing ``max(x, 0)`` or ``min(max(x, 0), max_value)``."""
     return (
         type(layer) is ReLU
@@ -210,6 +210,6 @@ def sequential_folds(layers, training) -> Folds:
     for i in range(len(layers) - 1):
         if _pairable(layers[i], layers[i + 1]):
             after = layers[i + 2] if i + 2 < len(layers) else None
-            relu = (i + 2, after) if _plain_relu(after) else None
+            relu = (i + 2, after) if plain_relu(after) else None
             pairs[i] = (i + 1, layers[i + 1], training, relu)
     return Folds(pairs) if pairs else NO_FOLDS

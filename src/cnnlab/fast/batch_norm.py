@@ -57,10 +57,12 @@ class FastBatchNorm(BatchNormFunction):
     """:class:`~cnnlab.ops.normalization.BatchNormFunction` as compiled passes where
     :func:`covers` allows, else the reference."""
 
-    def forward(self, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None):
+    def forward(self, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None, relu=False):
         self.compiled = covers(x, gamma, beta, axis)
         if not self.compiled:
-            return super().forward(x, gamma, beta, axis=axis, epsilon=epsilon, stats=stats)
+            return super().forward(
+                x, gamma, beta, axis=axis, epsilon=epsilon, stats=stats, relu=relu
+            )
         dtype = x.dtype
         rows = x.reshape(-1, x.shape[-1])  # a view: x is C-contiguous, channels last
         n = rows.shape[0]
@@ -73,18 +75,19 @@ class FastBatchNorm(BatchNormFunction):
         inv_std = (1.0 / np.sqrt(var + epsilon)).astype(dtype)
         if stats is not None:
             stats["mean"], stats["var"] = mean, var.astype(dtype)
-        self.save_for_backward(rows, mean, inv_std, gamma)  # as the reference: its backward
         self.shape, self.axis, self.count = x.shape, axis, m
-        out = batch_norm_loops.affine(rows, mean, gamma * inv_std, beta)
+        out = batch_norm_loops.affine(rows, mean, gamma * inv_std, beta, relu)
+        # as the reference saves: its backward may run
+        self.save_for_backward(rows, mean, inv_std, gamma, out if relu else None)
         return out.reshape(x.shape)
 
     def backward(self, g):
-        rows, mean, inv_std, gamma = self.saved_arrays
+        rows, mean, inv_std, gamma, relu_out = self.saved_arrays
         if not (self.compiled and isinstance(g, np.ndarray) and g.dtype == rows.dtype):
             return super().backward(g)
         m = self.count
         g_rows = np.ascontiguousarray(g.reshape(-1, rows.shape[1]))
-        sum_g, sum_g_centred = batch_norm_loops.grad_sums(g_rows, rows, mean)
+        sum_g, sum_g_centred = batch_norm_loops.grad_sums(g_rows, rows, mean, relu_out)
         dtype = rows.dtype
         dgamma = (sum_g_centred * inv_std).astype(dtype)  # this shard's parts
         dbeta = sum_g.astype(dtype)
@@ -94,7 +97,7 @@ class FastBatchNorm(BatchNormFunction):
             inv = inv_std.astype(np.float64)
             coef = (-(inv * inv * sum_g_centred / m)).astype(dtype)
             dx = batch_norm_loops.grad_input(
-                g_rows, rows, mean, coef, (sum_g / m).astype(dtype), gamma * inv_std
+                g_rows, rows, mean, coef, (sum_g / m).astype(dtype), gamma * inv_std, relu_out
             )
             dx = dx.reshape(self.shape)
         return dx, dgamma, dbeta

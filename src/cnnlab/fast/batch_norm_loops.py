@@ -46,37 +46,46 @@ if numba is not None:
                 squares[c] += d * d
 
     @_jit
-    def _affine(rows, mean, scale, shift, out):
-        """``out = (rows - mean) * scale + shift``, per channel, in the rows' dtype."""
+    def _affine(rows, mean, scale, shift, relu, out):
+        """``out = (rows - mean) * scale + shift``, per channel, in the rows' dtype; through
+        the ReLU's select when ``relu`` (NaN stays NaN, -0 becomes +0, as ``maximum``)."""
         m_, c_ = rows.shape
+        zero = rows.dtype.type(0)
+        keep_all = not relu
         for i in range(m_):
             row, result = rows[i], out[i]
             for c in range(c_):
-                result[c] = (row[c] - mean[c]) * scale[c] + shift[c]
+                y = (row[c] - mean[c]) * scale[c] + shift[c]
+                result[c] = y if (y > zero) | (y != y) | keep_all else zero
 
     @_jit
-    def _grad_sums(g, rows, mean, sum_g, sum_g_centred):
+    def _grad_sums(g, out, masked, rows, mean, sum_g, sum_g_centred):
         """``sum_g[c] = sum_i g[i, c]``, ``sum_g_centred[c] = sum_i g[i, c] * (rows[i, c]
-        - mean[c])`` (float64 products and sums)."""
+        - mean[c])`` (float64 products and sums); ``g`` read as ``g * (out > 0)`` when
+        ``masked`` (a ReLU's backward)."""
         m_, c_ = rows.shape
+        one, zero = g.dtype.type(1), g.dtype.type(0)
         sum_g[:] = 0.0
         sum_g_centred[:] = 0.0
         for i in range(m_):
-            row, g_row = rows[i], g[i]
+            row, g_row, o_row = rows[i], g[i], out[i]
             for c in range(c_):
-                gc = np.float64(g_row[c])
+                gc = np.float64(g_row[c] * (one if (o_row[c] > zero) | (not masked) else zero))
                 sum_g[c] += gc
                 sum_g_centred[c] += gc * np.float64(row[c] - mean[c])
 
     @_jit
-    def _grad_input(g, rows, mean, coef, shift, scale, out):
+    def _grad_input(g, relu_out, masked, rows, mean, coef, shift, scale, out):
         """``out = ((rows - mean) * coef + g - shift) * scale``, per channel, in the rows'
-        dtype (the reference's in-place sweeps, in their order)."""
+        dtype (the reference's in-place sweeps, in their order); ``g`` read as ``g *
+        (relu_out > 0)`` when ``masked``."""
         m_, c_ = rows.shape
+        one, zero = g.dtype.type(1), g.dtype.type(0)
         for i in range(m_):
-            row, g_row, result = rows[i], g[i], out[i]
+            row, g_row, o_row, result = rows[i], g[i], relu_out[i], out[i]
             for c in range(c_):
-                result[c] = ((row[c] - mean[c]) * coef[c] + g_row[c] - shift[c]) * scale[c]
+                gc = g_row[c] * (one if (o_row[c] > zero) | (not masked) else zero)
+                result[c] = ((row[c] - mean[c]) * coef[c] + gc - shift[c]) * scale[c]
 
 
 def channel_sums(rows):
@@ -93,23 +102,28 @@ def centred_squares(rows, mean):
     return squares
 
 
-def affine(rows, mean, scale, shift):
-    """A new array ``(rows - mean) * scale + shift`` (all in the rows' dtype)."""
+def affine(rows, mean, scale, shift, relu: bool = False):
+    """A new array ``(rows - mean) * scale + shift`` (all in the rows' dtype), through
+    ``max(., 0)`` when ``relu``."""
     out = np.empty_like(rows)
-    _affine(rows, mean, scale, shift, out)
+    _affine(rows, mean, scale, shift, bool(relu), out)
     return out
 
 
-def grad_sums(g, rows, mean):
-    """``(sum(g), sum(g * (rows - mean)))`` over the rows, float64, one pass."""
+def grad_sums(g, rows, mean, relu_out=None):
+    """``(sum(g), sum(g * (rows - mean)))`` over the rows, float64, one pass; with
+    ``relu_out`` (the output of a fused ReLU) ``g`` is ``g * (relu_out > 0)``."""
     sum_g = np.empty(rows.shape[1], dtype=np.float64)
     sum_g_centred = np.empty(rows.shape[1], dtype=np.float64)
-    _grad_sums(g, rows, mean, sum_g, sum_g_centred)
+    masked = relu_out is not None
+    _grad_sums(g, relu_out if masked else g, masked, rows, mean, sum_g, sum_g_centred)
     return sum_g, sum_g_centred
 
 
-def grad_input(g, rows, mean, coef, shift, scale):
-    """A new array ``((rows - mean) * coef + g - shift) * scale``."""
+def grad_input(g, rows, mean, coef, shift, scale, relu_out=None):
+    """A new array ``((rows - mean) * coef + g - shift) * scale``, ``g`` masked by
+    ``relu_out > 0`` when given."""
     out = np.empty_like(rows)
-    _grad_input(g, rows, mean, coef, shift, scale, out)
+    masked = relu_out is not None
+    _grad_input(g, relu_out if masked else g, masked, rows, mean, coef, shift, scale, out)
     return out

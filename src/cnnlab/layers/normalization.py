@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+from cnnlab import ops
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import WeightArgs
 from cnnlab.ops import normalization
@@ -121,17 +122,20 @@ class BatchNormalization(Layer):
             shape=shape, name=name, initializer=self._args.initializer[name], trainable=False
         )
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, fused_relu=False):
+        """``fused_relu`` (set by the engine for a ReLU layer that alone reads this layer's
+        output, see :mod:`cnnlab.engine.fusions`) returns ``relu(y)``."""
         if training and self.trainable:
             y, mean, variance = normalization.batch_norm_training(
-                inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon
-            )
+                inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon,
+                relu=fused_relu,
+            )  # fmt: skip
             if first_shard():  # the whole batch's statistics: one update per batch
                 m = self.momentum
                 self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean
                 self.moving_variance.data[...] = m * self.moving_variance.data + (1 - m) * variance
             return y
-        return normalization.batch_norm(
+        y = normalization.batch_norm(
             inputs,
             self.moving_mean.data,
             self.moving_variance.data,
@@ -140,6 +144,7 @@ class BatchNormalization(Layer):
             axis=self.axis,
             epsilon=self.epsilon,
         )
+        return ops.relu(y) if fused_relu else y
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -16,7 +16,7 @@ import collections
 import numpy as np
 
 from cnnlab.autograd import Tensor
-from cnnlab.engine import folding
+from cnnlab.engine import folding, fusions
 from cnnlab.layers.base import (
     InputSpec,
     Layer,
@@ -266,9 +266,10 @@ class Model(TrainingMixin, Layer):
             )
 
         folds = folding.functional_folds(self, training)  # BatchNorm into conv, inference
+        fused = fusions.functional_fusions(self, training)  # ReLU into BatchNorm, training
 
         def step(node, args):
-            if folds.skips(id(node)):
+            if folds.skips(id(node)) or fused.skips(id(node)):
                 return args
             extra = dict(node.call_kwargs)
             # a training value given when the graph was built wins (``base(x, training=False)``
@@ -276,6 +277,8 @@ class Model(TrainingMixin, Layer):
             mode = extra.pop("training", training)
             if not extra and isinstance(args, Tensor | np.ndarray):
                 folded = folds.run(id(node), node.layer, args)
+                if folded is None:
+                    folded = fused.run(id(node), node.layer, args, mode)
                 if folded is not None:
                     return folded
             if node.spread:

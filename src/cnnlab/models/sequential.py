@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab.autograd import Tensor
-from cnnlab.engine import folding
+from cnnlab.engine import folding, fusions
 from cnnlab.layers.base import Layer, deserialize_layer, serialize_layer, unique_name
 from cnnlab.layers.input_layer import InputLayer
 from cnnlab.layers.node import KerasTensor
@@ -154,10 +154,15 @@ class Sequential(Model):
             inputs = inputs[0]
         x, layers = inputs, self.layers
         folds = folding.sequential_folds(layers, training)  # BatchNorm into conv, inference
+        fused = fusions.sequential_fusions(layers, training)  # ReLU into BatchNorm, training
         for i, layer in enumerate(layers):
-            if folds.skips(i):
+            if folds.skips(i) or fused.skips(i):
                 continue
-            folded = folds.run(i, layer, x) if isinstance(x, Tensor | np.ndarray) else None
+            folded = None
+            if isinstance(x, Tensor | np.ndarray):
+                folded = folds.run(i, layer, x)
+                if folded is None:
+                    folded = fused.run(i, layer, x, training)
             x = layer(x, training=training) if folded is None else folded
         return x
 

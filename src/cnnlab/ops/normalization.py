@@ -32,6 +32,7 @@ import numbers
 import numpy as np
 
 from cnnlab.autograd import Function, Tensor, as_tensor
+from cnnlab.ops.activation import relu_grad
 from cnnlab.utils.batch_shards import sum_over_shards
 
 
@@ -57,9 +58,11 @@ class BatchNormFunction(Function):
 
     Inputs ``x (..., C, ...)``, ``gamma (C,)``, ``beta (C,)``; the batch mean and
     (biased) variance of each channel are written into the ``stats`` dict when given.
+    With ``relu`` the output is ``max(y, 0)`` and the backward pass starts from
+    ``g * (out > 0)``, as a ReLU after it would (one pass fewer each way in the fast op).
     """
 
-    def forward(self, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None):
+    def forward(self, x, gamma, beta, axis=-1, epsilon=1e-3, stats=None, relu=False):
         xp = self.xp
         rows = _as_rows(x, axis)
         sums, m = sum_over_shards(rows.sum(axis=0), rows.shape[0])  # the whole batch's
@@ -71,17 +74,21 @@ class BatchNormFunction(Function):
         inv_std = inv_std.astype(x.dtype, copy=False)
         if stats is not None:
             stats["mean"], stats["var"] = mean, var
-        self.save_for_backward(rows, mean, inv_std, gamma)
         self.shape, self.axis, self.count = x.shape, axis, m
         centered *= gamma * inv_std  # y = xhat * gamma + beta, in place
         centered += beta
+        if relu:
+            xp.maximum(centered, centered.dtype.type(0), out=centered)
+        self.save_for_backward(rows, mean, inv_std, gamma, centered if relu else None)
         return _from_rows(centered, x.shape, axis)
 
     def backward(self, g):
         xp = self.xp
-        rows, mean, inv_std, gamma = self.saved_arrays
+        rows, mean, inv_std, gamma, out = self.saved_arrays
         m = self.count
         g_rows = _as_rows(g, self.axis)
+        if out is not None:  # the ReLU's backward first
+            g_rows = relu_grad(g_rows, out)
         centered = rows - mean
         sum_g = g_rows.sum(axis=0)
         sum_g_centered = xp.einsum("ij,ij->j", g_rows, centered)
@@ -137,7 +144,7 @@ def _vector(v, name, channels, x, fn, fill):
     return v
 
 
-def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
+def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=False):
     """Batch normalisation with the batch's own statistics (see the module docstring).
 
     Args:
@@ -145,6 +152,8 @@ def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
         gamma, beta: ``(C,)`` scale and shift; ``None`` means 1 and 0.
         axis: the channel axis (default -1, channels_last).
         epsilon: added to the variance before the square root (Keras' default 1e-3).
+        relu: return ``relu(y)``, the ReLU fused into the op (values and gradients as a
+            ReLU applied after it).
 
     Returns:
         ``(y, batch_mean, batch_var)``: a Tensor of ``x``'s shape and the ``(C,)`` arrays
@@ -170,7 +179,9 @@ def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
             f"Received an input of shape {tuple(x.shape)}"
         )
     stats = {}
-    y = BatchNormFunction.apply(x, gamma, beta, axis=axis, epsilon=float(epsilon), stats=stats)
+    y = BatchNormFunction.apply(
+        x, gamma, beta, axis=axis, epsilon=float(epsilon), stats=stats, relu=bool(relu)
+    )
     return y, stats["mean"], stats["var"]
 
 
