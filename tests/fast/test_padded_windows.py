@@ -135,3 +135,22 @@ def test_inference_by_im2col_makes_no_padded_copy(monkeypatch, strides):
     monkeypatch.setattr(np, "pad", no_pad)
     fast = conv2d(Tensor(x), kernel, bias, padding="same", strides=strides).numpy()
     assert_close(fast, reference, np.float32)
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_products_in_pieces_give_the_reference_and_match_training(monkeypatch, activation):
+    """``cols @ kernel`` a few images at a time: the reference's outputs at inference, and
+    the training forward pass's outputs bit for bit (it multiplies in the same pieces)."""
+    monkeypatch.setattr(conv, "INFERENCE_CHUNK_BYTES", 1)  # one image per piece
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 9, 8, 6)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 6, 7)).astype(np.float32)
+    bias = rng.standard_normal(7).astype(np.float32)
+    kwargs = {"padding": "same", "strides": 2, "activation": activation}
+    monkeypatch.setattr(settings, "fast", False)
+    reference = conv2d(Tensor(x), kernel, bias, **kwargs).numpy()
+    monkeypatch.setattr(settings, "fast", True)
+    inference = conv2d(Tensor(x), kernel, bias, **kwargs).numpy()
+    trained = conv2d(Tensor(x, requires_grad=True), kernel, bias, **kwargs).numpy()
+    assert_close(inference, reference, np.float32)
+    np.testing.assert_array_equal(inference, trained)
