@@ -237,6 +237,16 @@ def relu(x):
     return out
 
 
+def relu_in_place(x) -> None:
+    """``np.maximum(x, 0, out=x)``, compiled where :func:`accepts` takes ``x`` (NumPy's
+    maximum checks for NaN and does not vectorize: 4x slower)."""
+    if AVAILABLE and accepts(x):
+        flat = x.reshape(-1)
+        _relu(flat, flat)
+    else:
+        np.maximum(x, x.dtype.type(0), out=x)
+
+
 def relu_mask(g, out):
     """``g * (out > 0)`` in one parallel pass."""
     result = np.empty_like(g)
