@@ -141,7 +141,7 @@ def test_inference_by_im2col_makes_no_padded_copy(monkeypatch, strides):
 def test_products_in_pieces_give_the_reference_and_match_training(monkeypatch, activation):
     """``cols @ kernel`` a few images at a time: the reference's outputs at inference, and
     the training forward pass's outputs bit for bit (it multiplies in the same pieces)."""
-    monkeypatch.setattr(conv, "INFERENCE_CHUNK_BYTES", 1)  # one image per piece
+    monkeypatch.setattr(conv, "COLS_CHUNK_BYTES", 1)  # one image per piece
     rng = np.random.default_rng(6)
     x = rng.standard_normal((5, 9, 8, 6)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 6, 7)).astype(np.float32)

@@ -15,8 +15,12 @@ what, it computes, for ``groups == 1`` (grouped convolutions run the reference):
 * ``dx`` is col2im of ``dy @ k^T`` without building ``dcols`` whole: compiled
   (:func:`cnnlab.fast.compiled.fold`), else one kernel offset at a time;
 * ``cols`` above ``KEEP_COLS_BYTES`` is not kept for the backward pass but unfolded again;
-* in training, zero padding ("same" or explicit) is written into ``cols`` and skipped by
-  the fold (:mod:`cnnlab.fast.padded_windows`): no padded copy of the batch, no crop.
+* zero padding ("same" or explicit) is written into ``cols`` and skipped by the fold
+  (:mod:`cnnlab.fast.padded_windows`): no padded copy of the batch, no crop;
+* ``cols @ kernel`` runs a few images at a time (``COLS_CHUNK_BYTES`` of ``cols``),
+  and at inference ``cols`` is also unfolded so, piece by piece, read from cache;
+* a ReLU (``activation="relu"``) is applied in place as a compiled select, by Winograd as
+  its output transform writes.
 
 Equal to the reference up to float rounding (the products are summed in another
 order); tested on random shapes, NaN and inf included, in ``tests/fast/``.
@@ -44,7 +48,7 @@ KEEP_COLS_BYTES = 64 * 2**20
 # 128 images, one core: 16->32 channels stride 2 on 32x32, 9.5 -> 6.2 ms; 32->64 on
 # 16x16, 5.2 -> 4.0 ms). Training multiplies in the same pieces: predict's outputs stay
 # those of the training forward pass, bit for bit.
-INFERENCE_CHUNK_BYTES = 2.5 * 2**20
+COLS_CHUNK_BYTES = 2.5 * 2**20
 
 
 @dispatch.register(Conv2dFunction)
@@ -177,13 +181,13 @@ class FastConv2d(Conv2dFunction):
 
     def _times_kernel_in_chunks(self, cols_of, weights, n: int, relu: bool):
         """``cols @ weights`` (weights: (KH*KW*C, F), plus the bias row when ``cols`` has
-        the column of ones), ``INFERENCE_CHUNK_BYTES`` of ``cols`` at a time: the rows of
+        the column of ones), ``COLS_CHUNK_BYTES`` of ``cols`` at a time: the rows of
         the images in ``images`` (a slice) are ``cols_of(images)``, multiplied straight
         into the (N, OH, OW, F) output, through the ReLU when ``relu``."""
         f = weights.shape[1]
         rows = self.out_hw[0] * self.out_hw[1]  # windows per image
         per_image = max(1, rows * weights.shape[0] * weights.itemsize)
-        step = max(1, int(INFERENCE_CHUNK_BYTES // per_image))
+        step = max(1, int(COLS_CHUNK_BYTES // per_image))
         out = np.empty((n, *self.out_hw, f), dtype=weights.dtype)
         flat = out.reshape(-1, f)
         for start in range(0, n, step):
