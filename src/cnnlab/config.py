@@ -18,8 +18,8 @@ setting        environment                 default       what it does
                                                          it (with fast; ``engine.folding``)
 ``threads``    ``CNNLAB_THREADS=N``        one per core  shards a batch is cut into, one
                                                          thread each; 1 runs batches whole
-``allocator``  ``CNNLAB_ALLOCATOR``         ``"keep"``    ``"keep"``: from the first ``fit``/
-                                                         ``evaluate``/``predict`` on, glibc
+``allocator``  ``CNNLAB_ALLOCATOR``         ``"keep"``    ``"keep"``: within ``fit``/
+                                                         ``evaluate``/``predict`` glibc
                                                          keeps freed memory for the next
                                                          step; ``"system"`` leaves glibc
                                                          as the process set it up

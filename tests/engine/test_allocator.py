@@ -38,3 +38,22 @@ def test_a_bad_setting_names_the_variable():
     assert "CNNLAB_ALLOCATOR must be 'system' or 'keep'. Received: CNNLAB_ALLOCATOR='jemalloc'" in (
         done.stderr
     )
+
+
+def test_kept_memory_is_handed_back_when_the_outermost_run_ends(monkeypatch):
+    from cnnlab.config import settings
+    from cnnlab.engine import allocator
+
+    trims = []
+    monkeypatch.setattr(allocator, "_trim", lambda: trims.append(1))
+    monkeypatch.setattr(allocator, "apply_policy", lambda: settings.allocator == "keep")
+    monkeypatch.setattr(settings, "allocator", "keep")
+    with allocator.run_policy():  # fit
+        with allocator.run_policy():  # its validation evaluate
+            pass
+        assert trims == []
+    assert trims == [1]
+    monkeypatch.setattr(settings, "allocator", "system")
+    with allocator.run_policy():
+        pass
+    assert trims == [1]

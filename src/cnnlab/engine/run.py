@@ -134,8 +134,7 @@ class ModelRun:
 def model_run(model, call_layers, training: bool):
     """Open a :class:`ModelRun` for one ``fit``, ``evaluate`` or ``predict`` call; its
     shard pool and recorded plans end with the block."""
-    allocator.apply_policy()
-    with contextlib.ExitStack() as stack:
+    with allocator.run_policy(), contextlib.ExitStack() as stack:
         yield ModelRun(model, call_layers, training, stack)
 
 
