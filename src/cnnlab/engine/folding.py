@@ -162,32 +162,40 @@ def functional_folds(model, training) -> Folds:
     return Folds(pairs)
 
 
-def _pairs(model) -> dict:
-    readers, producer = {}, {}
+def sole_readers(model) -> dict:
+    """``{id(t): node}`` for each tensor of a functional model's graph that one node alone
+    reads and that is not a model output (what a fold or fusion may consume)."""
+    readers = {}
     for node in model._nodes:
         for t in node.input_tensors:
             readers.setdefault(id(t), []).append(node)
-        for t in node.output_tensors:
-            producer[id(t)] = node
     outputs = {id(t) for t in model.outputs}
+    return {
+        key: nodes[0] for key, nodes in readers.items() if len(nodes) == 1 and key not in outputs
+    }
+
+
+def _pairs(model) -> dict:
+    producer = {id(t): node for node in model._nodes for t in node.output_tensors}
+    sole = sole_readers(model)
     pairs = {}
     for bn_node in model._nodes:
         if bn_node.is_input or len(bn_node.input_tensors) != 1:
             continue
         t = bn_node.input_tensors[0]
         conv_node = producer.get(id(t))
-        if conv_node is None or conv_node.is_input or id(t) in outputs:
+        if conv_node is None or conv_node.is_input or sole.get(id(t)) is not bn_node:
             continue
-        if len(readers[id(t)]) != 1 or not _pairable(conv_node.layer, bn_node.layer):
+        if not _pairable(conv_node.layer, bn_node.layer):
             continue
         # the mode the node was recorded with (None: the model call's, which is False
         # whenever folds are asked for)
         recorded = bool(bn_node.call_kwargs.get("training", False))
         relu = None
         (out,) = bn_node.output_tensors
-        after = readers.get(id(out), [])
-        if len(after) == 1 and id(out) not in outputs and plain_relu(after[0].layer):
-            relu = (id(after[0]), after[0].layer)
+        after = sole.get(id(out))
+        if after is not None and plain_relu(after.layer):
+            relu = (id(after), after.layer)
         pairs[id(conv_node)] = (id(bn_node), bn_node.layer, recorded, relu)
     return pairs
 

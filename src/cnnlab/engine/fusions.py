@@ -28,7 +28,7 @@ convolution-BatchNormalization folds of :mod:`cnnlab.engine.folding` apply inste
 from __future__ import annotations
 
 from cnnlab.config import settings
-from cnnlab.engine.folding import plain_relu
+from cnnlab.engine.folding import plain_relu, sole_readers
 from cnnlab.layers.normalization import BatchNormalization
 
 
@@ -81,21 +81,16 @@ def functional_fusions(model, training) -> Fusions:
 
 
 def _pairs(model) -> dict:
-    readers = {}
-    for node in model._nodes:
-        for t in node.input_tensors:
-            readers.setdefault(id(t), []).append(node)
-    outputs = {id(t) for t in model.outputs}
+    sole = sole_readers(model)
     pairs = {}
     for node in model._nodes:
         if node.is_input or len(node.output_tensors) != 1:
             continue
-        (out,) = node.output_tensors
-        after = readers.get(id(out), [])
-        if len(after) != 1 or id(out) in outputs or after[0].call_kwargs:
+        after = sole.get(id(node.output_tensors[0]))
+        if after is None or after.call_kwargs or len(after.input_tensors) != 1:
             continue
-        if len(after[0].input_tensors) == 1 and _fusable(node.layer, after[0].layer):
-            pairs[id(node)] = id(after[0])
+        if _fusable(node.layer, after.layer):
+            pairs[id(node)] = id(after)
     return pairs
 
 
