@@ -125,3 +125,8 @@ def test_the_op_with_relu_is_relu_of_the_op(monkeypatch, fast, dtype):
     assert (results[0][0][..., 2:] == 0).any()  # the ReLU cut something
     for a, b in zip(*results, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_relu_flag_that_is_not_a_bool_is_named():
+    with pytest.raises(TypeError, match="batch_norm_training: relu must be True or False"):
+        normalization.batch_norm_training(np.ones((2, 3)), relu="yes")

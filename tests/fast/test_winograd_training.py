@@ -263,3 +263,9 @@ def test_chunks_of_images_give_the_whole_batch_results(monkeypatch, calls, dtype
     # products of other sizes round otherwise
     np.testing.assert_allclose(winograd.conv3x3(padded, kernel, bias), whole_inference,
                                rtol=0, atol=tol * np.abs(whole_inference).max())  # fmt: skip
+
+
+def test_conv3x3_names_a_relu_flag_that_is_not_a_bool():
+    x, kernel = np.zeros((1, 6, 6, 16)), np.zeros((3, 3, 16, 16))
+    with pytest.raises(TypeError, match="conv3x3: relu must be True or False"):
+        winograd.conv3x3(x, kernel, relu=1)

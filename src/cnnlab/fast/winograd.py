@@ -201,6 +201,8 @@ def conv3x3(x, kernel, bias=None, padding=NO_PADDING, relu: bool = False):
             do not take (C-contiguous float32 or float64 of one dtype).
     """
     _check("conv3x3", x, kernel, bias, padding)
+    if not isinstance(relu, bool | np.bool_):
+        raise TypeError(f"conv3x3: relu must be True or False. Received: relu={relu!r}")
     if compiled.numba is None:
         raise RuntimeError("conv3x3 needs numba (pip install 'cnnlab[fast]'); "
                            "reference_conv3x3 is the same algorithm in NumPy")  # fmt: skip

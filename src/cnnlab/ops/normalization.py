@@ -178,6 +178,8 @@ def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=Fa
             "batch_norm_training: needs at least one value per channel. "
             f"Received an input of shape {tuple(x.shape)}"
         )
+    if not isinstance(relu, bool | np.bool_):
+        raise TypeError(f"batch_norm_training: relu must be True or False. Received: relu={relu!r}")
     stats = {}
     y = BatchNormFunction.apply(
         x, gamma, beta, axis=axis, epsilon=float(epsilon), stats=stats, relu=bool(relu)
