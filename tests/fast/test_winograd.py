@@ -204,6 +204,20 @@ def test_huge_finite_inputs_still_give_the_convolution(rng, monkeypatch):
     np.testing.assert_array_equal(got, expected)
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transformed_tiles_are_finite_whenever_they_are_returned(rng, dtype):
+    # the input transform checks B^T d against overflow, not v itself: whatever the
+    # magnitude, it gives finite tiles or None, and None only near the overflow
+    biggest = np.finfo(dtype).max
+    for scale in np.geomspace(biggest / 1e4, biggest, 25):
+        x = (rng.standard_normal((2, 9, 9, 16)) * scale / 4).astype(dtype)
+        v = compiled.winograd_input(x, 2, 2, 1, 1)
+        assert v is None or np.isfinite(v).all()
+        if scale < biggest / 1000:  # far from overflow: the tiles are kept
+            assert v is not None
+
+
 @pytest.mark.parametrize(
     ("args", "error", "match"),
     [

@@ -1,10 +1,11 @@
 """The compiled tile transforms of Winograd F(4x4, 3x3) in training (numba).
 
 The backward pass's two loops over the 4x4 output blocks / 6x6 input tiles of a batch,
-each tile's values for every channel at once (the channel loop is innermost, so it
-vectorizes); the forward transforms are the inference ones of :mod:`cnnlab.fast.compiled`
-(``winograd_input`` reads the padding as zeros). With the constant matrices ``B^T``
-(6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
+a group of consecutive tiles at a time (``compiled.TILE_GROUP_VALUES``): the transforms
+run as one loop over the group's tiles and channels, long enough to vectorize where
+one tile's channels (16, say) are not. The forward transforms are the inference ones
+of :mod:`cnnlab.fast.compiled` (``winograd_input`` reads the padding as zeros). With
+the constant matrices ``B^T`` (6x6) and ``A^T`` (4x6) of :mod:`cnnlab.fast.winograd`:
 
 * :func:`output_grad_tiles`: ``dM = A dY A^T``, the adjoint of ``Y = A^T M A``, for
   each 4x4 block ``dY`` of the output gradient (zeros past the output's edges; through
@@ -57,94 +58,103 @@ if compiled.AVAILABLE:
 
     @_jit
     def _output_grad_tiles(dy, relu_out, masked, tiles_h, tiles_w, dm):
-        n_, oh, ow, f_ = dy.shape
+        _, oh, ow, f_ = dy.shape
+        tiles = dm.shape[1]
         dtype = dy.dtype.type
         zero, one, two, four, eight = dtype(0), dtype(1), dtype(2), dtype(4), dtype(8)
-        e = np.empty((16, f_), dy.dtype)  # the 4x4 block, row-major (a, b)
-        down = np.empty((24, f_), dy.dtype)  # A dY: (i, b)
-        finite = np.zeros(f_, dy.dtype)
-        p = 0
-        for n in range(n_):
-            for t in range(tiles_h):
-                for s in range(tiles_w):
-                    for a in range(4):
-                        y = 4 * t + a
-                        for b in range(4):
-                            xx = 4 * s + b
-                            cell = e[4 * a + b]
-                            if y < oh and xx < ow and masked:  # g * (out > 0)
-                                src, kept = dy[n, y, xx], relu_out[n, y, xx]
-                                for f in range(f_):
-                                    cell[f] = src[f] * (one if kept[f] > zero else zero)
-                            elif y < oh and xx < ow:
-                                src = dy[n, y, xx]
-                                for f in range(f_):
-                                    cell[f] = src[f]
-                            else:
-                                for f in range(f_):
-                                    cell[f] = zero
+        group = max(1, compiled.TILE_GROUP_VALUES // f_)  # tiles per group
+        flat = dm.reshape(36, tiles * f_)
+        e = np.empty((16, group * f_), dy.dtype)  # the 4x4 blocks, row-major (a, b)
+        down = np.empty((24, group * f_), dy.dtype)  # A dY: (i, b)
+        finite = np.zeros(group * f_, dy.dtype)
+        for first in range(0, tiles, group):
+            count = min(group, tiles - first)
+            for k in range(count):
+                p = first + k
+                s, t, n = p % tiles_w, (p // tiles_w) % tiles_h, p // (tiles_w * tiles_h)
+                for a in range(4):
+                    y = 4 * t + a
                     for b in range(4):
-                        for f in range(f_):
-                            r0, r1, r2, r3, r4, r5 = _a(
-                                e[b, f], e[4 + b, f], e[8 + b, f], e[12 + b, f], two, four, eight
-                            )
-                            down[b, f], down[4 + b, f], down[8 + b, f] = r0, r1, r2
-                            down[12 + b, f], down[16 + b, f], down[20 + b, f] = r3, r4, r5
-                    for i in range(6):
-                        for f in range(f_):
-                            k = 4 * i
-                            r0, r1, r2, r3, r4, r5 = _a(
-                                down[k, f], down[k + 1, f], down[k + 2, f], down[k + 3, f],
-                                two, four, eight,
-                            )  # fmt: skip
-                            q = 6 * i
-                            dm[q, p, f], dm[q + 1, p, f], dm[q + 2, p, f] = r0, r1, r2
-                            dm[q + 3, p, f], dm[q + 4, p, f], dm[q + 5, p, f] = r3, r4, r5
-                            finite[f] += (r0 + r1 + r2 + r3 + r4 + r5) * zero
-                    p += 1
+                        xx = 4 * s + b
+                        cell = e[4 * a + b, k * f_ : (k + 1) * f_]
+                        if y < oh and xx < ow and masked:  # g * (out > 0)
+                            src, kept = dy[n, y, xx], relu_out[n, y, xx]
+                            for f in range(f_):
+                                cell[f] = src[f] * (one if kept[f] > zero else zero)
+                        elif y < oh and xx < ow:
+                            src = dy[n, y, xx]
+                            for f in range(f_):
+                                cell[f] = src[f]
+                        else:
+                            for f in range(f_):
+                                cell[f] = zero
+            width = count * f_
+            for b in range(4):
+                e0, e1, e2, e3 = e[b], e[4 + b], e[8 + b], e[12 + b]
+                w0, w1, w2 = down[b], down[4 + b], down[8 + b]
+                w3, w4, w5 = down[12 + b], down[16 + b], down[20 + b]
+                for q in range(width):
+                    r0, r1, r2, r3, r4, r5 = _a(e0[q], e1[q], e2[q], e3[q], two, four, eight)
+                    w0[q], w1[q], w2[q], w3[q], w4[q], w5[q] = r0, r1, r2, r3, r4, r5
+            lo, hi = first * f_, first * f_ + width
+            for i in range(6):
+                d0, d1, d2, d3 = down[4 * i], down[4 * i + 1], down[4 * i + 2], down[4 * i + 3]
+                o0, o1, o2 = flat[6 * i, lo:hi], flat[6 * i + 1, lo:hi], flat[6 * i + 2, lo:hi]
+                o3, o4, o5 = flat[6 * i + 3, lo:hi], flat[6 * i + 4, lo:hi], flat[6 * i + 5, lo:hi]
+                for q in range(width):
+                    r0, r1, r2, r3, r4, r5 = _a(d0[q], d1[q], d2[q], d3[q], two, four, eight)
+                    o0[q], o1[q], o2[q], o3[q], o4[q], o5[q] = r0, r1, r2, r3, r4, r5
+                    finite[q] += (r0 + r1 + r2 + r3 + r4 + r5) * zero
         return not np.isnan(finite.sum())
 
     @_jit
     def _input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx):
-        n_, h, w, c_ = dx.shape
+        _, h, w, c_ = dx.shape
+        tiles = dv.shape[1]
         dtype = dx.dtype.type
         two, four, five = dtype(2), dtype(4), dtype(5)
-        across = np.empty((36, c_), dx.dtype)  # dV B^T: (i, b)
-        dd = np.empty((36, c_), dx.dtype)  # B dV B^T: (a, b)
-        p = 0
-        for n in range(n_):
-            for t in range(tiles_h):
-                for s in range(tiles_w):
-                    for i in range(6):
-                        k = 6 * i
-                        for c in range(c_):
-                            r0, r1, r2, r3, r4, r5 = _b(
-                                dv[k, p, c], dv[k + 1, p, c], dv[k + 2, p, c],
-                                dv[k + 3, p, c], dv[k + 4, p, c], dv[k + 5, p, c], two, four, five,
-                            )  # fmt: skip
-                            across[k, c], across[k + 1, c], across[k + 2, c] = r0, r1, r2
-                            across[k + 3, c], across[k + 4, c], across[k + 5, c] = r3, r4, r5
+        group = max(1, compiled.TILE_GROUP_VALUES // c_)  # tiles per group
+        flat = dv.reshape(36, tiles * c_)
+        across = np.empty((36, group * c_), dx.dtype)  # dV B^T: (i, b)
+        dd = np.empty((36, group * c_), dx.dtype)  # B dV B^T: (a, b)
+        for first in range(0, tiles, group):
+            count = min(group, tiles - first)
+            lo, hi = first * c_, (first + count) * c_
+            for i in range(6):
+                k = 6 * i
+                v0, v1, v2 = flat[k, lo:hi], flat[k + 1, lo:hi], flat[k + 2, lo:hi]
+                v3, v4, v5 = flat[k + 3, lo:hi], flat[k + 4, lo:hi], flat[k + 5, lo:hi]
+                w0, w1, w2 = across[k], across[k + 1], across[k + 2]
+                w3, w4, w5 = across[k + 3], across[k + 4], across[k + 5]
+                for q in range(hi - lo):
+                    r0, r1, r2, r3, r4, r5 = _b(
+                        v0[q], v1[q], v2[q], v3[q], v4[q], v5[q], two, four, five
+                    )
+                    w0[q], w1[q], w2[q], w3[q], w4[q], w5[q] = r0, r1, r2, r3, r4, r5
+            for b in range(6):
+                a0, a1, a2 = across[b], across[6 + b], across[12 + b]
+                a3, a4, a5 = across[18 + b], across[24 + b], across[30 + b]
+                w0, w1, w2 = dd[b], dd[6 + b], dd[12 + b]
+                w3, w4, w5 = dd[18 + b], dd[24 + b], dd[30 + b]
+                for q in range(hi - lo):
+                    r0, r1, r2, r3, r4, r5 = _b(
+                        a0[q], a1[q], a2[q], a3[q], a4[q], a5[q], two, four, five
+                    )
+                    w0[q], w1[q], w2[q], w3[q], w4[q], w5[q] = r0, r1, r2, r3, r4, r5
+            for k in range(count):
+                p = first + k
+                s, t, n = p % tiles_w, (p // tiles_w) % tiles_h, p // (tiles_w * tiles_h)
+                for a in range(6):
+                    y = 4 * t - top + a
+                    if not 0 <= y < h:
+                        continue
                     for b in range(6):
-                        for c in range(c_):
-                            r0, r1, r2, r3, r4, r5 = _b(
-                                across[b, c], across[6 + b, c], across[12 + b, c],
-                                across[18 + b, c], across[24 + b, c], across[30 + b, c],
-                                two, four, five,
-                            )  # fmt: skip
-                            dd[b, c], dd[6 + b, c], dd[12 + b, c] = r0, r1, r2
-                            dd[18 + b, c], dd[24 + b, c], dd[30 + b, c] = r3, r4, r5
-                    for a in range(6):
-                        y = 4 * t - top + a
-                        if not 0 <= y < h:
+                        xx = 4 * s - left + b
+                        if not 0 <= xx < w:
                             continue
-                        for b in range(6):
-                            xx = 4 * s - left + b
-                            if not 0 <= xx < w:
-                                continue
-                            cell, value = dx[n, y, xx], dd[6 * a + b]
-                            for c in range(c_):
-                                cell[c] += value[c]
-                    p += 1
+                        cell, value = dx[n, y, xx], dd[6 * a + b, k * c_ : (k + 1) * c_]
+                        for c in range(c_):
+                            cell[c] += value[c]
 
 
 def output_grad_tiles(dy, tiles_h: int, tiles_w: int, relu_out=None):
