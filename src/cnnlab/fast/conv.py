@@ -6,7 +6,9 @@ what, it computes, for ``groups == 1`` (grouped convolutions run the reference):
 
 * a 3x3, stride-1 convolution with enough channels takes Winograd's F(4x4, 3x3): at
   inference :mod:`cnnlab.fast.winograd`, in training with its exact backward
-  (:mod:`cnnlab.fast.winograd_training`); the others take im2col as follows;
+  (:mod:`cnnlab.fast.winograd_training`); with few channels (grayscale, RGB) its
+  forward pass is nine shifted multiply-adds per channel
+  (:mod:`cnnlab.fast.few_channels`); the others take im2col as follows;
 * the bias rides in the product as the weight of a column of ones:
   ``[cols, 1] @ [k; b]``, and the backward's ``[cols, 1]^T @ dy`` gives ``dk`` and
   ``db`` in one product;
@@ -33,14 +35,15 @@ import numpy as np
 from cnnlab import dispatch
 from cnnlab.backend import get_array_module
 from cnnlab.config import settings
-from cnnlab.fast import compiled, padded_windows, winograd, winograd_training
+from cnnlab.fast import compiled, few_channels, padded_windows, winograd, winograd_training
 from cnnlab.fast.activation import relu_grad
 from cnnlab.ops.conv import Conv2dFunction, crop, output_hw
 from cnnlab.ops.conv_arithmetic import im2col, window_view
 
 # Below this many channels a row of ``cols`` is made of runs too short to copy fast
-# (grayscale or RGB images): such images are unfolded one kernel offset at a time.
-FEW_CHANNELS = 4
+# (grayscale or RGB images): such images are unfolded one kernel offset at a time, and
+# 3x3 stride-1 kernels take :mod:`cnnlab.fast.few_channels` instead.
+FEW_CHANNELS = few_channels.FEW_CHANNELS
 # ``cols`` up to this size is kept for the backward pass; larger ones are unfolded again.
 KEEP_COLS_BYTES = 64 * 2**20
 # ``cols`` is multiplied this many bytes of it at a time (at inference also unfolded so),
@@ -78,6 +81,9 @@ class FastConv2d(Conv2dFunction):
         # im2col: zero padding written into cols (and skipped by the fold), no padded copy
         self.skip_pad = not by_winograd and skips_padding(x, kernel, padding)
         padded = any(before or after for before, after in padding)
+        self.unpadded_saved = xp is np and few_channels.applies(x, kernel, strides, dilations)
+        if self.unpadded_saved:  # grayscale or RGB: shifted sums, in training too
+            return self._few_channels_forward(x, kernel, bias, needs, padding, activation)
         if padded and not self.skip_pad and not by_winograd:
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
         self.geometry = strides, dilations, groups, padding
@@ -148,6 +154,8 @@ class FastConv2d(Conv2dFunction):
             g = relu_grad(g, out)
         dy = g.reshape(-1, kernel.shape[3])  # (M, F)
         if needs[1] and dk is None:  # [dk; db] = [cols, 1]^T @ dy: bias row with the kernel's
+            if cols is None and self.unpadded_saved:
+                x = np.pad(x, ((0, 0), *padding, (0, 0)))
             if cols is None:
                 cols = self._unfold(x, kernel.shape[:2], ones=self.has_bias)
             dk = kernel_grad(cols, dy, self.padded_shape[0])
@@ -165,6 +173,19 @@ class FastConv2d(Conv2dFunction):
         if db is None and needs[2]:
             db = column_sums(dy)
         return dx, dk, db
+
+    def _few_channels_forward(self, x, kernel, bias, needs, padding, activation):
+        """The forward pass by :mod:`cnnlab.fast.few_channels`, keeping the unpadded
+        ``x`` for the backward pass (im2col's, padded there when ``dk`` is wanted)."""
+        strides, dilations = (1, 1), (1, 1)
+        self.geometry = strides, dilations, 1, padding
+        self.has_bias, self.activation = bool(bias), activation
+        self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
+        b = bias[0].astype(x.dtype) if bias else None
+        out = few_channels.conv3x3(x, kernel, b, padding, relu=activation == "relu")
+        if any(needs):
+            self.save_for_backward(x, kernel, None, out if activation else None)
+        return out
 
     def _winograd_forward(self, x, kernel, bias, padding):
         """The training forward pass by :mod:`cnnlab.fast.winograd_training` (x unpadded
