@@ -50,8 +50,11 @@ MIN_TILES = 48
 # (a chunk of images): 36 rows each, they stay in cache between the transform, the
 # product and the inverse transform. Measured on one core, 64 images, float32: 32x32x16
 # -> 16 filters 13.7 ms whole, 7.9 ms in chunks of 8 images (2.3 MB); 32x32x32 -> 32
-# 23.6 -> 15.3 ms; 8x8x128 -> 128 7.7 ms whole, 7.8 ms in chunks of 16 (2.4 MB).
-CHUNK_BYTES = 5 * 2**19
+# 23.6 -> 15.3 ms; 8x8x128 -> 128 7.7 ms whole, 7.8 ms in chunks of 16 (2.4 MB). Once the
+# transforms vectorized, half that size measured better: training forward + backward,
+# 32 images, 32x32x32 -> 32 22.2-26.3 -> 16.4-17.2 ms, 16x16x32 -> 32 4.3-5.2 -> 4.0-4.6
+# ms; inference, 128 images, 2-10% faster from 16 to 128 channels.
+CHUNK_BYTES = 5 * 2**18
 
 NO_PADDING = ((0, 0), (0, 0))
 TILE = 6  # input tile side: OUT + 3 - 1
