@@ -134,3 +134,17 @@ def test_other_convolutions_are_left_to_im2col():
 def test_bad_arguments_are_named(x, kernel, kwargs, error, match):
     with pytest.raises(error, match=match):
         few_channels.conv3x3(x, kernel, **kwargs)
+
+
+@needs_numba
+@pytest.mark.parametrize("ones", [False, True])
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_unfold_from_the_kept_planes_is_im2col(padding, ones):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 6, 7, 3)).astype(np.float32)
+    kept = []
+    few_channels.conv3x3(x, np.zeros((3, 3, 3, 2), np.float32), None, padding, kept=kept)
+    xpad = np.pad(x, ((0, 0), *padding, (0, 0)))
+    out_hw = (xpad.shape[1] - 2, xpad.shape[2] - 2)
+    expected = conv.unfold(xpad, (3, 3), (1, 1), (1, 1), out_hw, ones=ones)
+    np.testing.assert_array_equal(few_channels.unfold(kept[0], ones=ones), expected)

@@ -81,8 +81,8 @@ class FastConv2d(Conv2dFunction):
         # im2col: zero padding written into cols (and skipped by the fold), no padded copy
         self.skip_pad = not by_winograd and skips_padding(x, kernel, padding)
         padded = any(before or after for before, after in padding)
-        self.unpadded_saved = xp is np and few_channels.applies(x, kernel, strides, dilations)
-        if self.unpadded_saved:  # grayscale or RGB: shifted sums, in training too
+        self.by_shifted_sums = xp is np and few_channels.applies(x, kernel, strides, dilations)
+        if self.by_shifted_sums:  # grayscale or RGB: shifted sums, in training too
             return self._few_channels_forward(x, kernel, bias, needs, padding, activation)
         if padded and not self.skip_pad and not by_winograd:
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
@@ -154,8 +154,8 @@ class FastConv2d(Conv2dFunction):
             g = relu_grad(g, out)
         dy = g.reshape(-1, kernel.shape[3])  # (M, F)
         if needs[1] and dk is None:  # [dk; db] = [cols, 1]^T @ dy: bias row with the kernel's
-            if cols is None and self.unpadded_saved:
-                x = np.pad(x, ((0, 0), *padding, (0, 0)))
+            if cols is None and self.by_shifted_sums:  # x: few_channels' planes
+                cols = few_channels.unfold(x, ones=self.has_bias)
             if cols is None:
                 cols = self._unfold(x, kernel.shape[:2], ones=self.has_bias)
             dk = kernel_grad(cols, dy, self.padded_shape[0])
@@ -175,16 +175,17 @@ class FastConv2d(Conv2dFunction):
         return dx, dk, db
 
     def _few_channels_forward(self, x, kernel, bias, needs, padding, activation):
-        """The forward pass by :mod:`cnnlab.fast.few_channels`, keeping the unpadded
-        ``x`` for the backward pass (im2col's, padded there when ``dk`` is wanted)."""
+        """The forward pass by :mod:`cnnlab.fast.few_channels`, keeping its planar padded
+        input for the backward pass (im2col's, with ``cols`` copied from those planes)."""
         strides, dilations = (1, 1), (1, 1)
         self.geometry = strides, dilations, 1, padding
         self.has_bias, self.activation = bool(bias), activation
         self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
         b = bias[0].astype(x.dtype) if bias else None
-        out = few_channels.conv3x3(x, kernel, b, padding, relu=activation == "relu")
-        if any(needs):
-            self.save_for_backward(x, kernel, None, out if activation else None)
+        kept = [] if any(needs) else None
+        out = few_channels.conv3x3(x, kernel, b, padding, relu=activation == "relu", kept=kept)
+        if kept:  # the planar padded input: the backward's cols are copies of its rows
+            self.save_for_backward(kept[0], kernel, None, out if activation else None)
         return out
 
     def _winograd_forward(self, x, kernel, bias, padding):
