@@ -129,6 +129,14 @@ def test_other_convolutions_are_left_to_im2col():
         (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 2)), {"relu": 1}, TypeError, "relu"),
         (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 2)), {"bias": np.zeros(3)}, ValueError, "bias"),
         (np.zeros((1, 5, 5, 1), np.int64), np.zeros((3, 3, 1, 2)), {}, TypeError, "float32"),
+        (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 2)), {"padding": 1}, ValueError, "padding"),
+        (
+            np.zeros((1, 5, 5, 1)),
+            np.zeros((3, 3, 1, 2)),
+            {"padding": ((0, -1), (0, 0))},
+            ValueError,
+            "padding must be",
+        ),
     ],
 )
 def test_bad_arguments_are_named(x, kernel, kwargs, error, match):

@@ -72,6 +72,9 @@ class FastConv2d(Conv2dFunction):
         n, h, w, c = x.shape
         (top, bottom), (left, right) = padding
         self.x_shape, self.padded_shape = x.shape, (n, h + top + bottom, w + left + right, c)
+        self.geometry = strides, dilations, groups, padding
+        self.has_bias, self.activation = bool(bias), activation
+        self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
         # inference by Winograd reads the padding as zeros
         by_winograd = (
             not any(needs)
@@ -83,12 +86,9 @@ class FastConv2d(Conv2dFunction):
         padded = any(before or after for before, after in padding)
         self.by_shifted_sums = xp is np and few_channels.applies(x, kernel, strides, dilations)
         if self.by_shifted_sums:  # grayscale or RGB: shifted sums, in training too
-            return self._few_channels_forward(x, kernel, bias, needs, padding, activation)
+            return self._few_channels_forward(x, kernel, bias, needs)
         if padded and not self.skip_pad and not by_winograd:
             x = xp.pad(x, ((0, 0), *padding, (0, 0)))
-        self.geometry = strides, dilations, groups, padding
-        self.has_bias, self.activation = bool(bias), activation
-        self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
         f = kernel.shape[3]
         if (
             any(needs)
@@ -174,18 +174,15 @@ class FastConv2d(Conv2dFunction):
             db = column_sums(dy)
         return dx, dk, db
 
-    def _few_channels_forward(self, x, kernel, bias, needs, padding, activation):
+    def _few_channels_forward(self, x, kernel, bias, needs):
         """The forward pass by :mod:`cnnlab.fast.few_channels`, keeping its planar padded
         input for the backward pass (im2col's, with ``cols`` copied from those planes)."""
-        strides, dilations = (1, 1), (1, 1)
-        self.geometry = strides, dilations, 1, padding
-        self.has_bias, self.activation = bool(bias), activation
-        self.out_hw = output_hw(self.padded_shape, kernel.shape, strides, dilations)
         b = bias[0].astype(x.dtype) if bias else None
         kept = [] if any(needs) else None
-        out = few_channels.conv3x3(x, kernel, b, padding, relu=activation == "relu", kept=kept)
+        relu = self.activation == "relu"
+        out = few_channels.conv3x3(x, kernel, b, self.geometry[3], relu=relu, kept=kept)
         if kept:  # the planar padded input: the backward's cols are copies of its rows
-            self.save_for_backward(kept[0], kernel, None, out if activation else None)
+            self.save_for_backward(kept[0], kernel, None, out if self.activation else None)
         return out
 
     def _winograd_forward(self, x, kernel, bias, padding):

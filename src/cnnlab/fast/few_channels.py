@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.fast import compiled
+from cnnlab.fast import compiled, winograd
 
 FEW_CHANNELS = 4  # as in cnnlab.fast.conv: below it, rows of cols are too short
 
@@ -77,11 +77,12 @@ def conv3x3(x, kernel, bias=None, padding=((0, 0), (0, 0)), relu: bool = False, 
             "few_channels.conv3x3 needs numba and C-contiguous float32 or float64 arrays of "
             f"one dtype. Received {x.dtype} and {kernel.dtype}"
         )
+    winograd.check_padding("few_channels.conv3x3", padding)
     (top, bottom), (left, right) = padding
     n, h, w, c = x.shape
     f = kernel.shape[3]
     out_h, out_w = h + top + bottom - 2, w + left + right - 2
-    if min(out_h, out_w) < 1 or min(top, bottom, left, right) < 0:
+    if min(out_h, out_w) < 1:
         raise ValueError(
             f"few_channels.conv3x3: x of shape {x.shape} padded by {padding} is smaller "
             "than the 3x3 kernel"

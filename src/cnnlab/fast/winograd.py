@@ -115,10 +115,9 @@ def applies(x, kernel, strides, dilations, padding=NO_PADDING) -> bool:
     )
 
 
-def _check(fn: str, x=None, kernel=None, bias=None, padding=NO_PADDING) -> None:
-    """Clear errors for the public functions' arguments: ``x`` (N, H, W, C) with H, W >=
-    3 once padded, ``kernel`` (3, 3, C, F), ``bias`` (F,), float arrays, ``padding``
-    ((top, bottom), (left, right)) of ints >= 0."""
+def check_padding(fn: str, padding) -> None:
+    """A clear ValueError from ``fn`` unless ``padding`` is ((top, bottom), (left, right))
+    of ints >= 0."""
     pads = np.asarray(padding, dtype=object)
     if pads.shape != (2, 2) or not all(
         isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p >= 0
@@ -128,6 +127,13 @@ def _check(fn: str, x=None, kernel=None, bias=None, padding=NO_PADDING) -> None:
             f"{fn}: padding must be ((top, bottom), (left, right)) of ints >= 0. "
             f"Received {padding!r}"
         )
+
+
+def _check(fn: str, x=None, kernel=None, bias=None, padding=NO_PADDING) -> None:
+    """Clear errors for the public functions' arguments: ``x`` (N, H, W, C) with H, W >=
+    3 once padded, ``kernel`` (3, 3, C, F), ``bias`` (F,), float arrays, ``padding``
+    ((top, bottom), (left, right)) of ints >= 0."""
+    check_padding(fn, padding)
     for name, array in (("x", x), ("kernel", kernel), ("bias", bias)):
         if array is not None and not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
             raise TypeError(
