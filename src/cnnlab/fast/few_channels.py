@@ -26,7 +26,7 @@ import numpy as np
 
 from cnnlab.fast import compiled, winograd
 
-FEW_CHANNELS = 4  # as in cnnlab.fast.conv: below it, rows of cols are too short
+FEW_CHANNELS = 4  # below it rows of cols are too short to copy fast (cnnlab.fast.conv)
 
 
 def applies(x, kernel, strides, dilations) -> bool:
