@@ -261,12 +261,21 @@ def test_fit_replays_after_recording_and_checking(rng, monkeypatch):
     assert calls.count(True) == 2
 
 
-def test_models_that_draw_or_keep_state_in_training_are_not_replayed_in_training():
+def test_models_that_draw_in_training_are_not_replayed_in_training():
     assert replay.plannable(pure_convnet(), training=True)
     assert not replay.plannable(convnet(), training=True)  # Dropout
     assert replay.plannable(convnet(), training=False)
+
+
+def test_batch_state_is_replayed_in_training_only_through_a_handed_update():
     bn = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
-    assert not replay.plannable(bn, training=True) and replay.plannable(bn)
+    assert replay.plannable(bn, training=True) and replay.plannable(bn)
+
+    class KeepsItsOwnState(layers.BatchNormalization):
+        replays_state_update = False  # changes its state in Python a replay would skip
+
+    own = keras.Sequential([keras.Input((4,)), layers.Dense(3), KeepsItsOwnState()])
+    assert not replay.plannable(own, training=True) and replay.plannable(own)
 
 
 def test_training_check_catches_a_layer_that_computes_from_the_data(rng, monkeypatch):

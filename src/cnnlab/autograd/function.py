@@ -34,14 +34,36 @@ _taping = threading.local()
 @contextlib.contextmanager
 def tape():
     """Record every Function applied in this thread while the block runs: yields a list
-    that fills with ``(function, input_tensors, params, result)``, in order (how
-    ``cnnlab.engine.plan`` records a model's ops)."""
+    that fills with ``(function, input_tensors, params, result)``, in order, and with the
+    :class:`StateUpdate` entries of :func:`after_replay` (how ``cnnlab.engine.plan``
+    records a model's ops)."""
     previous = getattr(_taping, "tape", None)
     records = _taping.tape = []
     try:
         yield records
     finally:
         _taping.tape = previous
+
+
+class StateUpdate:
+    """A tape entry that is not a Function: ``update()`` is to run after each replay of
+    the recorded pass in training (see :func:`after_replay`)."""
+
+    __slots__ = ("update",)
+
+    def __init__(self, update):
+        self.update = update
+
+
+def after_replay(update) -> None:
+    """While :func:`tape` records in this thread, ask that ``update()`` (no arguments)
+    run after every replay of the recorded pass in training: how a layer that changes
+    its own state from the batch (BatchNormalization's moving statistics, read from the
+    ``stats`` dict its op refills on every run) has a replay change it too. Outside a
+    tape it does nothing."""
+    records = getattr(_taping, "tape", None)
+    if records is not None:
+        records.append(StateUpdate(update))
 
 
 class Function:

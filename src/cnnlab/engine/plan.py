@@ -8,13 +8,14 @@ each Function, its class, its parameters and the source of each input: a model i
 an earlier step's result, or a constant such as a weight (the live Variable, so updates
 are seen). :meth:`Plan.run` replays it at inference (each Function's ``forward`` on
 arrays, no graph); :meth:`Plan.apply` in training (each Function's ``apply``, which links
-the graph that backward walks as usual). Either way a step's result is let go after its
-last reader.
+the graph that backward walks as usual, then the state updates layers asked for with
+``cnnlab.autograd.function.after_replay``). Either way a step's result is let go after
+its last reader.
 """
 
 from __future__ import annotations
 
-from cnnlab.autograd.function import tape
+from cnnlab.autograd.function import StateUpdate, tape
 
 INPUT, STEP, CONSTANT = 0, 1, 2
 
@@ -32,8 +33,8 @@ class Plan:
     """The ``steps`` of a forward pass and its ``outputs`` (sources, as a step's
     inputs); ``drop_after[j]`` lists the step results no step after ``j`` reads."""
 
-    def __init__(self, steps: list, outputs: list):
-        self.steps, self.outputs = steps, outputs
+    def __init__(self, steps: list, outputs: list, updates: list = ()):
+        self.steps, self.outputs, self.updates = steps, outputs, list(updates)
         self.drop_after = _last_uses(steps, outputs)
         self.checked = False  # set once a replay matched the layers' outputs
         self.recorded_on = None  # the recorded inputs, until then
@@ -49,12 +50,18 @@ class Plan:
 
         return self._replay(inputs, forward, lambda constant: constant.data)
 
-    def apply(self, inputs: list) -> list:
+    def apply(self, inputs: list, updates: bool = True) -> list:
         """Training: the output Tensors for ``inputs`` (Tensors), each Function applied
-        as the layers apply it, so the graph for ``backward`` is recorded."""
-        return self._replay(
+        as the layers apply it, so the graph for ``backward`` is recorded; then, with
+        ``updates``, the layers' state updates (``updates=False`` when the layers have
+        just run on the same batch and made them)."""
+        outputs = self._replay(
             inputs, lambda step, args: step.function.apply(*args, **step.params), lambda t: t
         )
+        if updates:
+            for update in self.updates:
+                update()
+        return outputs
 
     def _replay(self, inputs, call, constant_value) -> list:
         results = [None] * len(self.steps)
@@ -78,15 +85,19 @@ def record(call, inputs: list):
     with tape() as records:
         outputs = call(inputs)
     where = {id(t): (INPUT, i) for i, t in enumerate(inputs)}
-    steps = []
-    for j, (fn, tensors, params, result) in enumerate(records):
+    steps, updates = [], []
+    for record in records:
+        if isinstance(record, StateUpdate):
+            updates.append(record.update)
+            continue
+        fn, tensors, params, result = record
         sources = tuple(where.get(id(t), (CONSTANT, t)) for t in tensors)
+        where[id(result)] = (STEP, len(steps))
         steps.append(Step(type(fn), fn.xp, sources, params))
-        where[id(result)] = (STEP, j)
     output_sources = [where.get(id(t)) for t in outputs]
     if any(s is None or s[0] == CONSTANT for s in output_sources):
         return outputs, None
-    return outputs, Plan(steps, output_sources)
+    return outputs, Plan(steps, output_sources, updates)
 
 
 def _last_uses(steps, outputs) -> list:

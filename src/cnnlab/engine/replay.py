@@ -18,12 +18,19 @@ only
   a Function (BatchNormalization's ``1/sqrt(var + eps)`` at inference) goes stale;
 * for models whose layers declare ``replayable`` (``call`` computes only through cnnlab
   ops on the inputs and weights, no side effects), with cnnlab's activations and no
-  activity regularizer; in training also only when every layer treats examples apart
-  and neither draws random numbers nor keeps batch state (``uses_randomness``,
-  ``keeps_batch_state``), so Dropout and BatchNormalization are not replayed in training;
+  activity regularizer; in training also only when no layer draws random numbers
+  (``uses_randomness``: Dropout is not replayed in training) and every layer treats
+  examples apart or keeps batch state only through an update it hands to the plan
+  (``replays_state_update``: BatchNormalization, whose moving statistics a replay then
+  updates as its ``call`` does);
 * after a check: the first replay of a plan runs beside the layers' call on data other
   than the recorded batch's and must give exactly its outputs, bit for bit; if it does
   not, the call replays nothing more in that mode.
+
+The shards of a training batch whose layers exchange sums (``syncs_batch_state``) must
+run the same Functions in the same order, or their exchanges would not meet: before each
+such forward pass they agree (``least_over_shards``) on the least advanced of their
+choices (record, layers only, check, replay), so all of them take it.
 
 ``cnnlab.config.settings.replay = False`` (``CNNLAB_REPLAY=0``, or the fast path off)
 runs every call through the layers.
@@ -37,15 +44,21 @@ from cnnlab.autograd import Tensor
 from cnnlab.engine import rewrites
 from cnnlab.engine.plan import record
 from cnnlab.ops.activation import ACTIVATIONS
+from cnnlab.utils.batch_shards import least_over_shards
 
 MAX_PLANS = 8  # input shapes kept per call (full and last batches, their shards)
+
+
+# What a shard may do with a training batch, least advanced first (see the docstring)
+RECORD, LAYERS, CHECK, REPLAY = range(4)
 
 
 def plannable(model, training: bool = False) -> bool:
     """True when every layer of ``model`` (nested ones too) declares ``replayable``, uses
     one of cnnlab's activations (if any) and no activity regularizer; for training, when
-    also the model treats examples apart in training (no random draws, no batch state)."""
-    if training and not model.treats_examples_apart(training=True):
+    also each layer treats examples apart in training or keeps batch state only through
+    an update it hands to the plan, and none draws random numbers."""
+    if training and not _replayable_in_training(model):
         return False
     stack = [model]
     while stack:
@@ -59,6 +72,28 @@ def plannable(model, training: bool = False) -> bool:
     return True
 
 
+def _replayable_in_training(layer) -> bool:
+    if layer.treats_examples_apart(training=True):
+        return True
+    if not layer.per_example or layer.activity_regularizer is not None or layer.uses_randomness:
+        return False
+    inner = getattr(layer, "layers", None)
+    if inner:  # a nested model: its layers decide
+        return all(_replayable_in_training(sub) for sub in inner)
+    return layer.keeps_batch_state and layer.replays_state_update
+
+
+def _syncs(model) -> bool:
+    """True when a layer of ``model`` (nested ones too) exchanges sums between shards."""
+    stack = [model]
+    while stack:
+        layer = stack.pop()
+        if layer.syncs_batch_state:
+            return True
+        stack.extend(layer._sublayers)
+    return False
+
+
 class ModelPlans:
     """One call's plans for a model, by mode and input signature, and whether each mode
     may replay at all. ``call_layers(inputs, training)`` runs the model's layers."""
@@ -66,6 +101,7 @@ class ModelPlans:
     def __init__(self, model, call_layers):
         self.model, self.call_layers = model, call_layers
         self.usable = {False: plannable(model), True: plannable(model, training=True)}
+        self.syncs = self.usable[True] and _syncs(model)
         self.plans: dict = {}
 
     def forward(self, x, training: bool):
@@ -78,20 +114,54 @@ class ModelPlans:
         arrays = [t.data for t in inputs]
         key = (training, *((a.shape, a.dtype.str) for a in arrays))
         plan = self.plans.get(key)
+        if training and self.syncs:
+            return self._agreed(plan, key, inputs, arrays)
         if plan is None:
-            outputs, plan = record(lambda ts: self._layers(ts, training), inputs)
-            if plan is None:
-                self.usable[training] = False
-            elif len(self.plans) < MAX_PLANS:
-                rewrites.relu_after_max_pool(plan)
-                plan.recorded_on = [a.copy() for a in arrays]
-                self.plans[key] = plan
-            return outputs
+            return self._record(key, inputs, arrays, training)
         if not plan.checked:
             return self._check(plan, inputs, arrays, training)
         if training:
             return plan.apply(inputs)
         return [Tensor._from_array(a) for a in plan.run(arrays)]
+
+    def _record(self, key, inputs, arrays, training) -> list:
+        """The layers' outputs, their Functions kept as the plan for ``key``."""
+        outputs, plan = record(lambda ts: self._layers(ts, training), inputs)
+        if plan is None:
+            self.usable[training] = False
+        elif len(self.plans) < MAX_PLANS:
+            rewrites.relu_after_max_pool(plan)
+            plan.recorded_on = [a.copy() for a in arrays]
+            self.plans[key] = plan
+        return outputs
+
+    def _agreed(self, plan, key, inputs, arrays) -> list:
+        """Training outputs of a model whose layers exchange sums between shards, by the
+        choice every shard of the batch agreed on (see the module docstring)."""
+        if plan is None:
+            choice = RECORD
+        elif plan.checked:
+            choice = REPLAY
+        else:
+            recorded = plan.recorded_on  # None: the plan has just been checked
+            same = recorded is None or all(
+                _identical(a, b) for a, b in zip(arrays, recorded, strict=True)
+            )
+            choice = LAYERS if same else CHECK
+        choice = least_over_shards(choice)
+        if choice == RECORD:
+            return self._record(key, inputs, arrays, True)
+        if choice == LAYERS:
+            return self._layers(inputs, True)
+        if choice == REPLAY:
+            return plan.apply(inputs)
+        outputs = self._layers(inputs, True)
+        replayed = [t.data for t in plan.apply(inputs, updates=False)]
+        if all(_identical(o.data, r) for o, r in zip(outputs, replayed, strict=True)):
+            plan.checked, plan.recorded_on = True, None
+        else:
+            self.usable[True] = False
+        return outputs
 
     def _layers(self, inputs, training) -> list:
         return self.call_layers(inputs if len(inputs) > 1 else inputs[0], training)
@@ -104,7 +174,10 @@ class ModelPlans:
         if recorded is None or all(_identical(a, b) for a, b in zip(arrays, recorded, strict=True)):
             return outputs  # the same data: a replay would prove nothing yet
         # training: the same Functions with the same needs (the second graph is dropped)
-        replayed = [t.data for t in plan.apply(inputs)] if training else plan.run(arrays)
+        if training:  # the layers have just made the state updates
+            replayed = [t.data for t in plan.apply(inputs, updates=False)]
+        else:
+            replayed = plan.run(arrays)
         if all(_identical(o.data, r) for o, r in zip(outputs, replayed, strict=True)):
             plan.checked, plan.recorded_on = True, None
         else:

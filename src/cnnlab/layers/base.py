@@ -76,11 +76,14 @@ class Layer(SymbolicCallMixin, MaskingMixin):
     * ``uses_randomness`` (False): draws random numbers in training (Dropout);
     * ``keeps_batch_state`` (False): changes its state from the batch in training
       (BatchNormalization's moving statistics). Either of these two keeps the batch
-      whole, and unreplayed, in training;
+      whole and unreplayed in training, unless the last two below say otherwise;
     * ``replayable`` (False): ``call`` computes only through cnnlab ops on its inputs
       and weights, with no other side effect, so its recorded ops may be replayed;
     * ``draws_per_shard`` / ``syncs_batch_state`` (False): its draws come from / batch sums
-      go through ``cnnlab.utils.batch_shards``, so a training batch may still be sharded.
+      go through ``cnnlab.utils.batch_shards``, so a training batch may still be sharded;
+    * ``replays_state_update`` (False): in training its state changes only through an
+      update it hands to ``cnnlab.autograd.function.after_replay``, so a layer that keeps
+      batch state may still be replayed in training (BatchNormalization).
     """
 
     per_example = False
@@ -89,6 +92,7 @@ class Layer(SymbolicCallMixin, MaskingMixin):
     replayable = False
     draws_per_shard = False
     syncs_batch_state = False
+    replays_state_update = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

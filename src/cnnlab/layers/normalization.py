@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from cnnlab import ops
+from cnnlab.autograd.function import after_replay
 from cnnlab.layers.base import InputSpec, Layer
 from cnnlab.layers.core import WeightArgs
 from cnnlab.ops import normalization
@@ -51,6 +52,7 @@ class BatchNormalization(Layer):
     per_example = replayable = True  # see Layer's capabilities
     supports_masking = True
     keeps_batch_state = syncs_batch_state = True  # batch statistics, summed over shards
+    replays_state_update = True  # the moving statistics' update, via after_replay
 
     def __init__(
         self,
@@ -126,14 +128,13 @@ class BatchNormalization(Layer):
         """``fused_relu`` (set by the engine for a ReLU layer that alone reads this layer's
         output, see :mod:`cnnlab.engine.fusions`) returns ``relu(y)``."""
         if training and self.trainable:
-            y, mean, variance = normalization.batch_norm_training(
+            stats = {}
+            y, _, _ = normalization.batch_norm_training(
                 inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon,
-                relu=fused_relu,
+                relu=fused_relu, stats=stats,
             )  # fmt: skip
-            if first_shard():  # the whole batch's statistics: one update per batch
-                m = self.momentum
-                self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * mean
-                self.moving_variance.data[...] = m * self.moving_variance.data + (1 - m) * variance
+            self._update_moving_statistics(stats)
+            after_replay(lambda: self._update_moving_statistics(stats))  # refilled by a replay
             return y
         y = normalization.batch_norm(
             inputs,
@@ -145,6 +146,14 @@ class BatchNormalization(Layer):
             epsilon=self.epsilon,
         )
         return ops.relu(y) if fused_relu else y
+
+    def _update_moving_statistics(self, stats):
+        """``moving = momentum * moving + (1 - momentum) * batch``, from ``stats`` (the
+        whole batch's ``"mean"`` and ``"var"``): once per batch, in its first shard."""
+        if first_shard():
+            m = self.momentum
+            self.moving_mean.data[...] = m * self.moving_mean.data + (1 - m) * stats["mean"]
+            self.moving_variance.data[...] = m * self.moving_variance.data + (1 - m) * stats["var"]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

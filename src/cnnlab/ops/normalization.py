@@ -144,7 +144,7 @@ def _vector(v, name, channels, x, fn, fill):
     return v
 
 
-def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=False):
+def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=False, stats=None):
     """Batch normalisation with the batch's own statistics (see the module docstring).
 
     Args:
@@ -154,6 +154,8 @@ def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=Fa
         epsilon: added to the variance before the square root (Keras' default 1e-3).
         relu: return ``relu(y)``, the ReLU fused into the op (values and gradients as a
             ReLU applied after it).
+        stats: a dict that receives the statistics as ``"mean"`` and ``"var"`` (the op
+            writes them on every run, a replay of a recorded pass too); None: a new one.
 
     Returns:
         ``(y, batch_mean, batch_var)``: a Tensor of ``x``'s shape and the ``(C,)`` arrays
@@ -180,7 +182,12 @@ def batch_norm_training(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=Fa
         )
     if not isinstance(relu, bool | np.bool_):
         raise TypeError(f"batch_norm_training: relu must be True or False. Received: relu={relu!r}")
-    stats = {}
+    if stats is None:
+        stats = {}
+    elif not isinstance(stats, dict):
+        raise TypeError(
+            f"batch_norm_training: stats must be a dict or None. Received: {type(stats).__name__}"
+        )
     y = BatchNormFunction.apply(
         x, gamma, beta, axis=axis, epsilon=float(epsilon), stats=stats, relu=bool(relu)
     )

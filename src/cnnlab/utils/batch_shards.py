@@ -118,6 +118,22 @@ def sum_over_shards(*arrays):
     return tuple(totals)
 
 
+def least_over_shards(value: int) -> int:
+    """The least of the shards' ``value`` (an int each), the same in every shard of the
+    batch: how the shards agree on one choice; ``value`` itself outside a sharded batch.
+
+    Example:
+        >>> least_over_shards(3)  # not sharded: unchanged
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"least_over_shards: value must be an int. Received: {value!r}")
+    group = current_group()
+    if group is None or group.count == 1:
+        return value
+    return min(posted[0] for posted in group._exchange((value,)))
+
+
 def shard_stream(generator: np.random.Generator) -> np.random.Generator:
     """The generator to draw from in place of ``generator``: itself outside a sharded
     batch; in shard ``k``, ``default_rng([s, k])`` with ``s`` one draw of ``generator``
@@ -132,4 +148,11 @@ def shard_stream(generator: np.random.Generator) -> np.random.Generator:
     return streams[id(generator)][1]
 
 
-__all__ = ["ShardGroup", "current_group", "first_shard", "shard_stream", "sum_over_shards"]
+__all__ = [
+    "ShardGroup",
+    "current_group",
+    "first_shard",
+    "least_over_shards",
+    "shard_stream",
+    "sum_over_shards",
+]
