@@ -155,13 +155,7 @@ class ModelPlans:
             return self._layers(inputs, True)
         if choice == REPLAY:
             return plan.apply(inputs)
-        outputs = self._layers(inputs, True)
-        replayed = [t.data for t in plan.apply(inputs, updates=False)]
-        if all(_identical(o.data, r) for o, r in zip(outputs, replayed, strict=True)):
-            plan.checked, plan.recorded_on = True, None
-        else:
-            self.usable[True] = False
-        return outputs
+        return self._replay_then_layers(plan, inputs, arrays, True)
 
     def _layers(self, inputs, training) -> list:
         return self.call_layers(inputs if len(inputs) > 1 else inputs[0], training)
@@ -169,15 +163,22 @@ class ModelPlans:
     def _check(self, plan, inputs, arrays, training) -> list:
         """The layers' outputs; the plan is trusted once a replay gave exactly them on
         data other than the recorded batch's."""
-        outputs = self._layers(inputs, training)
         recorded = plan.recorded_on  # None: another thread has just checked the plan
         if recorded is None or all(_identical(a, b) for a, b in zip(arrays, recorded, strict=True)):
-            return outputs  # the same data: a replay would prove nothing yet
-        # training: the same Functions with the same needs (the second graph is dropped)
-        if training:  # the layers have just made the state updates
+            return self._layers(inputs, training)  # the same data: a replay proves nothing
+        return self._replay_then_layers(plan, inputs, arrays, training)
+
+    def _replay_then_layers(self, plan, inputs, arrays, training) -> list:
+        """The layers' outputs, after a replay of ``plan`` on the same inputs: the plan is
+        trusted from now on when the replay gave them exactly, never again in this mode
+        when not. In training the replay applies the same Functions with the same needs,
+        without the state updates (the layers make them), and its graph is let go before
+        the layers run: the two graphs are never held at once."""
+        if training:
             replayed = [t.data for t in plan.apply(inputs, updates=False)]
         else:
             replayed = plan.run(arrays)
+        outputs = self._layers(inputs, training)
         if all(_identical(o.data, r) for o, r in zip(outputs, replayed, strict=True)):
             plan.checked, plan.recorded_on = True, None
         else:
