@@ -11,7 +11,7 @@ from cnnlab import Tensor, keras, ops
 from cnnlab.autograd.function import StateUpdate, after_replay, tape
 from cnnlab.config import settings
 from cnnlab.engine import replay, shards
-from cnnlab.engine.plan import record
+from cnnlab.engine.plan import Plan, record
 from cnnlab.keras import layers
 from cnnlab.utils import batch_shards
 
@@ -114,6 +114,39 @@ def test_a_frozen_batch_normalization_is_replayed_without_updates(monkeypatch):
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     for a, b in zip(before, model.non_trainable_weights, strict=True):
         np.testing.assert_array_equal(a, b.numpy())
+
+
+def test_a_nested_model_with_batch_normalization_is_replayed_and_synced():
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
+    outer = keras.Sequential([keras.Input((4,)), inner, layers.Dense(2)])
+    assert replay.plannable(outer, training=True) and replay._syncs(outer)
+    dropped = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.Dropout(0.5)])
+    outer = keras.Sequential([keras.Input((4,)), dropped, layers.Dense(2)])
+    assert not replay.plannable(outer, training=True)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_check_lets_its_replay_go_before_the_layers_run(monkeypatch, threads):
+    """The check's replay and the layers' call never hold their graphs at once: the
+    replay runs first (then the layers, whose graph the step keeps)."""
+    events = []
+    layers_call, apply = replay.ModelPlans._layers, Plan.apply
+    monkeypatch.setattr(
+        replay.ModelPlans, "_layers",
+        lambda self, inputs, training: events.append("layers") or layers_call(
+            self, inputs, training),
+    )  # fmt: skip
+    monkeypatch.setattr(
+        Plan, "apply",
+        lambda self, inputs, updates=True: events.append(f"replay {updates}") or apply(
+            self, inputs, updates),
+    )  # fmt: skip
+    x, y = _data(32 * 3)
+    _fit(monkeypatch, threads, True, x, y, batch_size=32, epochs=1)
+    per_shard = ["layers", "replay False", "layers", "replay True"]  # record, check, replay
+    assert sorted(events) == sorted(per_shard * threads)
+    if threads == 1:
+        assert events == per_shard
 
 
 # ---- the pieces ----------------------------------------------------------------------------
