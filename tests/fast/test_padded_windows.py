@@ -42,6 +42,7 @@ CASES = [  # (N, H, W, C, KH, KW, strides, dilations, padding)
     (1, 6, 7, 8, 2, 3, (1, 2), (2, 1), ((2, 0), (0, 3))),  # explicit, dilated
     (2, 5, 5, 4, 5, 5, (1, 1), (1, 1), ((2, 2), (2, 2))),  # 5x5 "same"
     (2, 4, 4, 6, 3, 3, (1, 1), (1, 1), ((3, 3), (3, 3))),  # a window wholly in the pad
+    (2, 7, 9, 4, 3, 3, (1, 1), (1, 2), ((1, 1), (2, 2))),  # dilated across: cell by cell
 ]
 
 
