@@ -175,6 +175,7 @@ def test_relu_mask_matches_numpy_bit_for_bit(rng, dtype):
         ((2, 11, 9, 4), (2, 3), (2, 1), (1, 1)),
         ((2, 12, 12, 5), (3, 3), (1, 2), (2, 2)),
         ((2, 6, 7, 3), (1, 1), (1, 1), (1, 1)),
+        ((2, 9, 11, 4), (3, 3), (1, 2), (1, 1)),  # stride 2 across: rows of windows apart
     ],
 )
 def test_fold_matches_numpy(monkeypatch, rng, x_shape, kernel_hw, strides, dilations, dtype, rtol):

@@ -63,13 +63,25 @@ if numba is not None:
     @_jit
     def _col2im_rows(dcols, oh, ow, kh, kw, sh, sw, dh, dw, dx):
         """``dx[n, i*SH + a*DH, j*SW + b*DW, c] += dcols[(n, i, j), (a, b, c)]``: each
-        window's row of ``dcols`` added back to the cells it read."""
-        n_, _, _, c_ = dx.shape
+        window's row of ``dcols`` added back to the cells it read. Undilated across, a
+        window's row is one run of ``KW * C`` values in ``dx`` and in ``dcols``, added
+        in one loop that vectorizes (a cell's ``C`` alone is too short a loop: 64
+        images, 13x13x32, 3x3 "valid", one core, 0.67 -> 0.43 ms)."""
+        n_, h, w, c_ = dx.shape
+        span = kw * c_
+        flat = dx.reshape(n_, h, w * c_)
         for n in range(n_):
             for i in range(oh):
                 for j in range(ow):
                     row = dcols[(n * oh + i) * ow + j]
                     for a in range(kh):
+                        if dw == 1:  # the window's row: KW * C values in a row, one loop
+                            start = j * sw * c_
+                            dst = flat[n, i * sh + a * dh, start : start + span]
+                            src = row[a * span : (a + 1) * span]
+                            for q in range(span):
+                                dst[q] += src[q]
+                            continue
                         for b in range(kw):
                             cell = dx[n, i * sh + a * dh, j * sw + b * dw]
                             base = (a * kw + b) * c_
