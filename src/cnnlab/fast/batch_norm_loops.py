@@ -1,8 +1,9 @@
 """Compiled loops (numba) of batch normalisation over a ``(M, C)`` matrix of rows.
 
-Each loop is one pass over the rows: the outer loop runs down the ``M`` rows, the inner
-one along the ``C`` channels of a row (contiguous, so it vectorizes), and the per-channel
-sums stay in a ``(C,)`` float64 array in L1. The sums are accumulated in float64 for
+Each loop is one pass over the rows, a group of consecutive rows at a time as one
+contiguous run of values (``ROW_GROUP_VALUES``, so that it vectorizes even when a row is
+short), and the per-channel sums stay in a float64 array of one group's size in L1,
+added per channel at the end. The sums are accumulated in float64 for
 float32 inputs too (a float32 running sum over ``M = 32*32*32`` values would lose about
 four digits). That is not free: on 32 images of 32x32x32 the backward sums take 0.36 ms
 instead of 0.22 with float32 accumulators (the plain sums 0.13 instead of 0.12), under
@@ -21,29 +22,60 @@ import numpy as np
 
 from cnnlab.fast.compiled import numba
 
+# The loops run over groups of consecutive rows as one flat run of values (the per-channel
+# coefficients and sums repeated once per row of a group): a row of 16 channels alone is
+# too short a loop for LLVM to vectorize. Measured on one core, 32 images of 32x32x16:
+# affine 0.24 -> 0.14 ns a value, the input gradient 0.56 -> 0.29, the sums 0.24 -> 0.12.
+ROW_GROUP_VALUES = 512
+
 if numba is not None:
     _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+    @_jit
+    def _repeated(values, group):
+        """``values`` (C,) repeated ``group`` times: one per row of a group."""
+        c_ = values.shape[0]
+        out = np.empty(group * c_, values.dtype)
+        for k in range(group):
+            out[k * c_ : (k + 1) * c_] = values
+        return out
+
+    @_jit
+    def _per_channel(acc, c_, sums):
+        """``sums[c] = sum_k acc[k * C + c]``, the groups' rows added per channel."""
+        sums[:] = 0.0
+        for k in range(acc.shape[0] // c_):
+            sums += acc[k * c_ : (k + 1) * c_]
 
     @_jit
     def _sums(rows, sums):
         """``sums[c] = sum_i rows[i, c]`` (float64)."""
         m_, c_ = rows.shape
-        sums[:] = 0.0
-        for i in range(m_):
-            row = rows[i]
-            for c in range(c_):
-                sums[c] += row[c]
+        group = max(1, ROW_GROUP_VALUES // c_)
+        acc = np.zeros(group * c_, np.float64)
+        flat = rows.reshape(m_ * c_)
+        for first in range(0, m_, group):
+            lo, hi = first * c_, min(first + group, m_) * c_
+            src = flat[lo:hi]
+            for q in range(hi - lo):
+                acc[q] += src[q]
+        _per_channel(acc, c_, sums)
 
     @_jit
     def _centred_squares(rows, mean, squares):
         """``squares[c] = sum_i (rows[i, c] - mean[c])^2`` in float64 (``mean`` float64)."""
         m_, c_ = rows.shape
-        squares[:] = 0.0
-        for i in range(m_):
-            row = rows[i]
-            for c in range(c_):
-                d = np.float64(row[c]) - mean[c]
-                squares[c] += d * d
+        group = max(1, ROW_GROUP_VALUES // c_)
+        acc = np.zeros(group * c_, np.float64)
+        means = _repeated(mean, group)
+        flat = rows.reshape(m_ * c_)
+        for first in range(0, m_, group):
+            lo, hi = first * c_, min(first + group, m_) * c_
+            src = flat[lo:hi]
+            for q in range(hi - lo):
+                d = np.float64(src[q]) - means[q]
+                acc[q] += d * d
+        _per_channel(acc, c_, squares)
 
     @_jit
     def _affine(rows, mean, scale, shift, relu, out):
@@ -52,11 +84,19 @@ if numba is not None:
         m_, c_ = rows.shape
         zero = rows.dtype.type(0)
         keep_all = not relu
-        for i in range(m_):
-            row, result = rows[i], out[i]
-            for c in range(c_):
-                y = (row[c] - mean[c]) * scale[c] + shift[c]
-                result[c] = y if (y > zero) | (y != y) | keep_all else zero
+        group = max(1, ROW_GROUP_VALUES // c_)
+        means, scales, shifts = (
+            _repeated(mean, group),
+            _repeated(scale, group),
+            _repeated(shift, group),
+        )
+        flat, result = rows.reshape(m_ * c_), out.reshape(m_ * c_)
+        for first in range(0, m_, group):
+            lo, hi = first * c_, min(first + group, m_) * c_
+            src, dst = flat[lo:hi], result[lo:hi]
+            for q in range(hi - lo):
+                y = (src[q] - means[q]) * scales[q] + shifts[q]
+                dst[q] = y if (y > zero) | (y != y) | keep_all else zero
 
     @_jit
     def _grad_sums(g, out, masked, rows, mean, sum_g, sum_g_centred):
@@ -65,14 +105,20 @@ if numba is not None:
         ``masked`` (a ReLU's backward)."""
         m_, c_ = rows.shape
         one, zero = g.dtype.type(1), g.dtype.type(0)
-        sum_g[:] = 0.0
-        sum_g_centred[:] = 0.0
-        for i in range(m_):
-            row, g_row, o_row = rows[i], g[i], out[i]
-            for c in range(c_):
-                gc = np.float64(g_row[c] * (one if (o_row[c] > zero) | (not masked) else zero))
-                sum_g[c] += gc
-                sum_g_centred[c] += gc * np.float64(row[c] - mean[c])
+        group = max(1, ROW_GROUP_VALUES // c_)
+        acc_g = np.zeros(group * c_, np.float64)
+        acc_centred = np.zeros(group * c_, np.float64)
+        means = _repeated(mean, group)
+        flat, g_flat, o_flat = rows.reshape(m_ * c_), g.reshape(m_ * c_), out.reshape(m_ * c_)
+        for first in range(0, m_, group):
+            lo, hi = first * c_, min(first + group, m_) * c_
+            src, g_run, o_run = flat[lo:hi], g_flat[lo:hi], o_flat[lo:hi]
+            for q in range(hi - lo):
+                gc = np.float64(g_run[q] * (one if (o_run[q] > zero) | (not masked) else zero))
+                acc_g[q] += gc
+                acc_centred[q] += gc * np.float64(src[q] - means[q])
+        _per_channel(acc_g, c_, sum_g)
+        _per_channel(acc_centred, c_, sum_g_centred)
 
     @_jit
     def _grad_input(g, relu_out, masked, rows, mean, coef, shift, scale, out):
@@ -81,11 +127,18 @@ if numba is not None:
         (relu_out > 0)`` when ``masked``."""
         m_, c_ = rows.shape
         one, zero = g.dtype.type(1), g.dtype.type(0)
-        for i in range(m_):
-            row, g_row, o_row, result = rows[i], g[i], relu_out[i], out[i]
-            for c in range(c_):
-                gc = g_row[c] * (one if (o_row[c] > zero) | (not masked) else zero)
-                result[c] = ((row[c] - mean[c]) * coef[c] + gc - shift[c]) * scale[c]
+        group = max(1, ROW_GROUP_VALUES // c_)
+        means, coefs = _repeated(mean, group), _repeated(coef, group)
+        shifts, scales = _repeated(shift, group), _repeated(scale, group)
+        size = m_ * c_
+        flat, g_flat = rows.reshape(size), g.reshape(size)
+        o_flat, result = relu_out.reshape(size), out.reshape(size)
+        for first in range(0, m_, group):
+            lo, hi = first * c_, min(first + group, m_) * c_
+            src, g_run, o_run, dst = flat[lo:hi], g_flat[lo:hi], o_flat[lo:hi], result[lo:hi]
+            for q in range(hi - lo):
+                gc = g_run[q] * (one if (o_run[q] > zero) | (not masked) else zero)
+                dst[q] = ((src[q] - means[q]) * coefs[q] + gc - shifts[q]) * scales[q]
 
 
 def channel_sums(rows):
