@@ -29,16 +29,9 @@ from cnnlab.fast.compiled import numba
 ROW_GROUP_VALUES = 512
 
 if numba is not None:
-    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    from cnnlab.fast.compiled import repeated
 
-    @_jit
-    def _repeated(values, group):
-        """``values`` (C,) repeated ``group`` times: one per row of a group."""
-        c_ = values.shape[0]
-        out = np.empty(group * c_, values.dtype)
-        for k in range(group):
-            out[k * c_ : (k + 1) * c_] = values
-        return out
+    _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
     @_jit
     def _per_channel(acc, c_, sums):
@@ -67,7 +60,7 @@ if numba is not None:
         m_, c_ = rows.shape
         group = max(1, ROW_GROUP_VALUES // c_)
         acc = np.zeros(group * c_, np.float64)
-        means = _repeated(mean, group)
+        means = repeated(mean, group)
         flat = rows.reshape(m_ * c_)
         for first in range(0, m_, group):
             lo, hi = first * c_, min(first + group, m_) * c_
@@ -86,9 +79,9 @@ if numba is not None:
         keep_all = not relu
         group = max(1, ROW_GROUP_VALUES // c_)
         means, scales, shifts = (
-            _repeated(mean, group),
-            _repeated(scale, group),
-            _repeated(shift, group),
+            repeated(mean, group),
+            repeated(scale, group),
+            repeated(shift, group),
         )
         flat, result = rows.reshape(m_ * c_), out.reshape(m_ * c_)
         for first in range(0, m_, group):
@@ -108,7 +101,7 @@ if numba is not None:
         group = max(1, ROW_GROUP_VALUES // c_)
         acc_g = np.zeros(group * c_, np.float64)
         acc_centred = np.zeros(group * c_, np.float64)
-        means = _repeated(mean, group)
+        means = repeated(mean, group)
         flat, g_flat, o_flat = rows.reshape(m_ * c_), g.reshape(m_ * c_), out.reshape(m_ * c_)
         for first in range(0, m_, group):
             lo, hi = first * c_, min(first + group, m_) * c_
@@ -128,8 +121,8 @@ if numba is not None:
         m_, c_ = rows.shape
         one, zero = g.dtype.type(1), g.dtype.type(0)
         group = max(1, ROW_GROUP_VALUES // c_)
-        means, coefs = _repeated(mean, group), _repeated(coef, group)
-        shifts, scales = _repeated(shift, group), _repeated(scale, group)
+        means, coefs = repeated(mean, group), repeated(coef, group)
+        shifts, scales = repeated(shift, group), repeated(scale, group)
         size = m_ * c_
         flat, g_flat = rows.reshape(size), g.reshape(size)
         o_flat, result = relu_out.reshape(size), out.reshape(size)

@@ -61,6 +61,16 @@ if numba is not None:
     _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
     @_jit
+    def repeated(values, group):
+        """``values`` (C,) repeated ``group`` times, one copy per row (or tile) of a
+        group that a loop takes as one run of ``group * C`` values."""
+        c_ = values.shape[0]
+        out = np.empty(group * c_, values.dtype)
+        for k in range(group):
+            out[k * c_ : (k + 1) * c_] = values
+        return out
+
+    @_jit
     def _col2im_rows(dcols, oh, ow, kh, kw, sh, sw, dh, dw, dx):
         """``dx[n, i*SH + a*DH, j*SW + b*DW, c] += dcols[(n, i, j), (a, b, c)]``: each
         window's row of ``dcols`` added back to the cells it read. Undilated across, a
@@ -203,9 +213,7 @@ if numba is not None:
         width = group * f_
         flat = m.reshape(36, tiles * f_)
         finite = np.zeros(width, m.dtype)  # stays 0 while every output is finite, else NaN
-        bias_row = np.empty(width, m.dtype)  # bias, once per tile of a group
-        for g in range(group):
-            bias_row[g * f_ : (g + 1) * f_] = bias
+        bias_row = repeated(bias, group)  # bias, once per tile of a group
         across = np.empty((4, 6, width), m.dtype)  # A^T @ M
         block = np.empty((4, 4, width), m.dtype)  # A^T @ M @ A + bias, through the ReLU
         for first in range(0, tiles, group):
