@@ -143,11 +143,7 @@ class ModelPlans:
         elif plan.checked:
             choice = REPLAY
         else:
-            recorded = plan.recorded_on  # None: the plan has just been checked
-            same = recorded is None or all(
-                _identical(a, b) for a, b in zip(arrays, recorded, strict=True)
-            )
-            choice = LAYERS if same else CHECK
+            choice = LAYERS if _nothing_to_check(plan, arrays) else CHECK
         choice = least_over_shards(choice)
         if choice == RECORD:
             return self._record(key, inputs, arrays, True)
@@ -163,9 +159,8 @@ class ModelPlans:
     def _check(self, plan, inputs, arrays, training) -> list:
         """The layers' outputs; the plan is trusted once a replay gave exactly them on
         data other than the recorded batch's."""
-        recorded = plan.recorded_on  # None: another thread has just checked the plan
-        if recorded is None or all(_identical(a, b) for a, b in zip(arrays, recorded, strict=True)):
-            return self._layers(inputs, training)  # the same data: a replay proves nothing
+        if _nothing_to_check(plan, arrays):
+            return self._layers(inputs, training)
         return self._replay_then_layers(plan, inputs, arrays, training)
 
     def _replay_then_layers(self, plan, inputs, arrays, training) -> list:
@@ -191,6 +186,13 @@ def _plain(x) -> bool:
     if isinstance(x, list | tuple):
         return all(isinstance(a, np.ndarray | Tensor) for a in x)
     return isinstance(x, np.ndarray | Tensor)
+
+
+def _nothing_to_check(plan, arrays) -> bool:
+    """True when a replay on ``arrays`` would prove nothing: they are the recorded batch's,
+    or the plan has just been checked by another thread (``recorded_on`` is None)."""
+    recorded = plan.recorded_on
+    return recorded is None or all(_identical(a, b) for a, b in zip(arrays, recorded, strict=True))
 
 
 def _identical(a, b) -> bool:
