@@ -152,6 +152,8 @@ def test_the_check_lets_its_replay_go_before_the_layers_run(monkeypatch, threads
 # ---- the pieces ----------------------------------------------------------------------------
 def test_after_replay_is_kept_by_the_tape_and_the_plan(rng):
     after_replay(lambda: None)  # outside a tape: nothing happens
+    with pytest.raises(TypeError, match=r"after_replay: update must be callable\. Received: 3"):
+        after_replay(3)
     x = Tensor(rng.standard_normal((6, 3)))
     updates = []
     with tape() as records:

@@ -61,6 +61,8 @@ def after_replay(update) -> None:
     its own state from the batch (BatchNormalization's moving statistics, read from the
     ``stats`` dict its op refills on every run) has a replay change it too. Outside a
     tape it does nothing."""
+    if not callable(update):
+        raise TypeError(f"after_replay: update must be callable. Received: {update!r}")
     records = getattr(_taping, "tape", None)
     if records is not None:
         records.append(StateUpdate(update))
