@@ -53,8 +53,13 @@ MIN_TILES = 48
 # 23.6 -> 15.3 ms; 8x8x128 -> 128 7.7 ms whole, 7.8 ms in chunks of 16 (2.4 MB). Once the
 # transforms vectorized, half that size measured better: training forward + backward,
 # 32 images, 32x32x32 -> 32 22.2-26.3 -> 16.4-17.2 ms, 16x16x32 -> 32 4.3-5.2 -> 4.0-4.6
-# ms; inference, 128 images, 2-10% faster from 16 to 128 channels.
-CHUNK_BYTES = 5 * 2**18
+# ms; inference, 128 images, 2-10% faster from 16 to 128 channels. Batches run as shards
+# (the default on several cores) want them larger again: each chunk's calls hand Python's
+# GIL between the shards' threads, and 2.5 MB halves the chunks of a 16-channel layer. Two
+# shards, 64 images: small ResNet step 45.3-45.7 -> 44.3-44.6 ms, VGG-style 65.7-67.9 ->
+# 63.4 ms, CIFAR-10 convnet 48.6-50.3 -> 46.1-47.5 ms, predict 0-4% more images/s; one core
+# alone pays for it (small ResNet, 32 images: 36.1-36.2 -> 36.7-38.0 ms).
+CHUNK_BYTES = 10 * 2**18
 
 NO_PADDING = ((0, 0), (0, 0))
 TILE = 6  # input tile side: OUT + 3 - 1
