@@ -121,7 +121,7 @@ def fold(dy, kernel, x_shape, strides, dilations, padding, out_hw):
     rows = out_hw[0] * out_hw[1]
     step = max(1, compiled.FOLD_CHUNK_BYTES // (rows * kh * kw * c * dy.itemsize))
     (top, _), (left, _) = padding
-    dx = np.zeros(x_shape, dtype=dy.dtype)
+    dx = compiled.zeros(x_shape, dy.dtype)
     for start in range(0, x_shape[0], step):
         dcols = dy[start * rows : (start + step) * rows] @ kernel_t
         _fold_padded(dcols, *out_hw, kh, kw, *strides, *dilations, top, left,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlab import dispatch
+from cnnlab.fast import compiled
 from cnnlab.fast.activation import relu_grad
 from cnnlab.fast.conv import FastConv2d, column_sums
 from cnnlab.ops.conv import Conv2dFunction
@@ -80,7 +81,7 @@ class FastPointwiseConv2d(FastConv2d):
             dx = dy @ weights.T  # (M, C)
             sh, sw = self.strides
             if (sh, sw) != (1, 1):
-                full = np.zeros(self.x_shape, dtype=dx.dtype)
+                full = compiled.zeros(self.x_shape, dx.dtype)
                 view = full[:, ::sh, ::sw]
                 view[...] = dx.reshape(view.shape)
                 dx = full

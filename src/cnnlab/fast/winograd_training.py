@@ -92,7 +92,7 @@ def backward(
     dy = np.ascontiguousarray(dy)
     n, c, f = x_shape[0], x_shape[3], dy.shape[3]
     tiles_h, tiles_w = winograd.tile_counts(*dy.shape[1:3])
-    dx = np.zeros(x_shape, dtype=dy.dtype) if needs_dx else None
+    dx = compiled.zeros(x_shape, dy.dtype) if needs_dx else None
     du = part = db = None
     chunks = winograd.image_chunks(n, tiles_h * tiles_w, c + f, dy.itemsize)
     for images, v in zip(chunks, tiles, strict=True):
