@@ -258,3 +258,17 @@ def test_rmsprop_kernel_is_bit_identical_to_the_numpy_update(monkeypatch, dtype)
     np.testing.assert_array_equal(w_fast, w_ref)
     np.testing.assert_array_equal(v_fast, v_ref)
     assert not np.array_equal(w_fast, start)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.complex64])
+@pytest.mark.parametrize("shape", [(0,), (7,), (3, 4, 5), (2, 0, 3), (32, 64)])
+def test_zeros_equals_numpy_zeros(dtype, shape):
+    """Memory that held other values is zeroed: each round frees an array of ones of the
+    same size just before, whose block the allocator hands out again, so a kernel that
+    skipped values would leave ones behind."""
+    for _ in range(3):
+        ones = np.ones(shape, dtype)
+        del ones
+        z = compiled.zeros(shape, dtype)
+        assert z.shape == shape and z.dtype == np.dtype(dtype) and z.flags.c_contiguous
+        np.testing.assert_array_equal(z, np.zeros(shape, dtype))
