@@ -6,6 +6,7 @@ replaces and tested equal to it (``tests/fast/``):
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes (``pooling_loops``);
 * ``activation``: ``ops.activation.ReLUFunction`` as a compiled pass and backward mask;
+* ``dense``: ``ops.linear.DenseFunction`` with its bias and ReLU as one compiled pass;
 * ``batch_norm``: ``ops.normalization.BatchNormFunction`` in training as three compiled
   passes forward and two backward, float64 sums, synchronised over shards as the
   reference (``batch_norm_loops``);
@@ -25,6 +26,24 @@ the rest still runs.
 """
 
 # pointwise after conv: its Function extends conv's and takes its registration
-from cnnlab.fast import activation, batch_norm, conv, depthwise, optimizers, pointwise, pooling
+from cnnlab.fast import (
+    activation,
+    batch_norm,
+    conv,
+    dense,
+    depthwise,
+    optimizers,
+    pointwise,
+    pooling,
+)
 
-__all__ = ["activation", "batch_norm", "conv", "depthwise", "optimizers", "pointwise", "pooling"]
+__all__ = [
+    "activation",
+    "batch_norm",
+    "conv",
+    "dense",
+    "depthwise",
+    "optimizers",
+    "pointwise",
+    "pooling",
+]

@@ -116,6 +116,18 @@ if numba is not None:
             out[t] = v if (v > zero) | (v != v) else zero
 
     @_jit
+    def _bias_relu(out, bias, has_bias, relu):
+        """``out = out + bias`` (each row, when ``has_bias``), then through ``_relu``'s
+        select when ``relu``: one pass over a dense layer's ``(M, units)`` product."""
+        zero = out.dtype.type(0)
+        rows, units = out.shape
+        for r in range(rows):
+            line = out[r]
+            for c in range(units):
+                v = line[c] + bias[c] if has_bias else line[c]
+                line[c] = v if (v > zero) | (v != v) | (not relu) else zero
+
+    @_jit
     def _relu_mask(g, out, result):
         """``result = g * (out > 0)`` (flat arrays), the multiply kept for NaN/sign."""
         one, zero = g.dtype.type(1), g.dtype.type(0)
@@ -308,6 +320,14 @@ def zeros(shape, dtype):
     out = np.empty(shape, dtype)
     _fill_zeros(out.reshape(-1))
     return out
+
+
+def bias_relu_in_place(out, bias, relu: bool) -> None:
+    """``out += bias`` then ``np.maximum(out, 0, out=out)`` when ``relu``, bit for bit, in
+    one pass (``out``: a C-contiguous ``(M, units)`` array; ``bias``: ``(units,)`` of its
+    dtype, or None)."""
+    has_bias = bias is not None
+    _bias_relu(out, bias if has_bias else np.empty(0, out.dtype), has_bias, bool(relu))
 
 
 def relu_in_place(x) -> None:
