@@ -75,3 +75,11 @@ def test_a_bias_of_another_dtype_runs_the_reference(monkeypatch):
     for got, want in zip(fast, reference, strict=True):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_bias_of_the_wrong_shape_is_refused_as_the_reference_refuses_it():
+    x = np.ones((3, 4), np.float32)
+    kernel = np.ones((4, 2), np.float32)
+    for function in (FastDense, DenseFunction):
+        with pytest.raises(ValueError):
+            function.apply(Tensor(x), Tensor(kernel), Tensor(np.ones(5, np.float32)))

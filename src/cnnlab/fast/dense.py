@@ -9,8 +9,8 @@ net (784-512-10) at inference, 10,000 images in batches of 128, 2 cores: 73-76 -
 Bit for bit the reference's outputs (the same additions; the ReLU's select as
 :func:`cnnlab.fast.compiled.relu`'s).
 
-Covered: numba installed, NumPy arrays, a float32/float64 product with a bias of the
-same dtype (or none); anything else runs the reference.
+Covered: numba installed, NumPy arrays, a 2-D kernel, a float32/float64 product with a
+``(units,)`` bias of the same dtype (or none); anything else runs the reference.
 """
 
 from __future__ import annotations
@@ -32,9 +32,17 @@ class FastDense(DenseFunction):
             compiled.AVAILABLE
             and isinstance(x, np.ndarray)
             and isinstance(kernel, np.ndarray)
+            and kernel.ndim == 2
             and dtype in compiled.FLOATS
-            and (bias is None or (isinstance(bias, np.ndarray) and bias.dtype == dtype))
-        ):
+            and (
+                bias is None
+                or (
+                    isinstance(bias, np.ndarray)
+                    and bias.dtype == dtype
+                    and bias.shape == (kernel.shape[1],)
+                )
+            )
+        ):  # anything else: the reference (and its errors)
             return super().forward(x, kernel, bias, fuse_relu=fuse_relu)
         x2 = x.reshape(-1, x.shape[-1])
         out = x2 @ kernel
