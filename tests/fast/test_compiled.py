@@ -272,3 +272,16 @@ def test_zeros_equals_numpy_zeros(dtype, shape):
         z = compiled.zeros(shape, dtype)
         assert z.shape == shape and z.dtype == np.dtype(dtype) and z.flags.c_contiguous
         np.testing.assert_array_equal(z, np.zeros(shape, dtype))
+
+
+def test_bias_relu_in_place_names_bad_arguments():
+    out = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match="bias"):
+        compiled.bias_relu_in_place(out, np.ones(4, np.float32), True)
+    with pytest.raises(ValueError, match="out must be"):
+        compiled.bias_relu_in_place(np.ones(3, np.float32), None, True)
+    with pytest.raises(TypeError, match="out"):
+        compiled.bias_relu_in_place(out, np.ones(3, np.float64), True)
+    with pytest.raises(TypeError, match="relu"):
+        compiled.bias_relu_in_place(out, None, "yes")
+    np.testing.assert_array_equal(out, np.ones((2, 3), np.float32))  # nothing written

@@ -325,8 +325,27 @@ def zeros(shape, dtype):
 def bias_relu_in_place(out, bias, relu: bool) -> None:
     """``out += bias`` then ``np.maximum(out, 0, out=out)`` when ``relu``, bit for bit, in
     one pass (``out``: a C-contiguous ``(M, units)`` array; ``bias``: ``(units,)`` of its
-    dtype, or None)."""
+    dtype, or None).
+
+    Raises:
+        TypeError: ``out`` or ``bias`` is not an array the compiled loops take, or
+            ``relu`` is not a bool.
+        ValueError: ``out`` is not 2-D, or ``bias`` is not ``(units,)``.
+    """
     has_bias = bias is not None
+    if not (AVAILABLE and accepts(out, *((bias,) if has_bias else ()))):
+        raise TypeError(
+            "bias_relu_in_place: out (and bias) must be C-contiguous float32 or float64 "
+            f"arrays of one dtype, with numba installed. Received {type(out).__name__} "
+            f"{getattr(out, 'dtype', '')} and {type(bias).__name__} {getattr(bias, 'dtype', '')}"
+        )
+    if not isinstance(relu, bool | np.bool_):
+        raise TypeError(f"bias_relu_in_place: relu must be True or False. Received {relu!r}")
+    if out.ndim != 2 or (has_bias and bias.shape != (out.shape[1],)):
+        raise ValueError(
+            "bias_relu_in_place: out must be (M, units) and bias (units,). Received shapes "
+            f"{out.shape} and {None if bias is None else bias.shape}"
+        )
     _bias_relu(out, bias if has_bias else np.empty(0, out.dtype), has_bias, bool(relu))
 
 

@@ -189,7 +189,7 @@ def output_grad_tiles(dy, tiles_h: int, tiles_w: int, relu_out=None):
 
 def input_grad_tiles(dv, x_shape, top: int, left: int, tiles_h: int, tiles_w: int):
     """``dx`` (``x_shape``: N, H, W, C) from the tiles' gradients ``dv`` (36, tiles, C)."""
-    dx = np.zeros(x_shape, dtype=dv.dtype)
+    dx = compiled.zeros(x_shape, dv.dtype)
     add_input_grad_tiles(dv, top, left, tiles_h, tiles_w, dx)
     return dx
 
