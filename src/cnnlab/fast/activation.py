@@ -1,5 +1,7 @@
 """The ReLU and its backward mask as compiled passes, bit for bit the reference's
-``np.maximum(x, 0)`` and ``g * (out > 0)`` (signs of zeros and NaN included)."""
+``np.maximum(x, 0)`` and ``g * (out > 0)`` (signs of zeros and NaN included); the
+softmax of short rows (a classifier's output) in three calls, bit for bit the
+reference's five."""
 
 from __future__ import annotations
 
@@ -30,3 +32,25 @@ class FastReLU(activation.ReLUFunction):
     def backward(self, g):
         (out,) = self.saved_arrays
         return (relu_grad(g, out),)
+
+
+@dispatch.register(activation.SoftmaxFunction)
+class FastSoftmax(activation.SoftmaxFunction):
+    """:class:`~cnnlab.ops.activation.SoftmaxFunction` along the last axis of rows of at
+    most ``compiled.SHORT_ROW`` values as :func:`cnnlab.fast.compiled.softmax_rows` (C-contiguous
+    float32/float64 NumPy arrays; anything else runs the reference). The backward pass is
+    the reference's."""
+
+    def forward(self, x, axis=-1):
+        if not (
+            compiled.AVAILABLE
+            and compiled.accepts(x)
+            and x.ndim >= 1
+            and axis in (-1, x.ndim - 1)
+            and 0 < x.shape[-1] <= compiled.SHORT_ROW
+        ):
+            return super().forward(x, axis=axis)
+        out = compiled.softmax_rows(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+        self.axis = axis
+        self.save_for_backward(out)
+        return out
