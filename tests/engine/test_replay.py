@@ -117,6 +117,37 @@ def test_a_plan_records_then_checks_then_replays(rng, monkeypatch):
         np.testing.assert_array_equal(out, model(batch).numpy())
 
 
+def test_checked_plans_take_arrays_of_the_input_dtype_without_converting(rng, monkeypatch):
+    model = convnet()
+    calls = []
+    convert = model._convert_inputs
+    monkeypatch.setattr(model, "_convert_inputs", lambda x: calls.append(1) or convert(x))
+    batches = [rng.random((4, 12, 12, 1)).astype("float32") for _ in range(4)]
+    with inference_run(model) as run:
+        outs = [run.forward(b, False)[0].numpy() for b in batches[:2]]  # record, check
+        checked = len(calls)
+        outs += [run.forward(b, False)[0].numpy() for b in batches[2:]]
+        assert len(calls) == checked  # replayed as given
+        wide = run.forward(batches[0].astype("float64"), False)[0].numpy()
+        assert len(calls) == checked + 1  # another dtype is converted (to float32)
+        assert wide.dtype == np.float32
+        with pytest.raises(ValueError, match="expected shape"):  # another shape: the layers
+            run.forward(batches[0].reshape(2, 12, 24, 1), False)
+    monkeypatch.undo()
+    for batch, out in zip(batches, outs, strict=True):
+        np.testing.assert_array_equal(out, model(batch).numpy())
+    np.testing.assert_array_equal(wide, outs[0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "uint8"])
+def test_predict_converts_other_dtypes_with_plans_as_without(rng, monkeypatch, dtype):
+    model = convnet()
+    x = (rng.random((30, 12, 12, 1)) * 200).astype(dtype)
+    with_plans, without = predict_both_ways(model, x, monkeypatch, batch_size=4)
+    assert with_plans.dtype == np.float32
+    np.testing.assert_array_equal(with_plans, without)
+
+
 def test_no_trust_before_a_replay_on_other_data(rng):
     model = convnet()
     x = rng.random((4, 12, 12, 1)).astype("float32")

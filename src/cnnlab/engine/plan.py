@@ -43,12 +43,18 @@ class Plan:
         """Inference: the output arrays for ``inputs`` (arrays of the recorded shapes),
         each Function's ``forward`` called directly, no graph."""
 
-        def forward(step, args):
+        results = [None] * len(self.steps)  # the loop of _replay, inlined: it runs per batch
+        for j, step in enumerate(self.steps):
+            args = [
+                results[where] if kind == STEP else inputs[where] if kind == INPUT else where.data
+                for kind, where in step.sources
+            ]
             fn = step.function()
             fn.xp, fn.needs_input_grad = step.xp, (False,) * len(args)
-            return fn.forward(*args, **step.params)
-
-        return self._replay(inputs, forward, lambda constant: constant.data)
+            results[j] = fn.forward(*args, **step.params)
+            for done in self.drop_after[j]:
+                results[done] = None
+        return [results[where] if kind == STEP else inputs[where] for kind, where in self.outputs]
 
     def apply(self, inputs: list, updates: bool = True) -> list:
         """Training: the output Tensors for ``inputs`` (Tensors), each Function applied

@@ -103,15 +103,24 @@ class ModelPlans:
         self.usable = {False: plannable(model), True: plannable(model, training=True)}
         self.syncs = self.usable[True] and _syncs(model)
         self.plans: dict = {}
+        self.unconverted: set = set()  # dtypes of one input array the model takes as is
 
     def forward(self, x, training: bool):
         """The model's outputs (a list of Tensors) for ``x``, or None when no plan may
         run this call (the caller then calls the layers)."""
-        if not self.usable[training] or not _plain(x):
+        if not self.usable[training]:
+            return None
+        if not training and type(x) is np.ndarray and x.dtype in self.unconverted:
+            plan = self.plans.get((False, (x.shape, x.dtype.str)))
+            if plan is not None and plan.checked:  # a batch of predict: no Tensor made
+                return [Tensor._from_array(a) for a in plan.run([x])]
+        if not _plain(x):
             return None
         inputs = self.model._convert_inputs(x)
         inputs = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         arrays = [t.data for t in inputs]
+        if type(x) is np.ndarray and len(arrays) == 1 and arrays[0] is x:
+            self.unconverted.add(x.dtype)
         key = (training, *((a.shape, a.dtype.str) for a in arrays))
         plan = self.plans.get(key)
         if training and self.syncs:

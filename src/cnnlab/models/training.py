@@ -100,7 +100,7 @@ class TrainingMixin(CustomStepMixin, StructuredDataMixin, LossHookMixin, Compile
 
     def _inference_batches(self, run, x, slices, ahead):
         """The engine's inference outputs of each batch ``x[index]`` of ``slices``."""
-        batches = ((b, data.num_samples("predict", x=b)) for b in (data.take(x, i) for i in slices))
+        batches = ((data.take(x, i), data.rows_in(i)) for i in slices)
         return run.infer_batches(batches, ahead)
 
     # ---- data preparation ---------------------------------------------------------------

@@ -200,6 +200,12 @@ def class_weights_to_sample_weights(y, class_weight: dict, fn: str) -> np.ndarra
     return table[labels]
 
 
+def rows_in(index) -> int:
+    """How many samples a batch index of :func:`batch_slices` takes (a slice within the
+    data, or an index array)."""
+    return index.stop - index.start if isinstance(index, slice) else len(index)
+
+
 def batch_slices(n: int, batch_size: int, order=None):
     """Index batches over ``n`` samples: slices in order, or chunks of ``order``."""
     for start in range(0, n, batch_size):
