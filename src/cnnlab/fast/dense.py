@@ -44,10 +44,11 @@ class FastDense(DenseFunction):
             )
         ):  # anything else: the reference (and its errors)
             return super().forward(x, kernel, bias, fuse_relu=fuse_relu)
-        x2 = x.reshape(-1, x.shape[-1])
+        flat = x.ndim == 2  # a batch of vectors: no reshape either way
+        x2 = x if flat else x.reshape(-1, x.shape[-1])
         out = x2 @ kernel
         if bias is not None or fuse_relu:
             compiled.bias_relu_in_place(out, bias, fuse_relu)
         self.save_for_backward(x2, kernel, out if fuse_relu else None)
         self.x_shape, self.has_bias = x.shape, bias is not None
-        return out.reshape(*x.shape[:-1], kernel.shape[1])
+        return out if flat else out.reshape(*x.shape[:-1], kernel.shape[1])
