@@ -5,7 +5,8 @@ replaces and tested equal to it (``tests/fast/``):
   bias in the product, per-image products and a compiled col2im;
 * ``pooling``: ``ops.pooling.MaxPoolFunction`` as compiled loops (and its ReLU) that
   record winner codes (``pooling_loops``);
-* ``activation``: ``ops.activation.ReLUFunction`` as a compiled pass and backward mask;
+* ``activation``: ``ops.activation.ReLUFunction`` as a compiled pass and backward mask,
+  ``SoftmaxFunction`` on short rows as compiled row loops around NumPy's ``exp``;
 * ``dense``: ``ops.linear.DenseFunction`` with its bias and ReLU as one compiled pass;
 * ``batch_norm``: ``ops.normalization.BatchNormFunction`` in training as three compiled
   passes forward and two backward, float64 sums, synchronised over shards as the
