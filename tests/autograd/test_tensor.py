@@ -286,6 +286,24 @@ def test_no_grad_records_nothing():
         y.sum().backward()
 
 
+def test_no_grad_as_a_decorator_and_after_an_error():
+    x = Tensor(np.ones(2), requires_grad=True)
+
+    @no_grad()
+    def doubled(t):
+        """Docstring kept."""
+        assert not is_grad_enabled()
+        return t * 2
+
+    assert not doubled(x).requires_grad and doubled.__doc__ == "Docstring kept."
+    assert is_grad_enabled()
+    with pytest.raises(KeyError), no_grad():
+        raise KeyError("inside")
+    assert is_grad_enabled()  # restored on the way out of an error
+    with pytest.raises(TypeError, match=r"decorates a function\. Received 3"):
+        no_grad()(3)
+
+
 def test_backward_errors_and_retain_graph():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = x * x

@@ -10,6 +10,7 @@ that ``requires_grad``.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -25,10 +26,22 @@ def is_grad_enabled() -> bool:
 
 
 class no_grad:  # noqa: N801 - used as a function, as torch.no_grad
-    """Context manager that records no graph (inference, optimizer updates). A class, not
-    a generator: ``predict`` enters one per batch (2.1 -> 0.8 us)."""
+    """Context manager that records no graph (inference, optimizer updates); as a
+    decorator, ``@no_grad()``, each call of the function runs inside one. A class, not a
+    generator: ``predict`` enters one per batch (2.1 -> 0.8 us)."""
 
     __slots__ = ("previous",)
+
+    def __call__(self, function):
+        if not callable(function):
+            raise TypeError(f"no_grad(): decorates a function. Received {function!r}")
+
+        @functools.wraps(function)
+        def without_graph(*args, **kwargs):
+            with no_grad():
+                return function(*args, **kwargs)
+
+        return without_graph
 
     def __enter__(self):
         self.previous = is_grad_enabled()
