@@ -1,7 +1,7 @@
 """The ReLU and its backward mask as compiled passes, bit for bit the reference's
 ``np.maximum(x, 0)`` and ``g * (out > 0)`` (signs of zeros and NaN included); the
 softmax of short rows (a classifier's output) in three calls, bit for bit the
-reference's five."""
+reference's five (a NaN's sign aside)."""
 
 from __future__ import annotations
 

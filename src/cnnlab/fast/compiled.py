@@ -408,7 +408,7 @@ def softmax_rows(x):
 
     Raises:
         TypeError: ``x`` is not an array the compiled loops take.
-        ValueError: ``x`` is not 2-D with at least one value per row.
+        ValueError: ``x`` is not 2-D with 1 to ``SHORT_ROW`` values per row.
     """
     if not (AVAILABLE and accepts(x)):
         raise TypeError(
