@@ -43,18 +43,12 @@ class Plan:
         """Inference: the output arrays for ``inputs`` (arrays of the recorded shapes),
         each Function's ``forward`` called directly, no graph."""
 
-        results = [None] * len(self.steps)  # the loop of _replay, inlined: it runs per batch
-        for j, step in enumerate(self.steps):
-            args = [
-                results[where] if kind == STEP else inputs[where] if kind == INPUT else where.data
-                for kind, where in step.sources
-            ]
+        def forward(step, args):
             fn = step.function()
             fn.xp, fn.needs_input_grad = step.xp, (False,) * len(args)
-            results[j] = fn.forward(*args, **step.params)
-            for done in self.drop_after[j]:
-                results[done] = None
-        return [results[where] if kind == STEP else inputs[where] for kind, where in self.outputs]
+            return fn.forward(*args, **step.params)
+
+        return self._replay(inputs, forward, lambda constant: constant.data)
 
     def apply(self, inputs: list, updates: bool = True) -> list:
         """Training: the output Tensors for ``inputs`` (Tensors), each Function applied
@@ -71,18 +65,17 @@ class Plan:
 
     def _replay(self, inputs, call, constant_value) -> list:
         results = [None] * len(self.steps)
-
-        def value(source):
-            kind, where = source
-            if kind == STEP:
-                return results[where]
-            return inputs[where] if kind == INPUT else constant_value(where)
-
-        for j, step in enumerate(self.steps):
-            results[j] = call(step, [value(s) for s in step.sources])
+        for j, step in enumerate(self.steps):  # runs per batch: the sources read inline
+            args = [
+                results[where] if kind == STEP
+                else inputs[where] if kind == INPUT
+                else constant_value(where)
+                for kind, where in step.sources
+            ]  # fmt: skip
+            results[j] = call(step, args)
             for done in self.drop_after[j]:
                 results[done] = None
-        return [value(s) for s in self.outputs]
+        return [results[where] if kind == STEP else inputs[where] for kind, where in self.outputs]
 
 
 def record(call, inputs: list):
